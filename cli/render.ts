@@ -1,0 +1,29 @@
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
+import { formatDiagnostic } from "../generator/diagnostics.js";
+import { loadSet } from "../generator/load-set.js";
+import type { Scope } from "../generator/search-path.js";
+import { UsageError, type ParsedArgs } from "./args.js";
+
+/** `berth render NAME|FILE`: the unit exactly as the generator would write it. */
+export function render(args: ParsedArgs, scope: Scope): number {
+  const target = args.positionals[0];
+  if (!target || args.positionals.length > 1) throw new UsageError("render takes one NAME or FILE");
+  const isFile = target.includes("/") || (target.endsWith(".container") && existsSync(target));
+  const fileName = args.options.get("as") ?? basename(target);
+  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: target }] : [] });
+  const wanted = isFile ? fileName.replace(/\.container$/, "") : target.replace(/\.(container|service)$/, "");
+  const match = set.all.find(
+    (u) => u.definition.name.base === wanted || u.unitName === `${wanted}.service` || u.containerName === wanted,
+  );
+  if (!match) {
+    process.stderr.write(`berth: no definition named "${target}" in ${set.dirs.join(", ")}\n`);
+    return 1;
+  }
+  for (const d of set.diagnostics) if (d.file === match.definition.file) process.stderr.write(formatDiagnostic(d) + "\n");
+  // Set errors (a port clash, a missing dependency) do not stop the generator writing the unit.
+  if (!set.units.includes(match)) return 1;
+  process.stdout.write(match.text);
+  for (const link of match.links) process.stderr.write(`# and a symlink ${link.path} -> ${link.target}\n`);
+  return 0;
+}

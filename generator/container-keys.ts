@@ -1,0 +1,51 @@
+/**
+ * Quadlet `[Container]` keys that Docker cannot honour, and why. An error means the container
+ * would run without something the file relies on, so berth refuses to guess; a warning means the
+ * key only tunes Podman itself and the container runs as intended without it.
+ */
+export const UNSUPPORTED: Record<string, { severity: "error" | "warning"; why: string }> = {
+  Pod: { severity: "error", why: "Docker has no pods; give each container its own definition and share namespaces with DockerArgs=--network=container:NAME" },
+  StartWithPod: { severity: "error", why: "Docker has no pods" },
+  Secret: { severity: "error", why: "Podman secrets do not exist in Docker outside swarm; mount the secret file with Volume= instead" },
+  Rootfs: { severity: "error", why: "Docker runs images only, not an exploded root file system" },
+  UIDMap: { severity: "error", why: "Docker has no per-container UID maps; it only has daemon-wide userns-remap" },
+  GIDMap: { severity: "error", why: "Docker has no per-container GID maps; it only has daemon-wide userns-remap" },
+  SubUIDMap: { severity: "error", why: "Docker has no per-container subordinate UID maps" },
+  SubGIDMap: { severity: "error", why: "Docker has no per-container subordinate GID maps" },
+  EnvironmentHost: { severity: "error", why: "Docker cannot copy the whole host environment; list the variables with Environment=" },
+  Mask: { severity: "error", why: "Docker cannot mask extra paths; the container would be less confined than the file asks" },
+  Unmask: { severity: "error", why: "Docker cannot unmask single paths; use SecurityOpt=systempaths=unconfined if that is really meant" },
+  PodmanArgs: { severity: "error", why: "these are Podman command-line options; write Docker's with DockerArgs=" },
+  GlobalArgs: { severity: "error", why: "these are Podman global options; Docker has no equivalent" },
+  HealthStartupCmd: { severity: "error", why: "Docker has no startup health checks; readiness would change meaning" },
+  HealthStartupInterval: { severity: "error", why: "Docker has no startup health checks" },
+  HealthStartupRetries: { severity: "error", why: "Docker has no startup health checks" },
+  HealthStartupSuccess: { severity: "error", why: "Docker has no startup health checks" },
+  HealthStartupTimeout: { severity: "error", why: "Docker has no startup health checks" },
+  Timezone: { severity: "error", why: "Docker has no timezone option; set Environment=TZ=… and mount /etc/localtime" },
+  AutoUpdate: { severity: "warning", why: "Podman auto-update does not exist for Docker; berthd pulls a changed Image= before restarting; ignored" },
+  Annotation: { severity: "warning", why: "Docker 20.10 has no OCI annotations; ignored" },
+  ReadOnlyTmpfs: { severity: "warning", why: "Docker adds no tmpfs with ReadOnly=; add Tmpfs= entries where needed; ignored" },
+  ContainersConfModule: { severity: "warning", why: "containers.conf is Podman's configuration; ignored" },
+  CgroupsMode: { severity: "warning", why: "Docker always manages the container's cgroup itself; ignored" },
+  HttpProxy: { severity: "warning", why: "Docker has no such switch; proxy variables reach the container only through Environment=; ignored" },
+  Retry: { severity: "warning", why: "pull retries are Podman's; Docker pulls once and systemd's Restart= retries; ignored" },
+  RetryDelay: { severity: "warning", why: "pull retries are Podman's; ignored" },
+  HealthLogDestination: { severity: "warning", why: "Docker keeps health logs in the container state; ignored" },
+  HealthMaxLogCount: { severity: "warning", why: "Docker keeps a fixed number of health logs; ignored" },
+  HealthMaxLogSize: { severity: "warning", why: "Docker keeps health logs at a fixed size; ignored" },
+};
+
+/** `[Unit]` and `[Install]` keys whose values are unit names, so `x.container` must be rewritten. */
+export const UNIT_REFERENCE_KEYS = new Set([
+  "Wants", "Requires", "Requisite", "BindsTo", "PartOf", "Upholds", "Conflicts", "Before", "After",
+  "OnFailure", "OnSuccess", "PropagatesReloadTo", "ReloadPropagatedFrom", "PropagatesStopTo",
+  "StopPropagatedFrom", "JoinsNamespaceOf",
+]);
+export const INSTALL_REFERENCE_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Also"]);
+
+/** Keys that make a dependency pull the definition into the same transaction. */
+export const REQUIRING_KEYS = new Set(["Wants", "Requires", "Requisite", "BindsTo", "PartOf", "Upholds"]);
+
+export const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+export const SIZE = /^\d+(\.\d+)?[bkmgBKMG]?$/;

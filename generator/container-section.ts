@@ -1,0 +1,96 @@
+import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { checkSpecifiers } from "./specifiers.js";
+import type { Entry } from "./unit-file.js";
+import { splitWords } from "./words.js";
+
+/**
+ * Reads `[Container]` with systemd's assignment semantics: for a single-valued key the last
+ * assignment wins, for a list an empty assignment drops everything assigned before it. Every
+ * accessor reports problems against the line that caused them.
+ */
+export class ContainerSection {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly byKey = new Map<string, Entry[]>();
+
+  constructor(entries: readonly Entry[]) {
+    for (const e of entries) {
+      const list = this.byKey.get(e.key);
+      if (list) list.push(e);
+      else this.byKey.set(e.key, [e]);
+      const bad = checkSpecifiers(e.value);
+      if (bad) this.fail(e, bad);
+    }
+  }
+
+  keys(): IterableIterator<[string, Entry[]]> {
+    return this.byKey.entries();
+  }
+
+  fail(e: Entry, message: string): void {
+    this.diagnostics.push(error(e.file, e.line, `${e.key}=: ${message}`));
+  }
+
+  warn(e: Entry, message: string): void {
+    this.diagnostics.push(warning(e.file, e.line, `${e.key}=: ${message}`));
+  }
+
+  /** The entry in effect for a single-valued key; an empty last assignment means "default". */
+  single(key: string): Entry | undefined {
+    const last = this.byKey.get(key)?.at(-1);
+    return last && last.value !== "" ? last : undefined;
+  }
+
+  value(key: string): string | undefined {
+    return this.single(key)?.value;
+  }
+
+  /** Entries after the last empty assignment, each value kept whole (one path, one port…). */
+  entries(key: string): Entry[] {
+    const all = this.byKey.get(key) ?? [];
+    let start = 0;
+    all.forEach((e, i) => {
+      if (e.value === "") start = i + 1;
+    });
+    return all.slice(start);
+  }
+
+  /** Like entries(), but each value is split into quoted words as systemd splits lists. */
+  words(key: string): Array<{ word: string; entry: Entry }> {
+    const out: Array<{ word: string; entry: Entry }> = [];
+    for (const entry of this.entries(key)) {
+      const split = splitWords(entry.value);
+      if (!split.ok) this.fail(entry, split.message);
+      else for (const word of split.words) out.push({ word, entry });
+    }
+    return out;
+  }
+
+  bool(key: string): boolean | undefined {
+    const e = this.single(key);
+    if (!e) return undefined;
+    const v = e.value.toLowerCase();
+    if (["1", "yes", "y", "true", "t", "on"].includes(v)) return true;
+    if (["0", "no", "n", "false", "f", "off"].includes(v)) return false;
+    this.fail(e, `expected a boolean (yes/no), found "${e.value}"`);
+    return undefined;
+  }
+
+  /** A single value that must match `pattern`; `expected` completes "expected …". */
+  matching(key: string, pattern: RegExp, expected: string): Entry | undefined {
+    const e = this.single(key);
+    if (e && !pattern.test(e.value)) {
+      this.fail(e, `expected ${expected}, found "${e.value}"`);
+      return undefined;
+    }
+    return e;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
+    const e = this.single(key);
+    if (!e) return undefined;
+    const v = e.value.toLowerCase() as T;
+    if (allowed.includes(v)) return v;
+    this.fail(e, `expected one of ${allowed.join(", ")}, found "${e.value}"`);
+    return undefined;
+  }
+}

@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { join } from "node:path";
+import { error, type Diagnostic } from "./diagnostics.js";
+import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
+import { dropInDirNames } from "./search-path.js";
+import type { Definition } from "./translate.js";
+import { parseUnitFile, type Sections } from "./unit-file.js";
+
+/** A definition as found on disk, before it is read. */
+export interface DefinitionSource {
+  name: DefinitionName;
+  file: string;
+  dropIns: string[];
+}
+
+export interface LoadedDefinition {
+  definition: Definition;
+  diagnostics: Diagnostic[];
+  /** Every file that went into it, for change detection. */
+  files: string[];
+}
+
+function listDir(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function isMasked(path: string): boolean {
+  try {
+    return realpathSync(path) === "/dev/null" || statSync(path).size === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Walks the search directories (recursively, like Quadlet) and returns each definition name once:
+ * the first directory wins, and a file that is empty or links to /dev/null masks the name.
+ * Dot-files are skipped: they are the temporary files of editors and configuration tools.
+ */
+export function discoverDefinitions(dirs: readonly string[]): { sources: DefinitionSource[]; diagnostics: Diagnostic[] } {
+  const seen = new Map<string, DefinitionSource | null>();
+  const diagnostics: Diagnostic[] = [];
+  const dropInDirs = new Set<string>();
+  const walk = (dir: string, depth: number): void => {
+    for (const ent of listDir(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (ent.name.startsWith(".")) continue;
+      const path = join(dir, ent.name);
+      if (ent.isDirectory()) {
+        if (ent.name.endsWith(".d")) {
+          if (depth === 0) dropInDirs.add(path);
+        } else if (depth < 8) walk(path, depth + 1);
+        continue;
+      }
+      if (!ent.name.endsWith(SUFFIX) || seen.has(ent.name)) continue;
+      const name = parseDefinitionName(ent.name);
+      if (!name) {
+        diagnostics.push(error(path, 0, `"${ent.name}" is not a valid definition name (letters, digits, "_", ".", "-", one "@")`));
+        continue;
+      }
+      seen.set(ent.name, isMasked(path) ? null : { name, file: path, dropIns: [] });
+    }
+  };
+  for (const dir of dirs) walk(dir, 0);
+  const sources = [...seen.values()].filter((s): s is DefinitionSource => s !== null);
+  // Listing only directories known to exist keeps a thousand definitions from costing
+  // thousands of failed readdir calls.
+  for (const s of sources) s.dropIns = findDropIns(dirs, s.name, (d) => dropInDirs.has(d));
+  return { sources, diagnostics };
+}
+
+/** systemd's rule: drop-ins are applied in file-name order; a name in a higher-priority place wins. */
+export function findDropIns(
+  dirs: readonly string[],
+  name: DefinitionName,
+  exists: (dir: string) => boolean = () => true,
+): string[] {
+  const chosen = new Map<string, string>();
+  const names = dropInDirNames(name.base, name.kind === "instance" ? templateBase(name) : undefined);
+  for (const dir of dirs) {
+    for (const sub of names) {
+      if (!exists(join(dir, sub))) continue;
+      for (const ent of listDir(join(dir, sub))) {
+        if (ent.name.startsWith(".") || !ent.name.endsWith(".conf") || chosen.has(ent.name)) continue;
+        chosen.set(ent.name, join(dir, sub, ent.name));
+      }
+    }
+  }
+  return [...chosen.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, path]) => path)
+    .filter((path) => !isMasked(path));
+}
+
+export function loadDefinition(source: DefinitionSource, readText = (p: string) => readFileSync(p, "utf8")): LoadedDefinition {
+  const sections: Sections = new Map();
+  const diagnostics: Diagnostic[] = [];
+  const files = [source.file, ...source.dropIns];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readText(file);
+    } catch (e) {
+      diagnostics.push(error(file, 0, `cannot read: ${(e as Error).message}`));
+      continue;
+    }
+    diagnostics.push(...parseUnitFile(text, file, sections).diagnostics);
+  }
+  return { definition: { name: source.name, file: source.file, sections }, diagnostics, files };
+}

@@ -1,0 +1,31 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export type Scope = "system" | "user";
+
+/** Definition directories in priority order: a file in an earlier one masks a same-named later one. */
+export function unitDirs(scope: Scope, env: NodeJS.ProcessEnv = process.env): string[] {
+  const override = env.BERTH_UNIT_DIRS;
+  if (override) return override.split(":").filter(Boolean);
+  if (scope === "system") return ["/etc/berth", "/run/berth", "/usr/lib/berth"];
+  const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config");
+  const dirs = [join(config, "berth")];
+  if (env.XDG_RUNTIME_DIR) dirs.push(join(env.XDG_RUNTIME_DIR, "berth"));
+  return dirs;
+}
+
+/**
+ * Drop-in directory names for a definition, most specific first, as systemd looks them up for
+ * units: the full name, the template, each dash-truncated prefix (`foo-bar-.container.d`), then
+ * the top-level `container.d`.
+ */
+export function dropInDirNames(base: string, templateBase?: string): string[] {
+  const names = [`${base}.container.d`];
+  if (templateBase) names.push(`${templateBase}.container.d`);
+  const stem = templateBase ?? base;
+  for (let i = stem.lastIndexOf("-"); i > 0; i = stem.lastIndexOf("-", i - 1)) {
+    names.push(`${stem.slice(0, i + 1)}.container.d`);
+  }
+  names.push("container.d");
+  return names;
+}

@@ -1,0 +1,12 @@
+/** Specifiers systemd 252 expands in unit files (systemd.unit(5), "Specifiers"). */
+const KNOWN = new Set("aAbBCdEfgGhHiIjJlLmMnNopPqsStTuUvVwW%");
+
+/** Returns a complaint about the first `%` that systemd would reject or misread, if any. */
+export function checkSpecifiers(value: string): string | undefined {
+  for (let i = value.indexOf("%"); i >= 0; i = value.indexOf("%", i + 2)) {
+    const next = value[i + 1];
+    if (next === undefined) return `a lone "%" ends the value; write "%%" for a literal percent sign`;
+    if (!KNOWN.has(next)) return `"%${next}" is not a systemd specifier; write "%%" for a literal percent sign`;
+  }
+  return undefined;
+}

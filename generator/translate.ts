@@ -1,0 +1,400 @@
+import {
+  GO_DURATION, INSTALL_REFERENCE_KEYS, SIZE, UNIT_REFERENCE_KEYS, UNSUPPORTED,
+} from "./container-keys.js";
+import { ContainerSection } from "./container-section.js";
+import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { formatExec } from "./exec-line.js";
+import {
+  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, type DefinitionName,
+} from "./names.js";
+import { parsePublishPort, type HostPorts } from "./publish-port.js";
+import type { Entry, Sections } from "./unit-file.js";
+import { splitWords } from "./words.js";
+
+export interface Definition {
+  name: DefinitionName;
+  /** The main file as found in the search path (a symlink keeps its own path). */
+  file: string;
+  sections: Sections;
+}
+
+export interface TranslateContext {
+  docker: string;
+  /** argv prefix that runs berth's container helper (prepare, ready, remove). */
+  helper: readonly string[];
+  scope: "system" | "user";
+  /** Unit name of a defined definition (`mariadb`, `worker@blue`), or undefined if there is none. */
+  resolve(definition: string): string | undefined;
+}
+
+export interface Dependency {
+  key: string;
+  unit: string;
+  /** Set when the value named a definition (`x.container`). */
+  definition?: string;
+  entry: Entry;
+}
+
+export interface Translated {
+  definition: Definition;
+  unitName: string;
+  containerName: string;
+  text: string;
+  /** Symlinks to create in the generator's output directory, relative to it. */
+  links: Array<{ path: string; target: string }>;
+  dependencies: Dependency[];
+  ports: Array<{ host: HostPorts; entry: Entry }>;
+  diagnostics: Diagnostic[];
+}
+
+const DEFAULT_STOP_TIMEOUT = 10;
+/** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
+const STOP_MARGIN = 30;
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGWINCH: 28, SIGPWR: 30,
+};
+
+/** The unit name a definition will get, needed for the whole set before any one is translated. */
+export function unitNameOf(def: Definition): string {
+  const entries = def.sections.get("Container") ?? [];
+  const last = entries.filter((e) => e.key === "ServiceName").at(-1)?.value;
+  if (!last) return defaultUnitName(def.name);
+  const stem = last.replace(/\.service$/, "");
+  if (def.name.kind === "instance") return `${stem.replace(/@$/, "")}@${def.name.instance}.service`;
+  return `${stem}.service`;
+}
+
+/** `%` is the only character systemd treats specially in the free-text values we write ourselves. */
+function literal(text: string): string {
+  return text.replaceAll("%", "%%");
+}
+
+export function translate(def: Definition, ctx: TranslateContext): Translated {
+  const diagnostics: Diagnostic[] = [];
+  const c = new ContainerSection(def.sections.get("Container") ?? []);
+  const unitName = unitNameOf(def);
+  const dependencies: Dependency[] = [];
+  const ports: Translated["ports"] = [];
+
+  if (!def.sections.has("Container")) diagnostics.push(error(def.file, 0, "no [Container] section"));
+  const serviceName = c.single("ServiceName");
+  if (serviceName && !/^[A-Za-z0-9:_.\\-]+@?(\.service)?$/.test(serviceName.value)) {
+    c.fail(serviceName, `"${serviceName.value}" is not a valid service name`);
+  }
+
+  const containerEntry = c.single("ContainerName");
+  const containerName = containerEntry?.value ?? defaultContainerName(def.name);
+  if (!CONTAINER_NAME.test(containerName.replace(/%[a-zA-Z]/g, "x"))) {
+    const at = containerEntry ?? { key: "ContainerName", file: def.file, line: 0, value: containerName };
+    c.fail(at, `"${containerName}" is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
+  }
+
+  const create: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no"];
+  const flag = (name: string, value: string): void => {
+    create.push(name, value);
+  };
+  const label = (name: string, value: string): void => flag("--label", `${name}=${value}`);
+  label("io.berth.unit", unitName);
+
+  const image = c.single("Image");
+  if (!image) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
+  else if (/\.(image|build)$/.test(image.value)) c.fail(image, "references to Quadlet .image/.build units are not supported; name the image itself");
+
+  if (c.bool("RunInit") ?? true) create.push("--init");
+  const pull = c.oneOf("Pull", ["missing", "always", "never", "newer"] as const);
+  // Docker compares digests on "always" and downloads only what changed: Podman's "newer".
+  flag("--pull", pull === "newer" ? "always" : pull ?? "missing");
+
+  const logDriver = c.value("LogDriver");
+  // With `docker start -a` the output already reaches the unit's journal; a second copy in Docker's
+  // own log store would double the disk and journald writes.
+  flag("--log-driver", logDriver ?? "none");
+  for (const e of c.entries("LogOpt")) flag("--log-opt", e.value);
+
+  for (const { word, entry } of c.words("Environment")) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*=/.test(word)) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
+    else flag("--env", word);
+  }
+  for (const e of c.entries("EnvironmentFile")) flag("--env-file", e.value);
+  for (const { word, entry } of c.words("Label")) {
+    if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
+    else flag("--label", word);
+  }
+
+  for (const e of c.entries("Volume")) {
+    if (/^[^/:][^:]*\.volume(:|$)/.test(e.value)) c.fail(e, "references to Quadlet .volume units are not supported; name a Docker volume or a host path");
+    else flag("--volume", e.value);
+  }
+  for (const e of c.entries("Mount")) flag("--mount", e.value);
+  for (const e of c.entries("Tmpfs")) flag("--tmpfs", e.value);
+  for (const e of c.entries("PublishPort")) {
+    const parsed = parsePublishPort(e.value);
+    if ("error" in parsed) c.fail(e, parsed.error);
+    else {
+      flag("--publish", e.value);
+      if (parsed.host) ports.push({ host: parsed.host, entry: e });
+    }
+  }
+  for (const { word } of c.words("ExposeHostPort")) flag("--expose", word);
+  for (const e of c.entries("Network")) {
+    if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
+    else flag("--network", e.value);
+  }
+  for (const [key, name] of [["HostName", "--hostname"], ["IP", "--ip"], ["IP6", "--ip6"], ["UserNS", "--userns"], ["Pid", "--pid"], ["Ipc", "--ipc"], ["Cgroupns", "--cgroupns"], ["WorkingDir", "--workdir"], ["ShmSize", "--shm-size"], ["Memory", "--memory"], ["StopSignal", "--stop-signal"]] as const) {
+    const v = c.value(key);
+    if (v !== undefined) flag(name, v);
+  }
+  for (const [key, name] of [["DNS", "--dns"], ["DNSSearch", "--dns-search"], ["DNSOption", "--dns-option"], ["AddHost", "--add-host"], ["GroupAdd", "--group-add"], ["AddCapability", "--cap-add"], ["DropCapability", "--cap-drop"], ["Sysctl", "--sysctl"]] as const) {
+    for (const { word } of c.words(key)) flag(name, word);
+  }
+  c.matching("ShmSize", SIZE, "a size such as 64m");
+  c.matching("Memory", SIZE, "a size such as 512m");
+  const userNs = c.single("UserNS");
+  if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only UserNS=host per container, not "${userNs.value}"`);
+  for (const key of ["Pid", "Ipc", "Cgroupns"]) {
+    c.matching(key, /^(host|private|shareable|container:[A-Za-z0-9_.-]+)$/, "host, private or container:NAME");
+  }
+
+  const user = c.value("User");
+  const group = c.single("Group");
+  if (group && user === undefined) c.fail(group, "Group= needs User= as well");
+  else if (user !== undefined) flag("--user", group ? `${user}:${group.value}` : user);
+
+  for (const e of c.entries("AddDevice")) {
+    // Quadlet's leading "-" means "only if the device exists"; that is known only on the host.
+    const optional = e.value.startsWith("-");
+    const spec = optional ? e.value.slice(1) : e.value;
+    flag("--device", spec);
+  }
+  for (const { word, entry } of c.words("Ulimit")) {
+    if (!/^[a-z]+=-?\d+(:-?\d+)?$/.test(word)) c.fail(entry, `expected NAME=SOFT[:HARD], found "${word}"`);
+    else flag("--ulimit", word);
+  }
+  const pids = c.matching("PidsLimit", /^-?\d+$/, "a number");
+  if (pids) flag("--pids-limit", pids.value);
+
+  if (c.bool("Privileged")) create.push("--privileged");
+  if (c.bool("ReadOnly")) create.push("--read-only");
+  const securityOpts: string[] = c.entries("SecurityOpt").map((e) => e.value);
+  if (c.bool("NoNewPrivileges")) securityOpts.push("no-new-privileges");
+  const seccomp = c.value("SeccompProfile");
+  if (seccomp !== undefined) securityOpts.push(`seccomp=${seccomp}`);
+  if (c.bool("SecurityLabelDisable")) securityOpts.push("label=disable");
+  for (const [key, prefix] of [["SecurityLabelType", "type"], ["SecurityLabelLevel", "level"], ["SecurityLabelFileType", "filetype"]] as const) {
+    const v = c.value(key);
+    if (v !== undefined) securityOpts.push(`label=${prefix}:${v}`);
+  }
+  for (const opt of securityOpts) flag("--security-opt", opt);
+
+  const health = c.value("HealthCmd");
+  const hasHealth = health !== undefined && health !== "none";
+  if (health !== undefined) flag("--health-cmd", health);
+  for (const [key, name] of [["HealthInterval", "--health-interval"], ["HealthTimeout", "--health-timeout"], ["HealthStartPeriod", "--health-start-period"]] as const) {
+    const e = c.matching(key, GO_DURATION, "a duration such as 30s or 1m30s");
+    if (e) flag(name, e.value);
+  }
+  const retries = c.matching("HealthRetries", /^\d+$/, "a number");
+  if (retries) flag("--health-retries", retries.value);
+  const onFailure = c.oneOf("HealthOnFailure", ["none", "kill", "restart", "stop"] as const) ?? "none";
+  const notify = c.oneOf("Notify", ["true", "false", "healthy", "yes", "no", "1", "0", "on", "off"] as const);
+  const notifyEntry = c.single("Notify");
+  if (notifyEntry && ["true", "yes", "1", "on"].includes(notify ?? "")) {
+    c.fail(notifyEntry, "a Docker container cannot send sd_notify messages; use Notify=healthy with a HealthCmd=");
+  }
+  const waitHealthy = notify === "healthy" || (notify === undefined && hasHealth);
+  if (notify === "healthy" && !hasHealth) c.fail(notifyEntry!, "Notify=healthy needs a HealthCmd=");
+  if (onFailure !== "none" && !hasHealth) c.fail(c.single("HealthOnFailure")!, "HealthOnFailure= needs a HealthCmd=");
+
+  const stopTimeoutEntry = c.matching("StopTimeout", /^\d+$/, "a number of seconds");
+  const stopTimeout = stopTimeoutEntry ? Number(stopTimeoutEntry.value) : DEFAULT_STOP_TIMEOUT;
+  flag("--stop-timeout", String(stopTimeout));
+
+  const entrypoint = c.single("Entrypoint");
+  const execWords = c.words("Exec").map((w) => w.word);
+  if (entrypoint) {
+    let words: string[] | undefined;
+    if (entrypoint.value.startsWith("[")) {
+      try {
+        const parsed: unknown = JSON.parse(entrypoint.value);
+        if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) words = parsed;
+      } catch {
+        words = undefined;
+      }
+      if (!words) c.fail(entrypoint, "expected a JSON array of strings");
+    } else {
+      const split = splitWords(entrypoint.value);
+      if (split.ok && split.words.length > 0) words = split.words;
+      else c.fail(entrypoint, split.ok ? "is empty" : split.message);
+    }
+    // Docker's --entrypoint takes one program; its further words lead the command.
+    if (words) {
+      flag("--entrypoint", words[0]!);
+      execWords.unshift(...words.slice(1));
+    }
+  }
+  for (const { word } of c.words("DockerArgs")) create.push(word);
+  if (image) create.push(image.value);
+  create.push(...execWords);
+
+  const known = new Set([
+    "Image", "ContainerName", "Exec", "Entrypoint", "Environment", "EnvironmentFile", "Volume", "Mount",
+    "Tmpfs", "PublishPort", "ExposeHostPort", "Network", "HostName", "IP", "IP6", "DNS", "DNSSearch",
+    "DNSOption", "AddHost", "User", "Group", "GroupAdd", "UserNS", "WorkingDir", "Label", "AddCapability",
+    "DropCapability", "NoNewPrivileges", "ReadOnly", "AddDevice", "Sysctl", "Ulimit", "ShmSize", "Memory",
+    "PidsLimit", "LogDriver", "LogOpt", "HealthCmd", "HealthInterval", "HealthTimeout", "HealthRetries",
+    "HealthStartPeriod", "HealthOnFailure", "Notify", "RunInit", "StopSignal", "StopTimeout", "Pull",
+    "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
+    "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
+    "DockerArgs", "ReloadCmd", "ReloadSignal",
+  ]);
+  for (const [key, entries] of c.keys()) {
+    if (known.has(key)) continue;
+    const first = entries[0]!;
+    const unsupported = UNSUPPORTED[key];
+    if (unsupported?.severity === "error") c.fail(first, `not supported with Docker: ${unsupported.why}`);
+    else if (unsupported) c.warn(first, `not supported with Docker: ${unsupported.why}`);
+    else c.warn(first, "unknown key, ignored (see berth.container(5) for the keys berth knows)");
+  }
+
+  // ---- [Unit] ----
+  const unit: string[] = [
+    `Description=berth container ${literal(containerName)}`,
+    `Documentation=man:berth.container(5)`,
+    `SourcePath=${literal(def.file)}`,
+    // Wants, not Requires: a Docker restart must not cascade into restarting every container.
+    "Wants=docker.service",
+    "After=docker.service docker.socket",
+  ];
+  if (ctx.scope === "system") unit.push("Wants=network-online.target", "After=network-online.target");
+  // Retry for as long as it takes (Docker down, a dependency late); a hard start limit left Kolla
+  // services failed until someone ran reset-failed.
+  unit.push("StartLimitIntervalSec=0");
+  const rewrite = (section: string, entry: Entry, keys: Set<string>): string => {
+    if (!keys.has(entry.key)) return `${entry.key}=${entry.value}`;
+    const split = splitWords(entry.value);
+    if (!split.ok) {
+      diagnostics.push(error(entry.file, entry.line, `${entry.key}=: ${split.message}`));
+      return `${entry.key}=`;
+    }
+    const names = split.words.map((word) => {
+      const ref = referencedDefinition(word);
+      const resolved = ref === undefined ? word : ctx.resolve(ref) ?? `${ref}.service`;
+      dependencies.push({ key: `${section}.${entry.key}`, unit: resolved, ...(ref === undefined ? {} : { definition: ref }), entry });
+      return resolved;
+    });
+    return `${entry.key}=${names.join(" ")}`;
+  };
+  for (const e of def.sections.get("Unit") ?? []) unit.push(rewrite("Unit", e, UNIT_REFERENCE_KEYS));
+
+  // ---- [Service] ----
+  const helper = (...args: string[]): string[] => [...ctx.helper, ...args];
+  const prepare = helper("prepare", containerName);
+  if (pull === "never" && image) prepare.push("--require-image", image.value);
+  const ready = helper("ready", containerName);
+  if (waitHealthy) ready.push("--healthy");
+  if (onFailure !== "none") ready.push("--on-unhealthy", onFailure);
+  const stopSignal = c.value("StopSignal")?.toUpperCase();
+  const cleanExits = new Set([143]);
+  const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
+  if (signalNumber !== undefined) cleanExits.add(128 + signalNumber);
+
+  const service: string[] = [
+    "Type=exec",
+    `SyslogIdentifier=${literal(containerName)}`,
+    `ExecStartPre=${formatExec(prepare)}`,
+    `ExecStartPre=${formatExec(create)}`,
+    `ExecStart=${formatExec([ctx.docker, "start", "--attach", containerName])}`,
+    `ExecStartPost=${formatExec(ready)}`,
+    `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(stopTimeout), containerName])}`,
+    `ExecStopPost=${formatExec(helper("remove", containerName))}`,
+    // A container stopped by its stop signal exits 128+N through --init: that is a clean stop.
+    `SuccessExitStatus=${[...cleanExits].join(" ")}`,
+    `TimeoutStopSec=${stopTimeout + STOP_MARGIN}`,
+    "Restart=on-failure",
+    "RestartSec=5",
+  ];
+  const reloadCmd = c.words("ReloadCmd").map((w) => w.word);
+  const reloadSignal = c.value("ReloadSignal");
+  if (reloadCmd.length > 0) service.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
+  else if (reloadSignal !== undefined) service.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
+  for (const e of def.sections.get("Service") ?? []) service.push(`${e.key}=${e.value}`);
+
+  // ---- other sections pass through; [Install] becomes symlinks ----
+  const sections: Array<[string, string[]]> = [["Unit", unit], ["Service", service]];
+  for (const [name, entries] of def.sections) {
+    if (["Unit", "Service", "Container", "Install"].includes(name)) continue;
+    if (name === "Quadlet") {
+      if (entries.length > 0) diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
+      continue;
+    }
+    sections.push([name, entries.map((e) => `${e.key}=${e.value}`)]);
+  }
+  const links = installLinks(def, unitName, diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS));
+
+  const text =
+    `# Generated by berth from ${def.file}. Edit that file (or a drop-in), not this one.\n` +
+    sections.map(([name, lines]) => `[${name}]\n${lines.map((l) => l + "\n").join("")}`).join("\n");
+  return {
+    definition: def,
+    unitName,
+    containerName,
+    text,
+    links,
+    dependencies,
+    ports,
+    diagnostics: [...diagnostics, ...c.diagnostics],
+  };
+}
+
+/** Generated units cannot be enabled, so [Install] is carried out here as symlinks. */
+function installLinks(
+  def: Definition,
+  unitName: string,
+  diagnostics: Diagnostic[],
+  rewrite: (e: Entry) => string,
+): Translated["links"] {
+  const links: Translated["links"] = [];
+  const install = def.sections.get("Install") ?? [];
+  const lists = new Map<string, string[]>();
+  let defaultInstance: string | undefined;
+  for (const e of install) {
+    if (e.key === "DefaultInstance") {
+      defaultInstance = e.value || undefined;
+      continue;
+    }
+    if (!["WantedBy", "RequiredBy", "UpheldBy", "Alias"].includes(e.key)) {
+      if (e.key !== "Also") diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
+      continue;
+    }
+    if (e.value === "") {
+      lists.set(e.key, []);
+      continue;
+    }
+    const value = e.key === "Alias" ? e.value : rewrite(e).slice(e.key.length + 1);
+    const list = lists.get(e.key) ?? [];
+    list.push(...value.split(/\s+/).filter(Boolean));
+    lists.set(e.key, list);
+  }
+  let enabledName = unitName;
+  if (def.name.kind === "template") {
+    if (!defaultInstance) return lists.size > 0 && [...lists.values()].some((l) => l.length > 0) ? noInstance(def, diagnostics, links) : links;
+    enabledName = unitName.replace(/@\.service$/, `@${defaultInstance}.service`);
+  }
+  const dirSuffix: Record<string, string> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
+  for (const [key, targets] of lists) {
+    for (const target of targets) {
+      if (!/^[A-Za-z0-9:_.\\@-]+$/.test(target) || target.includes("/")) {
+        diagnostics.push(error(def.file, 0, `[Install] ${key}=: "${target}" is not a unit name`));
+        continue;
+      }
+      if (key === "Alias") links.push({ path: target, target: unitName });
+      else links.push({ path: `${target}${dirSuffix[key]}/${enabledName}`, target: `../${unitName}` });
+    }
+  }
+  return links;
+}
+
+function noInstance(def: Definition, diagnostics: Diagnostic[], links: Translated["links"]): Translated["links"] {
+  diagnostics.push(warning(def.file, 0, "[Install] of a template needs DefaultInstance= (or an instance file such as name@inst.container); nothing enabled"));
+  return links;
+}

@@ -1,0 +1,72 @@
+/**
+ * Splits a value into words the way systemd's extract_first_word() does with
+ * EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE | EXTRACT_CUNESCAPE_RELAX: whitespace separates words,
+ * single or double quotes group, C escapes are decoded, unknown escapes are kept verbatim.
+ */
+export type SplitResult = { ok: true; words: string[] } | { ok: false; message: string };
+
+const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", s: " ",
+  "\\": "\\", '"': '"', "'": "'",
+};
+
+/** Decodes the escape starting after the backslash at `s[i]`; returns the text and the characters consumed. */
+function unescapeAt(s: string, i: number): { text: string; used: number } | { error: string } {
+  const c = s[i];
+  if (c === undefined) return { error: "a trailing backslash escapes nothing" };
+  const simple = SIMPLE_ESCAPES[c];
+  if (simple !== undefined) return { text: simple, used: 1 };
+  const hex = (len: number, radix = 16): { text: string; used: number } | { error: string } | undefined => {
+    const digits = s.slice(i + 1, i + 1 + len);
+    const pattern = radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/;
+    if (digits.length !== len || !pattern.test(digits)) return undefined;
+    const code = parseInt(digits, radix);
+    if (code === 0) return { error: "a NUL character (\\0) is not allowed in a value" };
+    if (code > 0x10ffff) return { error: `\\${c}${digits} is not a valid Unicode code point` };
+    return { text: String.fromCodePoint(code), used: 1 + len };
+  };
+  let decoded: ReturnType<typeof hex>;
+  if (c === "x") decoded = hex(2);
+  else if (c === "u") decoded = hex(4);
+  else if (c === "U") decoded = hex(8);
+  else if (c >= "0" && c <= "7") {
+    const digits = s.slice(i, i + 3);
+    if (/^[0-7]{3}$/.test(digits)) {
+      const code = parseInt(digits, 8);
+      if (code === 0) return { error: "a NUL character (\\0) is not allowed in a value" };
+      return { text: String.fromCharCode(code), used: 3 };
+    }
+  }
+  return decoded ?? { text: "\\" + c, used: 1 };
+}
+
+export function splitWords(value: string): SplitResult {
+  const words: string[] = [];
+  let i = 0;
+  while (i < value.length) {
+    while (i < value.length && WHITESPACE.has(value[i]!)) i++;
+    if (i >= value.length) break;
+    let word = "";
+    let quote: string | undefined;
+    for (; i < value.length; i++) {
+      const c = value[i]!;
+      if (!quote && WHITESPACE.has(c)) break;
+      if (c === "\\") {
+        const r = unescapeAt(value, i + 1);
+        if ("error" in r) return { ok: false, message: r.error };
+        word += r.text;
+        i += r.used;
+      } else if (quote && c === quote) {
+        quote = undefined;
+      } else if (!quote && (c === '"' || c === "'")) {
+        quote = c;
+      } else {
+        word += c;
+      }
+    }
+    if (quote) return { ok: false, message: `unterminated ${quote === '"' ? "double" : "single"} quote` };
+    words.push(word);
+  }
+  return { ok: true, words };
+}

@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import { call, DockerUnreachable, stream } from "./docker-socket.js";
+
+/**
+ * Runs inside each generated unit: `prepare` before `docker create`, `ready` as ExecStartPost=
+ * (the unit turns active, and units ordered after it start, only when this exits 0), `remove`
+ * after stop, and `watch` to carry out HealthOnFailure=.
+ */
+type Command = (name: string, args: string[]) => Promise<number>;
+
+const say = (text: string): void => void process.stdout.write(text + "\n");
+const complain = (text: string): void => void process.stderr.write(text + "\n");
+const path = (name: string, rest = ""): string => `/containers/${encodeURIComponent(name)}${rest}`;
+
+async function removeContainer(name: string): Promise<void> {
+  const r = await call("DELETE", path(name, "?force=true&v=true"));
+  if (r.status !== 204 && r.status !== 404) throw new Error(`cannot remove container ${name}: ${r.body.trim()}`);
+}
+
+const prepare: Command = async (name, args) => {
+  // A container left by a crash, a kill or a reboot must never block this start.
+  await removeContainer(name);
+  const i = args.indexOf("--require-image");
+  const image = i >= 0 ? args[i + 1] : undefined;
+  if (image !== undefined) {
+    const r = await call("GET", `/images/${encodeURIComponent(image)}/json`);
+    if (r.status === 404) {
+      complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
+      return 1;
+    }
+  }
+  return 0;
+};
+
+const remove: Command = async (name) => {
+  try {
+    await removeContainer(name);
+  } catch (e) {
+    if (!(e instanceof DockerUnreachable)) throw e;
+    complain(`${e.message}; nothing to remove`);
+  }
+  return 0;
+};
+
+interface Inspect {
+  State?: { Status?: string; Running?: boolean; ExitCode?: number; Health?: { Status?: string } };
+  Config?: { Healthcheck?: { Test?: string[] } };
+}
+
+const ready: Command = async (name, args) => {
+  const wantHealthy = args.includes("--healthy");
+  const i = args.indexOf("--on-unhealthy");
+  const onUnhealthy = i >= 0 ? args[i + 1] : undefined;
+  const started = Date.now();
+  let running = false;
+  let health: string | undefined;
+  let outcome: ((code: number) => void) | undefined;
+  const result = new Promise<number>((r) => (outcome = r));
+  const settle = (code: number, message: string): void => {
+    (code === 0 ? say : complain)(message);
+    outcome?.(code);
+    outcome = undefined;
+  };
+  const check = (): void => {
+    if (running && (!wantHealthy || health === "healthy")) {
+      const after = ((Date.now() - started) / 1000).toFixed(1);
+      settle(0, wantHealthy ? `${name} is healthy (${after}s)` : `${name} is running`);
+    }
+  };
+  const filters = encodeURIComponent(JSON.stringify({ container: [name], type: ["container"] }));
+  // Subscribe before inspecting, so a transition between the two is never missed.
+  const events = stream(`/events?filters=${filters}`, (m) => {
+    const action = String(m.Action ?? m.status ?? "");
+    if (action === "start") running = true;
+    else if (action.startsWith("health_status:")) {
+      const next = action.slice("health_status:".length).trim();
+      if (next === "unhealthy" && health !== "unhealthy") complain(`${name} is unhealthy; still waiting to become healthy`);
+      health = next;
+    } else if (action === "die") {
+      const attrs = (m.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes ?? {};
+      settle(1, `${name} exited with status ${attrs.exitCode ?? "?"} before it was ready`);
+    }
+    check();
+    return outcome === undefined;
+  });
+  events.closed.catch((e: Error) => settle(1, e.message));
+  await events.opened;
+  const r = await call("GET", path(name, "/json"));
+  if (r.status === 200) {
+    const info = JSON.parse(r.body) as Inspect;
+    const state = info.State ?? {};
+    if (wantHealthy && !info.Config?.Healthcheck?.Test?.length) settle(1, `${name} has no health check to wait for`);
+    if (state.Status === "exited" || state.Status === "dead") settle(1, `${name} exited with status ${state.ExitCode} before it was ready`);
+    running ||= state.Running === true;
+    health ??= state.Health?.Status;
+    if (wantHealthy && running && health === "starting") say(`${name} is running; waiting for its health check`);
+    check();
+  } else if (r.status !== 404) {
+    settle(1, `cannot inspect ${name}: ${r.body.trim()}`);
+  }
+  const code = await result;
+  events.close();
+  if (code === 0 && onUnhealthy && onUnhealthy !== "none") {
+    // Lives on in the unit's cgroup, so systemd ends it with the unit.
+    spawn(process.execPath, [process.argv[1]!, "watch", name, onUnhealthy], { detached: true, stdio: "inherit" }).unref();
+  }
+  return code;
+};
+
+const watch: Command = async (name, [action]) => {
+  const filters = encodeURIComponent(JSON.stringify({ container: [name], type: ["container"] }));
+  let acted = false;
+  const events = stream(`/events?filters=${filters}`, (m) => {
+    const status = String(m.Action ?? m.status ?? "");
+    if (status === "die" || status === "destroy") return true;
+    if (status === "health_status: unhealthy" && !acted) {
+      acted = true;
+      complain(`${name} turned unhealthy; HealthOnFailure=${action}`);
+      const req = action === "stop" ? path(name, "/stop") : path(name, "/kill?signal=SIGKILL");
+      void call("POST", req).catch((e: Error) => complain(e.message));
+    }
+    return false;
+  });
+  await events.closed;
+  return 0;
+};
+
+const commands: Record<string, Command> = { prepare, ready, remove, watch };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, name, ...rest] = argv;
+  const run = command ? commands[command] : undefined;
+  if (!run || !name) {
+    complain("usage: container.js prepare|ready|remove|watch NAME [options]");
+    return 2;
+  }
+  try {
+    return await run(name, rest);
+  } catch (e) {
+    complain((e as Error).message);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
