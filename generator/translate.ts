@@ -342,7 +342,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     links,
     dependencies,
     ports,
-    diagnostics: [...diagnostics, ...c.diagnostics],
+    diagnostics: [...diagnostics, ...c.diagnostics].sort((a, b) => a.line - b.line),
   };
 }
 

@@ -1,0 +1,245 @@
+import { describe, expect, it } from "vitest";
+import { UNSUPPORTED } from "../generator/container-keys.js";
+import { createArgv, execArgv, translateText, unitValues } from "./support/translate-helpers.js";
+
+const base = "[Container]\nImage=registry.example/kolla/keystone:2025.1\n";
+const argvOf = (lines: string) => createArgv(translateText(base + lines));
+const errorsOf = (lines: string, fileName?: string) =>
+  translateText(base + lines, fileName).diagnostics.filter((d) => d.severity === "error").map((d) => d.message);
+const warningsOf = (lines: string) =>
+  translateText(base + lines).diagnostics.filter((d) => d.severity === "warning").map((d) => d.message);
+
+/** Asserts `needle` appears in `argv` as a contiguous run. */
+function expectRun(argv: string[], needle: string[]): void {
+  const at = argv.findIndex((_, i) => needle.every((n, j) => argv[i + j] === n));
+  expect(at, `${JSON.stringify(needle)} in ${JSON.stringify(argv)}`).toBeGreaterThanOrEqual(0);
+}
+
+describe("translate: [Container] keys become docker create options", () => {
+  const cases: Array<[string, string, string[]]> = [
+    ["ContainerName", "ContainerName=ks", ["--name", "ks"]],
+    ["Environment", 'Environment=A=1 "B=two words"\nEnvironment=C=3', ["--env", "A=1", "--env", "B=two words", "--env", "C=3"]],
+    ["EnvironmentFile", "EnvironmentFile=/etc/kolla/env", ["--env-file", "/etc/kolla/env"]],
+    ["Volume", "Volume=/etc/kolla/keystone:/var/lib/kolla/config_files:ro", ["--volume", "/etc/kolla/keystone:/var/lib/kolla/config_files:ro"]],
+    ["Mount", "Mount=type=bind,src=/a,dst=/b", ["--mount", "type=bind,src=/a,dst=/b"]],
+    ["Tmpfs", "Tmpfs=/run:size=64m", ["--tmpfs", "/run:size=64m"]],
+    ["PublishPort", "PublishPort=127.0.0.1:5000:5000/tcp", ["--publish", "127.0.0.1:5000:5000/tcp"]],
+    ["ExposeHostPort", "ExposeHostPort=5000 35357", ["--expose", "5000", "--expose", "35357"]],
+    ["Network", "Network=host", ["--network", "host"]],
+    ["HostName", "HostName=ctl1", ["--hostname", "ctl1"]],
+    ["IP", "IP=10.0.0.5", ["--ip", "10.0.0.5"]],
+    ["IP6", "IP6=fd00::5", ["--ip6", "fd00::5"]],
+    ["DNS", "DNS=10.0.0.1", ["--dns", "10.0.0.1"]],
+    ["DNSSearch", "DNSSearch=example.org", ["--dns-search", "example.org"]],
+    ["DNSOption", "DNSOption=ndots:2", ["--dns-option", "ndots:2"]],
+    ["AddHost", "AddHost=db:10.0.0.2", ["--add-host", "db:10.0.0.2"]],
+    ["User", "User=42425", ["--user", "42425"]],
+    ["User+Group", "User=keystone\nGroup=kolla", ["--user", "keystone:kolla"]],
+    ["GroupAdd", "GroupAdd=kolla", ["--group-add", "kolla"]],
+    ["UserNS", "UserNS=host", ["--userns", "host"]],
+    ["WorkingDir", "WorkingDir=/var/lib/keystone", ["--workdir", "/var/lib/keystone"]],
+    ["Label", 'Label=tier=control "owner=cloud ops"', ["--label", "tier=control", "--label", "owner=cloud ops"]],
+    ["AddCapability", "AddCapability=NET_ADMIN SYS_ADMIN", ["--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN"]],
+    ["DropCapability", "DropCapability=ALL", ["--cap-drop", "ALL"]],
+    ["NoNewPrivileges", "NoNewPrivileges=true", ["--security-opt", "no-new-privileges"]],
+    ["ReadOnly", "ReadOnly=yes", ["--read-only"]],
+    ["AddDevice", "AddDevice=/dev/kvm", ["--device", "/dev/kvm"]],
+    ["AddDevice optional", "AddDevice=-/dev/net/tun", ["--device", "/dev/net/tun"]],
+    ["Sysctl", "Sysctl=net.ipv4.ip_forward=1", ["--sysctl", "net.ipv4.ip_forward=1"]],
+    ["Ulimit", "Ulimit=nofile=65536:65536", ["--ulimit", "nofile=65536:65536"]],
+    ["ShmSize", "ShmSize=256m", ["--shm-size", "256m"]],
+    ["Memory", "Memory=2g", ["--memory", "2g"]],
+    ["PidsLimit", "PidsLimit=4096", ["--pids-limit", "4096"]],
+    ["LogDriver", "LogDriver=json-file", ["--log-driver", "json-file"]],
+    ["LogOpt", "LogOpt=max-size=10m", ["--log-opt", "max-size=10m"]],
+    ["HealthCmd", "HealthCmd=healthcheck_curl http://127.0.0.1:5000", ["--health-cmd", "healthcheck_curl http://127.0.0.1:5000"]],
+    ["HealthInterval", "HealthCmd=true\nHealthInterval=30s", ["--health-interval", "30s"]],
+    ["HealthTimeout", "HealthCmd=true\nHealthTimeout=5s", ["--health-timeout", "5s"]],
+    ["HealthRetries", "HealthCmd=true\nHealthRetries=3", ["--health-retries", "3"]],
+    ["HealthStartPeriod", "HealthCmd=true\nHealthStartPeriod=1m30s", ["--health-start-period", "1m30s"]],
+    ["RunInit default", "", ["--init"]],
+    ["StopSignal", "StopSignal=SIGINT", ["--stop-signal", "SIGINT"]],
+    ["StopTimeout", "StopTimeout=180", ["--stop-timeout", "180"]],
+    ["Pull", "Pull=never", ["--pull", "never"]],
+    ["Pull newer", "Pull=newer", ["--pull", "always"]],
+    ["Privileged", "Privileged=true", ["--privileged"]],
+    ["Pid", "Pid=host", ["--pid", "host"]],
+    ["Ipc", "Ipc=host", ["--ipc", "host"]],
+    ["Cgroupns", "Cgroupns=host", ["--cgroupns", "host"]],
+    ["SecurityOpt", "SecurityOpt=apparmor=unconfined", ["--security-opt", "apparmor=unconfined"]],
+    ["SeccompProfile", "SeccompProfile=unconfined", ["--security-opt", "seccomp=unconfined"]],
+    ["SecurityLabelDisable", "SecurityLabelDisable=true", ["--security-opt", "label=disable"]],
+    ["SecurityLabelType", "SecurityLabelType=spc_t", ["--security-opt", "label=type:spc_t"]],
+    ["Entrypoint", "Entrypoint=/bin/sh", ["--entrypoint", "/bin/sh"]],
+    ["DockerArgs", "DockerArgs=--cpus 2 --oom-score-adj=-500", ["--cpus", "2", "--oom-score-adj=-500"]],
+  ];
+  it.each(cases)("%s", (_name, lines, expected) => {
+    const t = translateText(base + lines);
+    expect(t.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expectRun(createArgv(t), expected);
+  });
+
+  it("puts the image after the options and Exec after the image", () => {
+    const argv = argvOf('Exec=kolla_start --debug "two words"');
+    expect(argv.slice(-4)).toEqual(["registry.example/kolla/keystone:2025.1", "kolla_start", "--debug", "two words"]);
+    expect(argv.slice(0, 6)).toEqual(["/usr/bin/docker", "create", "--name", "svc", "--restart", "no"]);
+  });
+
+  it("moves the extra words of a multi-word Entrypoint in front of the command", () => {
+    expect(argvOf("Entrypoint=/bin/sh -c\nExec=echo hi").slice(-4)).toEqual(["registry.example/kolla/keystone:2025.1", "-c", "echo", "hi"]);
+    expect(argvOf('Entrypoint=["/bin/sh","-c"]\nExec=true').slice(-3)).toEqual(["registry.example/kolla/keystone:2025.1", "-c", "true"]);
+  });
+
+  it("defaults: init on, Docker's restart policy off, Docker's log store off, pull missing", () => {
+    const argv = argvOf("");
+    expectRun(argv, ["--restart", "no"]);
+    expectRun(argv, ["--log-driver", "none"]);
+    expectRun(argv, ["--pull", "missing"]);
+    expect(argvOf("RunInit=false")).not.toContain("--init");
+  });
+
+  it("an empty assignment resets a list; a later single value wins", () => {
+    const argv = argvOf("Volume=/a:/a\nVolume=\nVolume=/b:/b\nHostName=one\nHostName=two");
+    expect(argv.filter((a) => a.startsWith("/") && a.includes(":"))).toEqual(["/b:/b"]);
+    expect(argv).toContain("two");
+    expect(argv).not.toContain("one");
+  });
+
+  it("rejects malformed values with the line", () => {
+    const t = translateText(base + "Environment=NOEQUALS\nHealthCmd=x\nHealthInterval=soon\nMemory=lots\nPublishPort=99999:1\nRunInit=maybe\nUlimit=nofile\nPull=sometimes\nEntrypoint=[1,2]\n");
+    expect(t.diagnostics.filter((d) => d.severity === "error").map((d) => d.line)).toEqual([3, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it("requires Image= and [Container]", () => {
+    expect(errorsOf("", "x.container")).toEqual([]);
+    expect(translateText("[Container]\nExec=x\n").diagnostics.map((d) => d.message)).toContain("Image= is required in [Container]");
+    expect(translateText("[Unit]\nA=b\n").diagnostics.map((d) => d.message)).toContain("no [Container] section");
+  });
+
+  it("explains every Quadlet key Docker cannot honour, by severity", () => {
+    for (const [key, { severity, why }] of Object.entries(UNSUPPORTED)) {
+      const t = translateText(base + `${key}=x\n`);
+      const d = t.diagnostics.find((x) => x.message.startsWith(`${key}=`));
+      expect(d, key).toBeDefined();
+      expect(d!.severity).toBe(severity);
+      expect(d!.message).toContain(why);
+    }
+  });
+
+  it("warns about, and ignores, an unknown key instead of dropping the unit", () => {
+    const t = translateText(base + "FutureKey=1\n");
+    expect(t.diagnostics).toEqual([expect.objectContaining({ severity: "warning", line: 3, message: expect.stringMatching(/FutureKey=: unknown key, ignored/) })]);
+  });
+
+  it("refuses Quadlet unit references and Podman-only values", () => {
+    expect(errorsOf("Network=backend.network")[0]).toMatch(/\.network units are not supported/);
+    expect(errorsOf("Volume=data.volume:/data")[0]).toMatch(/\.volume units/);
+    expect(errorsOf("UserNS=keep-id")[0]).toMatch(/only UserNS=host/);
+    expect(errorsOf("Notify=true")[0]).toMatch(/cannot send sd_notify/);
+    expect(errorsOf("Group=kolla")[0]).toMatch(/needs User=/);
+    expect(errorsOf("ContainerName=bad/name")[0]).toMatch(/not a valid Docker container name/);
+    expect(errorsOf("Environment=X=50%")[0]).toMatch(/lone "%"/);
+  });
+});
+
+describe("translate: the unit around the container", () => {
+  it("wraps the container: stale removal, create, attach, readiness, stop, removal", () => {
+    const t = translateText(base + "StopTimeout=180\n");
+    expect(unitValues(t, "ExecStartPre").map(execArgv)[0]).toEqual(["/node", "/berth/container.js", "prepare", "svc"]);
+    expect(execArgv(unitValues(t, "ExecStart")[0]!)).toEqual(["/usr/bin/docker", "start", "--attach", "svc"]);
+    expect(execArgv(unitValues(t, "ExecStartPost")[0]!)).toEqual(["/node", "/berth/container.js", "ready", "svc"]);
+    expect(execArgv(unitValues(t, "ExecStop")[0]!)).toEqual(["/usr/bin/docker", "stop", "--time", "180", "svc"]);
+    expect(execArgv(unitValues(t, "ExecStopPost")[0]!)).toEqual(["/node", "/berth/container.js", "remove", "svc"]);
+    expect(unitValues(t, "TimeoutStopSec")).toEqual(["210"]);
+    expect(unitValues(t, "SuccessExitStatus")).toEqual(["143"]);
+    expect(unitValues(t, "SourcePath")).toEqual(["/etc/berth/svc.container"]);
+  });
+
+  it("waits for health by default when there is a health check, and on Notify=healthy", () => {
+    const ready = (lines: string) => execArgv(unitValues(translateText(base + lines), "ExecStartPost")[0]!).slice(2);
+    expect(ready("HealthCmd=true")).toEqual(["ready", "svc", "--healthy"]);
+    expect(ready("HealthCmd=true\nNotify=healthy")).toEqual(["ready", "svc", "--healthy"]);
+    expect(ready("HealthCmd=true\nNotify=false")).toEqual(["ready", "svc"]);
+    expect(ready("HealthCmd=true\nHealthOnFailure=kill")).toEqual(["ready", "svc", "--healthy", "--on-unhealthy", "kill"]);
+    expect(errorsOf("Notify=healthy")[0]).toMatch(/needs a HealthCmd/);
+    expect(errorsOf("HealthOnFailure=kill")[0]).toMatch(/needs a HealthCmd/);
+  });
+
+  it("counts the stop signal's exit status as a clean stop", () => {
+    expect(unitValues(translateText(base + "StopSignal=SIGINT"), "SuccessExitStatus")).toEqual(["143 130"]);
+  });
+
+  it("ReloadCmd and ReloadSignal become ExecReload", () => {
+    expect(execArgv(unitValues(translateText(base + "ReloadCmd=kill -HUP 1"), "ExecReload")[0]!)).toEqual(["/usr/bin/docker", "exec", "svc", "kill", "-HUP", "1"]);
+    expect(execArgv(unitValues(translateText(base + "ReloadSignal=SIGHUP"), "ExecReload")[0]!)).toEqual(["/usr/bin/docker", "kill", "--signal", "SIGHUP", "svc"]);
+  });
+
+  it("passes [Unit], [Service] and other sections through after berth's own lines", () => {
+    const t = translateText(`[Unit]\nDescription=Keystone\n[Service]\nRestart=always\nTimeoutStartSec=300\n[X-Custom]\nFoo=bar\n` + base);
+    expect(unitValues(t, "Description")).toEqual(["berth container svc", "Keystone"]);
+    expect(unitValues(t, "Restart")).toEqual(["on-failure", "always"]);
+    expect(unitValues(t, "TimeoutStartSec")).toEqual(["300"]);
+    expect(t.text).toContain("[X-Custom]\nFoo=bar\n");
+    expect(t.text).not.toContain("[Container]");
+    expect(t.text).not.toContain("[Install]");
+  });
+
+  it("rewrites references to definitions into their unit names and keeps other units", () => {
+    const t = translateText(
+      "[Unit]\nRequires=mariadb.container network-online.target\nAfter=mariadb.container rabbitmq.container\nWants=worker@a.container\n" + base,
+      "svc.container",
+      { mariadb: "mariadb.service", rabbitmq: "rmq.service", "worker@a": "worker@a.service" },
+    );
+    expect(unitValues(t, "Requires")).toEqual(["mariadb.service network-online.target"]);
+    expect(unitValues(t, "After")).toContain("mariadb.service rmq.service");
+    expect(unitValues(t, "Wants")).toContain("worker@a.service");
+    expect(t.dependencies.filter((d) => d.definition).map((d) => d.definition)).toEqual(["mariadb", "mariadb", "rabbitmq", "worker@a"]);
+  });
+
+  it("names units and containers: default, ServiceName=, templates and instances", () => {
+    expect(translateText(base).unitName).toBe("svc.service");
+    expect(translateText(base + "ServiceName=identity").unitName).toBe("identity.service");
+    const tpl = translateText(base, "worker@.container");
+    expect([tpl.unitName, tpl.containerName]).toEqual(["worker@.service", "worker-%i"]);
+    const inst = translateText(base, "worker@blue.container");
+    expect([inst.unitName, inst.containerName]).toEqual(["worker@blue.service", "worker-blue"]);
+  });
+
+  it("turns [Install] into symlinks", () => {
+    const t = translateText(base + "[Install]\nWantedBy=multi-user.target\nRequiredBy=openstack.target\nAlias=identity.service\n");
+    expect(t.links).toEqual([
+      { path: "multi-user.target.wants/svc.service", target: "../svc.service" },
+      { path: "openstack.target.requires/svc.service", target: "../svc.service" },
+      { path: "identity.service", target: "svc.service" },
+    ]);
+    const tpl = translateText(base + "[Install]\nWantedBy=multi-user.target\nDefaultInstance=one\n", "worker@.container");
+    expect(tpl.links).toEqual([{ path: "multi-user.target.wants/worker@one.service", target: "../worker@.service" }]);
+  });
+});
+
+describe("translate: nothing in a definition can inject into the unit", () => {
+  const hostile = [
+    "a\nExecStartPost=/bin/evil",
+    'quote" ; /bin/evil "',
+    "back\\slash",
+    "dollar $HOME ${PATH}",
+    "percent %% sign",
+    "semi ; colon",
+    "tab\there",
+    "ünïcödé ✓",
+    "[Service]",
+  ];
+  it.each(hostile)("%j stays one argument", (value) => {
+    const escaped = JSON.stringify(value).slice(1, -1);
+    const t = translateText(base + `Environment="X=${escaped}"\nExec="${escaped}"\nLabel="l=${escaped}"\n`);
+    expect(t.diagnostics).toEqual([]);
+    // Every line still has one of the shapes a unit file allows.
+    for (const line of t.text.split("\n")) expect(line).toMatch(/^(#.*|\[(Unit|Service)\]|[A-Za-z]+=.*|)$/);
+    const argv = createArgv(t);
+    // systemd undoes `%%` and `$$` itself; see the round trip through a real manager.
+    const expected = value.replaceAll("%%", "%%").replaceAll("$", () => "$$");
+    expect(argv).toContain(`X=${expected}`);
+    expect(argv.at(-1)).toBe(expected);
+    expect(unitValues(t, "ExecStartPost")).toHaveLength(1);
+  });
+});
