@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runBin } from "./support/run.js";
+import { image, tree } from "./support/tree.js";
+
+const berth = (args: string[], dirs: string) => runBin("berth", args, { BERTH_UNIT_DIRS: dirs });
+
+describe("berth validate", () => {
+  it("exits 0 on a valid set and says what it checked", () => {
+    const root = tree({ "db.container": image(), "api.container": image("", "After=db.container") });
+    const r = berth(["validate"], root);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^valid: 2 definitions in /);
+  });
+
+  it("exits 1 with file:line: error lines", () => {
+    const root = tree({ "db.container": image("HealthRetries=lots") });
+    const r = berth(["validate"], root);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join(root, "db.container")}:3: error: HealthRetries=: expected a number, found "lots"`);
+  });
+
+  it("reports warnings without failing, unless --strict", () => {
+    const root = tree({ "db.container": image("NewKey=1") });
+    expect(berth(["validate"], root).status).toBe(0);
+    expect(berth(["validate"], root).stderr).toMatch(/warning: NewKey=: unknown key/);
+    expect(berth(["validate", "--strict"], root).status).toBe(1);
+  });
+
+  it("prints JSON with --json", () => {
+    const root = tree({ "db.container": image("Pod=x") });
+    const r = berth(["validate", "--json"], root);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ line: number; severity: string; file: string }> };
+    expect(out.valid).toBe(false);
+    expect(out.diagnostics).toEqual([expect.objectContaining({ line: 3, severity: "error", file: join(root, "db.container") })]);
+  });
+
+  it("checks a directory given as an argument instead of the search path", () => {
+    const good = tree({ "db.container": image() });
+    const bad = tree({ "db.container": image("Pod=x") });
+    expect(runBin("berth", ["validate", good], { BERTH_UNIT_DIRS: bad }).status).toBe(0);
+  });
+
+  it("works as Ansible's `validate: berth validate --as NAME.container %s`, in context of the set", () => {
+    const dir = tree({ "db.container": image("PublishPort=3306:3306"), "keystone.container": image() });
+    const tmp = tree({ "ansible-tmp-xyz": image("PublishPort=5000:5000", "After=db.container") });
+    const candidate = join(tmp, "ansible-tmp-xyz");
+    expect(berth(["validate", "--as", "keystone.container", candidate], dir).status).toBe(0);
+    // The candidate would clash with a port another definition holds…
+    const clash = tree({ "t": image("PublishPort=3306:3306") });
+    const r = berth(["validate", "--as", "keystone.container", join(clash, "t")], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join(clash, "t")}:3: error: PublishPort=: host port 3306/tcp is already published`);
+    // …or depend on something that is not there.
+    const missing = tree({ "t": image("", "Requires=nova.container") });
+    expect(berth(["validate", "--as", "keystone.container", join(missing, "t")], dir).status).toBe(1);
+    // Problems elsewhere in the directory are not the candidate's fault.
+    const broken = tree({ "db.container": image("Pod=x"), "keystone.container": image() });
+    expect(berth(["validate", "--as", "keystone.container", candidate], broken).status).toBe(0);
+  });
+
+  it("refuses usage errors with status 2", () => {
+    expect(berth(["validate", "/no/such/file"], "/tmp").status).toBe(2);
+    expect(berth(["frobnicate"], "/tmp").status).toBe(2);
+  });
+});
+
+describe("berth render", () => {
+  it("prints the unit exactly as the generator writes it", () => {
+    const root = tree({ "db.container": image("", "Description=Database") });
+    const out = tree({});
+    expect(runBin("berth-generator", [out, out, out], { BERTH_UNIT_DIRS: root }).status).toBe(0);
+    const r = berth(["render", "db"], root);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(out, "db.service"), "utf8"));
+    expect(berth(["render", "db.service"], root).stdout).toBe(r.stdout);
+  });
+
+  it("renders a file that is not installed yet, and fails on an invalid one", () => {
+    const root = tree({});
+    const file = join(tree({ "new.container": image("Exec=sleep 1") }), "new.container");
+    const r = berth(["render", file], root);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ExecStartPre=.* create --name new /m);
+    const bad = join(tree({ "bad.container": image("Pod=x") }), "bad.container");
+    const b = berth(["render", bad], root);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toMatch(/bad.container:3: error: Pod=/);
+  });
+});

@@ -1,0 +1,53 @@
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runBin } from "./support/run.js";
+import { image, tree } from "./support/tree.js";
+
+const generate = (defs: string, env: NodeJS.ProcessEnv = {}) => {
+  const out = tree({});
+  const r = runBin("berth-generator", [join(out, "normal"), join(out, "early"), join(out, "late")], { BERTH_UNIT_DIRS: defs, ...env });
+  return { ...r, out: join(out, "normal") };
+};
+
+describe("berth-generator (systemd.generator(7))", () => {
+  it("writes one unit per definition into the normal directory, with SourcePath", () => {
+    const defs = tree({ "db.container": image(), "api.container": image("", "After=db.container") });
+    const r = generate(defs);
+    expect(r.status).toBe(0);
+    expect(readdirSync(r.out).sort()).toEqual(["api.service", "db.service"]);
+    expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain(`SourcePath=${join(defs, "api.container")}\n`);
+    expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain("After=db.service\n");
+  });
+
+  it("carries out [Install] as symlinks", () => {
+    const defs = tree({ "db.container": image("[Install]\nWantedBy=multi-user.target\nAlias=mysql.service\n") });
+    const r = generate(defs);
+    expect(readlinkSync(join(r.out, "multi-user.target.wants/db.service"))).toBe("../db.service");
+    expect(readlinkSync(join(r.out, "mysql.service"))).toBe("db.service");
+    expect(lstatSync(join(r.out, "mysql.service")).isSymbolicLink()).toBe(true);
+  });
+
+  it("one bad file affects only itself: the rest is generated and the exit status says so", () => {
+    const defs = tree({ "a.container": image(), "b.container": "[Container]\nImage=x\nthis is not an assignment\n", "c.container": image() });
+    const r = generate(defs);
+    expect(r.status).toBe(1);
+    expect(readdirSync(r.out).sort()).toEqual(["a.service", "c.service"]);
+    expect(r.stderr).toContain(`berth-generator: ${join(defs, "b.container")}:3: error: expected Key=Value`);
+  });
+
+  it("leaves no temporary files behind", () => {
+    const r = generate(tree({ "a.container": image() }));
+    expect(readdirSync(r.out).filter((f) => f.startsWith("."))).toEqual([]);
+  });
+
+  it("writes nothing but succeeds when there are no definitions", () => {
+    const r = generate(tree({}));
+    expect(r.status).toBe(0);
+    expect(readdirSync(r.out)).toEqual([]);
+  });
+
+  it("insists on an output directory", () => {
+    expect(runBin("berth-generator", []).status).toBe(2);
+  });
+});

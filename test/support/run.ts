@@ -1,0 +1,16 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const repo = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one of berth's executables from bin/, as an operator would. */
+export function runBin(name: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Ran {
+  const r = spawnSync(`${repo}bin/${name}`, args, { env: { ...process.env, ...env }, encoding: "utf8", input });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
