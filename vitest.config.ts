@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // End-to-end suites share one Docker engine and spawn systemd managers; keep them apart.
     fileParallelism: false,
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results/vitest.json" },
   },
 });
