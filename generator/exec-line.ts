@@ -1,9 +1,9 @@
 /**
  * Writes argv into a unit's Exec*= line so that systemd hands exactly these strings to the
  * program. `%` specifiers are left for systemd to expand (definitions use systemd's syntax, so a
- * literal percent sign was already written `%%`); `$` is doubled so that no value is ever
- * subject to environment expansion; anything else unusual is double-quoted with C escapes, which
- * also keeps newlines and control characters from ever reaching the unit file raw.
+ * literal percent sign was already written `%%`). Lines carry the `:` prefix (systemd ≥ 249), so
+ * `$` is never subject to environment expansion. Anything else unusual is double-quoted with C
+ * escapes, which also keeps newlines and control characters from ever reaching the unit file raw.
  */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -15,7 +15,6 @@ export function quoteExecArg(arg: string): string {
     const code = ch.codePointAt(0)!;
     if (ch === "\\") out += "\\\\";
     else if (ch === '"') out += '\\"';
-    else if (ch === "$") out += "$$";
     else if (ch === "\n") out += "\\n";
     else if (ch === "\t") out += "\\t";
     else if (ch === "\r") out += "\\r";
@@ -25,6 +24,6 @@ export function quoteExecArg(arg: string): string {
   return out + '"';
 }
 
-export function formatExec(argv: readonly string[], prefix = ""): string {
-  return prefix + argv.map(quoteExecArg).join(" ");
+export function formatExec(argv: readonly string[]): string {
+  return ":" + argv.map(quoteExecArg).join(" ");
 }

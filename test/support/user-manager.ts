@@ -1,0 +1,127 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { repo } from "./run.js";
+
+const CGROUP_ROOTS = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((p) => existsSync(p));
+
+/**
+ * A throwaway `systemd --user` manager on its own session bus and in its own cgroup subtree, with
+ * berth's generator installed and BERTH_UNIT_DIRS pointing at `defs`. Everything it does is real
+ * systemd: generators on daemon-reload, jobs, ExecStart argv over D-Bus.
+ */
+export class UserManager {
+  readonly root: string;
+  readonly runtime: string;
+  readonly defs: string;
+  readonly bus: string;
+  private manager?: ChildProcess;
+  private dbusPid?: number;
+  private readonly id: string;
+
+  constructor(private readonly extraEnv: Record<string, string> = {}) {
+    this.root = mkdtempSync("/tmp/berth-um-");
+    this.id = this.root.slice(this.root.lastIndexOf("-") + 1);
+    this.runtime = join(this.root, "runtime");
+    this.defs = join(this.root, "defs");
+    this.bus = `unix:path=${join(this.runtime, "bus")}`;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, XDG_RUNTIME_DIR: this.runtime, DBUS_SESSION_BUS_ADDRESS: this.bus, BERTH_UNIT_DIRS: this.defs, ...this.extraEnv };
+  }
+
+  get generatorDir(): string {
+    return join(this.runtime, "systemd/generator");
+  }
+
+  async start(): Promise<this> {
+    mkdirSync(this.runtime, { recursive: true, mode: 0o700 });
+    mkdirSync(this.defs, { recursive: true });
+    mkdirSync("/run/systemd/system", { recursive: true });
+    const gens = join(this.root, "generators");
+    mkdirSync(gens);
+    symlinkSync(join(repo, "bin/berth-generator"), join(gens, "berth-generator"));
+    const dbus = spawnSync("dbus-daemon", ["--session", `--address=${this.bus}`, "--fork", "--print-pid"], { encoding: "utf8" });
+    if (dbus.status !== 0) throw new Error(`dbus-daemon: ${dbus.stderr}`);
+    this.dbusPid = Number(dbus.stdout.trim());
+    const cgroups = CGROUP_ROOTS.map((r) => join(r, `berth-test-${this.id}`));
+    for (const c of cgroups) mkdirSync(c, { recursive: true });
+    // Move the shell into the new subtree, then become the manager, so its cgroup paths are its own.
+    const script = cgroups.map((c) => `echo $$ > ${c}/cgroup.procs`).join("; ") + "; exec systemd --user";
+    this.manager = spawn("sh", ["-c", script], {
+      env: { ...this.env, SYSTEMD_GENERATOR_PATH: gens },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = "";
+    this.manager.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+    for (let i = 0; i < 100; i++) {
+      const state = this.systemctl(["is-system-running"]).stdout.trim();
+      if (state === "running" || state === "degraded") return this;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`user manager did not start: ${log}`);
+  }
+
+  systemctl(args: string[]): { status: number; stdout: string; stderr: string } {
+    const r = spawnSync("systemctl", ["--user", ...args], { env: this.env, encoding: "utf8" });
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** A unit property read over D-Bus, decoded from busctl's JSON. */
+  property(unit: string, iface: string, name: string): unknown {
+    const path = `/org/freedesktop/systemd1/unit/${unit.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}`;
+    const r = spawnSync("busctl", ["--user", "--json=short", "get-property", "org.freedesktop.systemd1", path, `org.freedesktop.systemd1.${iface}`, name], { env: this.env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`busctl: ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { data: unknown }).data;
+  }
+
+  /** The argv of each command of an Exec*= property, as systemd will pass it. */
+  execArgv(unit: string, property: string): string[][] {
+    return (this.property(unit, "Service", property) as Array<[string, string[]]>).map(([, argv]) => argv);
+  }
+
+  writeDefinition(name: string, text: string): void {
+    const at = join(this.defs, name);
+    mkdirSync(join(at, ".."), { recursive: true });
+    writeFileSync(at, text);
+  }
+
+  reload(): void {
+    const r = this.systemctl(["daemon-reload"]);
+    if (r.status !== 0) throw new Error(`daemon-reload: ${r.stderr}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.manager && this.manager.exitCode === null) {
+      const exited = new Promise((r) => this.manager!.once("exit", r));
+      this.manager.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (this.manager.exitCode === null) this.manager.kill("SIGKILL");
+    }
+    if (this.dbusPid) {
+      try {
+        process.kill(this.dbusPid);
+      } catch {
+        // already gone
+      }
+    }
+    for (const r of CGROUP_ROOTS) removeCgroup(join(r, `berth-test-${this.id}`));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function removeCgroup(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const ent of readdirSync(dir, { withFileTypes: true })) if (ent.isDirectory()) removeCgroup(join(dir, ent.name));
+  for (let i = 0; i < 50; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch {
+      const procs = readFileSync(join(dir, "cgroup.procs"), "utf8").trim();
+      if (procs) for (const pid of procs.split("\n")) try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
+      spawnSync("sleep", ["0.1"]);
+    }
+  }
+}
