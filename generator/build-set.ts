@@ -18,7 +18,12 @@ export interface BuiltSet {
  * rest of the directory is still generated. Name clashes are settled in search-path order, so the
  * definition that was there first keeps its unit and its container.
  */
-export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOptions): BuiltSet {
+export function buildSet(
+  loaded: readonly LoadedDefinition[],
+  options: BuildOptions,
+  /** Called with each writable unit as soon as it is known, so output can overlap translation. */
+  onUnit?: (unit: Translated) => void,
+): BuiltSet {
   const unitNames = new Map<string, string>();
   for (const l of loaded) unitNames.set(l.definition.name.base, unitNameOf(l.definition));
   const templates = new Map<string, string>();
@@ -36,12 +41,12 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
 
   const diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];
-  const ownErrors = new Set<Translated>();
+  const units: Translated[] = [];
   const claimedUnits = new Map<string, Translated>();
   const claimedContainers = new Map<string, Translated>();
   for (const l of loaded) {
     const t = translate(l.definition, ctx);
-    const mine = [...l.diagnostics, ...t.diagnostics];
+    const mine = l.diagnostics.length > 0 ? [...l.diagnostics, ...t.diagnostics] : t.diagnostics;
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}`));
     };
@@ -49,10 +54,13 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     clash("container name", t.containerName, claimedContainers.get(t.containerName));
     if (!claimedUnits.has(t.unitName)) claimedUnits.set(t.unitName, t);
     if (!claimedContainers.has(t.containerName)) claimedContainers.set(t.containerName, t);
-    diagnostics.push(...mine);
-    if (hasErrors(mine)) ownErrors.add(t);
+    if (mine.length > 0) diagnostics.push(...mine);
+    if (!hasErrors(mine)) {
+      units.push(t);
+      onUnit?.(t);
+    }
     all.push(t);
   }
   diagnostics.push(...validateSet(all, options.searched));
-  return { units: all.filter((t) => !ownErrors.has(t)), all, diagnostics };
+  return { units, all, diagnostics };
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
@@ -15,6 +15,8 @@ export interface DefinitionSource {
 
 export interface LoadedDefinition {
   definition: Definition;
+  /** An empty main file masks the name, as an empty unit file does in systemd. */
+  masked: boolean;
   diagnostics: Diagnostic[];
   /** Every file that went into it, for change detection. */
   files: string[];
@@ -28,9 +30,10 @@ function listDir(dir: string): Dirent[] {
   }
 }
 
-function isMasked(path: string): boolean {
+/** systemd's mask: a link to /dev/null. (An empty file masks too; that is seen when it is read.) */
+function linksToDevNull(path: string): boolean {
   try {
-    return realpathSync(path) === "/dev/null" || statSync(path).size === 0;
+    return realpathSync(path) === "/dev/null";
   } catch {
     return false;
   }
@@ -61,7 +64,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
         diagnostics.push(error(path, 0, `"${ent.name}" is not a valid definition name (letters, digits, "_", ".", "-", one "@")`));
         continue;
       }
-      seen.set(ent.name, isMasked(path) ? null : { name, file: path, dropIns: [] });
+      seen.set(ent.name, ent.isSymbolicLink() && linksToDevNull(path) ? null : { name, file: path, dropIns: [] });
     }
   };
   for (const dir of dirs) walk(dir, 0);
@@ -92,13 +95,14 @@ export function findDropIns(
   return [...chosen.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, path]) => path)
-    .filter((path) => !isMasked(path));
+    .filter((path) => !linksToDevNull(path));
 }
 
 export function loadDefinition(source: DefinitionSource, readText = (p: string) => readFileSync(p, "utf8")): LoadedDefinition {
   const sections: Sections = new Map();
   const diagnostics: Diagnostic[] = [];
   const files = [source.file, ...source.dropIns];
+  let masked = false;
   for (const file of files) {
     let text: string;
     try {
@@ -107,7 +111,8 @@ export function loadDefinition(source: DefinitionSource, readText = (p: string) 
       diagnostics.push(error(file, 0, `cannot read: ${(e as Error).message}`));
       continue;
     }
+    if (file === source.file && text.trim() === "") masked = true;
     diagnostics.push(...parseUnitFile(text, file, sections).diagnostics);
   }
-  return { definition: { name: source.name, file: source.file, sections }, diagnostics, files };
+  return { definition: { name: source.name, file: source.file, sections }, masked, diagnostics, files };
 }

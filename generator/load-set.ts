@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildSet, type BuiltSet } from "./build-set.js";
+import type { Translated } from "./translate.js";
 import { error } from "./diagnostics.js";
 import { discoverDefinitions, findDropIns, loadDefinition, type DefinitionSource } from "./load-definitions.js";
 import { parseDefinitionName } from "./names.js";
@@ -18,6 +19,8 @@ function dockerPath(env: NodeJS.ProcessEnv): string {
 }
 
 export interface LoadSetOptions {
+  /** Receives each writable unit as soon as it is translated. */
+  onUnit?: (unit: Translated) => void;
   scope: Scope;
   env?: NodeJS.ProcessEnv;
   /** Replaces the configured search directories. */
@@ -49,12 +52,13 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     if (index >= 0) sources[index] = source;
     else sources.push(source);
   }
-  const loaded = sources.map((s) => loadDefinition(s));
+  const loaded = sources.map((s) => loadDefinition(s)).filter((l) => !l.masked);
   const built = buildSet(loaded, {
     docker: dockerPath(env),
-    helper: [process.execPath, fileURLToPath(new URL("../runtime/container.js", import.meta.url))],
+    // The executables are bundled side by side in dist/.
+    helper: [process.execPath, fileURLToPath(new URL("./berth-container.js", import.meta.url))],
     scope: options.scope,
     searched: dirs,
-  });
+  }, options.onUnit);
   return { ...built, diagnostics: [...diagnostics, ...built.diagnostics], dirs, sources };
 }

@@ -1,7 +1,7 @@
 import { formatDiagnostic, hasErrors } from "./diagnostics.js";
 import { reportToKmsg } from "./kmsg-log.js";
 import { detectScope, loadSet } from "./load-set.js";
-import { writeUnits } from "./write-units.js";
+import { unitWriter } from "./write-units.js";
 
 /** systemd.generator(7): `berth-generator normal-dir [early-dir late-dir]`. */
 export function main(argv: readonly string[]): number {
@@ -10,8 +10,8 @@ export function main(argv: readonly string[]): number {
     process.stderr.write("usage: berth-generator NORMAL-DIR [EARLY-DIR LATE-DIR]\n");
     return 2;
   }
-  const set = loadSet({ scope: detectScope() });
-  writeUnits(outDir, set.units);
+  // Written as translated, so the finished text does not pile up in memory.
+  const set = loadSet({ scope: detectScope(), onUnit: unitWriter(outDir) });
   for (const d of set.diagnostics) process.stderr.write(`berth-generator: ${formatDiagnostic(d)}\n`);
   reportToKmsg(set.diagnostics, "berth-generator");
   return hasErrors(set.diagnostics) ? 1 : 0;

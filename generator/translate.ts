@@ -47,6 +47,29 @@ export interface Translated {
   diagnostics: Diagnostic[];
 }
 
+const KNOWN_KEYS = new Set([
+  "Image", "ContainerName", "Exec", "Entrypoint", "Environment", "EnvironmentFile", "Volume", "Mount",
+  "Tmpfs", "PublishPort", "ExposeHostPort", "Network", "HostName", "IP", "IP6", "DNS", "DNSSearch",
+  "DNSOption", "AddHost", "User", "Group", "GroupAdd", "UserNS", "WorkingDir", "Label", "AddCapability",
+  "DropCapability", "NoNewPrivileges", "ReadOnly", "AddDevice", "Sysctl", "Ulimit", "ShmSize", "Memory",
+  "PidsLimit", "LogDriver", "LogOpt", "HealthCmd", "HealthInterval", "HealthTimeout", "HealthRetries",
+  "HealthStartPeriod", "HealthOnFailure", "Notify", "RunInit", "StopSignal", "StopTimeout", "Pull",
+  "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
+  "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
+  "DockerArgs", "ReloadCmd", "ReloadSignal",]);
+
+/** Single-valued keys that map one to one onto a docker create option. */
+const SINGLE_FLAGS = [
+  ["HostName", "--hostname"], ["IP", "--ip"], ["IP6", "--ip6"], ["UserNS", "--userns"], ["Pid", "--pid"],
+  ["Ipc", "--ipc"], ["Cgroupns", "--cgroupns"], ["WorkingDir", "--workdir"], ["ShmSize", "--shm-size"],
+  ["Memory", "--memory"], ["StopSignal", "--stop-signal"],
+] as const;
+/** Space-separated list keys whose every word becomes one option. */
+const WORD_FLAGS = [
+  ["DNS", "--dns"], ["DNSSearch", "--dns-search"], ["DNSOption", "--dns-option"], ["AddHost", "--add-host"],
+  ["GroupAdd", "--group-add"], ["AddCapability", "--cap-add"], ["DropCapability", "--cap-drop"], ["Sysctl", "--sysctl"],
+] as const;
+
 const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
 const STOP_MARGIN = 30;
@@ -140,11 +163,11 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
     else flag("--network", e.value);
   }
-  for (const [key, name] of [["HostName", "--hostname"], ["IP", "--ip"], ["IP6", "--ip6"], ["UserNS", "--userns"], ["Pid", "--pid"], ["Ipc", "--ipc"], ["Cgroupns", "--cgroupns"], ["WorkingDir", "--workdir"], ["ShmSize", "--shm-size"], ["Memory", "--memory"], ["StopSignal", "--stop-signal"]] as const) {
+  for (const [key, name] of SINGLE_FLAGS) {
     const v = c.value(key);
     if (v !== undefined) flag(name, v);
   }
-  for (const [key, name] of [["DNS", "--dns"], ["DNSSearch", "--dns-search"], ["DNSOption", "--dns-option"], ["AddHost", "--add-host"], ["GroupAdd", "--group-add"], ["AddCapability", "--cap-add"], ["DropCapability", "--cap-drop"], ["Sysctl", "--sysctl"]] as const) {
+  for (const [key, name] of WORD_FLAGS) {
     for (const { word } of c.words(key)) flag(name, word);
   }
   c.matching("ShmSize", SIZE, "a size such as 64m");
@@ -236,19 +259,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   if (image) create.push(image.value);
   create.push(...execWords);
 
-  const known = new Set([
-    "Image", "ContainerName", "Exec", "Entrypoint", "Environment", "EnvironmentFile", "Volume", "Mount",
-    "Tmpfs", "PublishPort", "ExposeHostPort", "Network", "HostName", "IP", "IP6", "DNS", "DNSSearch",
-    "DNSOption", "AddHost", "User", "Group", "GroupAdd", "UserNS", "WorkingDir", "Label", "AddCapability",
-    "DropCapability", "NoNewPrivileges", "ReadOnly", "AddDevice", "Sysctl", "Ulimit", "ShmSize", "Memory",
-    "PidsLimit", "LogDriver", "LogOpt", "HealthCmd", "HealthInterval", "HealthTimeout", "HealthRetries",
-    "HealthStartPeriod", "HealthOnFailure", "Notify", "RunInit", "StopSignal", "StopTimeout", "Pull",
-    "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
-    "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
-    "DockerArgs", "ReloadCmd", "ReloadSignal",
-  ]);
   for (const [key, entries] of c.keys()) {
-    if (known.has(key)) continue;
+    if (KNOWN_KEYS.has(key)) continue;
     const first = entries[0]!;
     const unsupported = UNSUPPORTED[key];
     if (unsupported?.severity === "error") c.fail(first, `not supported with Docker: ${unsupported.why}`);
