@@ -322,7 +322,9 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     // A container stopped by its stop signal exits 128+N through --init: that is a clean stop.
     `SuccessExitStatus=${[...cleanExits].join(" ")}`,
     `TimeoutStopSec=${stopTimeout + STOP_MARGIN}`,
-    "Restart=on-failure",
+    // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
+    // when it returns. An explicit `systemctl stop` is never undone by Restart=.
+    "Restart=always",
     "RestartSec=5",
   ];
   const reloadCmd = c.words("ReloadCmd").map((w) => w.word);

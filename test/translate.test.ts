@@ -175,9 +175,9 @@ describe("translate: the unit around the container", () => {
   });
 
   it("passes [Unit], [Service] and other sections through after berth's own lines", () => {
-    const t = translateText(`[Unit]\nDescription=Keystone\n[Service]\nRestart=always\nTimeoutStartSec=300\n[X-Custom]\nFoo=bar\n` + base);
+    const t = translateText(`[Unit]\nDescription=Keystone\n[Service]\nRestart=on-failure\nTimeoutStartSec=300\n[X-Custom]\nFoo=bar\n` + base);
     expect(unitValues(t, "Description")).toEqual(["berth container svc", "Keystone"]);
-    expect(unitValues(t, "Restart")).toEqual(["on-failure", "always"]);
+    expect(unitValues(t, "Restart")).toEqual(["always", "on-failure"]);
     expect(unitValues(t, "TimeoutStartSec")).toEqual(["300"]);
     expect(t.text).toContain("[X-Custom]\nFoo=bar\n");
     expect(t.text).not.toContain("[Container]");

@@ -81,6 +81,25 @@ export class UserManager {
     return (this.property(unit, "Service", property) as Array<[string, string[]]>).map(([, argv]) => argv);
   }
 
+  /** Unit properties as `systemctl show` prints them. */
+  show(unit: string, ...props: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of this.systemctl(["show", unit, ...props.map((p) => `--property=${p}`)]).stdout.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return out;
+  }
+
+  /**
+   * The unit's journal. journald attributes a throwaway manager's output by cgroup (it is not
+   * under user@.service), so match on the unit's cgroup, which is what `journalctl -u` means.
+   */
+  journal(unit: string): Array<{ MESSAGE: string; SYSLOG_IDENTIFIER?: string; PRIORITY?: string }> {
+    const r = spawnSync("journalctl", ["-o", "json", "--no-pager", `_SYSTEMD_CGROUP=/berth-test-${this.id}/app.slice/${unit}`], { encoding: "utf8" });
+    return r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { MESSAGE: string });
+  }
+
   writeDefinition(name: string, text: string): void {
     const at = join(this.defs, name);
     mkdirSync(join(at, ".."), { recursive: true });
