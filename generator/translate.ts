@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import {
   GO_DURATION, INSTALL_REFERENCE_KEYS, SIZE, UNIT_REFERENCE_KEYS, UNSUPPORTED,
 } from "./container-keys.js";
 import { ContainerSection } from "./container-section.js";
 import { error, warning, type Diagnostic } from "./diagnostics.js";
 import { formatExec } from "./exec-line.js";
+import { SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, type DefinitionName,
 } from "./names.js";
@@ -20,7 +22,7 @@ export interface Definition {
 
 export interface TranslateContext {
   docker: string;
-  /** argv prefix that runs berth's container helper (prepare, ready, remove). */
+  /** argv prefix that runs berth's container helper (create, ready, remove). */
   helper: readonly string[];
   scope: "system" | "user";
   /** Unit name of a defined definition (`mariadb`, `worker@blue`), or undefined if there is none. */
@@ -113,11 +115,12 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   }
 
   const create: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no"];
+  const CREATE_FIXED_ARGS = create.length;
   const flag = (name: string, value: string): void => {
     create.push(name, value);
   };
   const label = (name: string, value: string): void => flag("--label", `${name}=${value}`);
-  label("io.berth.unit", unitName);
+  label(UNIT_LABEL, unitName);
 
   const image = c.single("Image");
   if (!image) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
@@ -300,8 +303,13 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
 
   // ---- [Service] ----
   const helper = (...args: string[]): string[] => [...ctx.helper, ...args];
-  const prepare = helper("prepare", containerName);
+  // The spec label lets the helper recognise a running container that already is exactly this
+  // definition (Docker's live-restore keeps containers through a daemon restart) and keep it.
+  const spec = createHash("sha256").update(create.join("\0")).digest("hex").slice(0, 16);
+  create.splice(CREATE_FIXED_ARGS, 0, "--label", `${SPEC_LABEL}=${spec}`);
+  const prepare = helper("create", containerName);
   if (pull === "never" && image) prepare.push("--require-image", image.value);
+  prepare.push("--", ...create);
   const ready = helper("ready", containerName);
   if (waitHealthy) ready.push("--healthy");
   if (onFailure !== "none") ready.push("--on-unhealthy", onFailure);
@@ -314,7 +322,6 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     "Type=exec",
     `SyslogIdentifier=${literal(containerName)}`,
     `ExecStartPre=${formatExec(prepare)}`,
-    `ExecStartPre=${formatExec(create)}`,
     `ExecStart=${formatExec([ctx.docker, "start", "--attach", containerName])}`,
     `ExecStartPost=${formatExec(ready)}`,
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(stopTimeout), containerName])}`,

@@ -1,12 +1,19 @@
 import { spawn } from "node:child_process";
+import { SPEC_LABEL } from "../generator/labels.js";
 import { call, DockerUnreachable, stream } from "./docker-socket.js";
 
 /**
- * Runs inside each generated unit: `prepare` before `docker create`, `ready` as ExecStartPost=
+ * Runs inside each generated unit: `create` as ExecStartPre=, `ready` as ExecStartPost=
  * (the unit turns active, and units ordered after it start, only when this exits 0), `remove`
  * after stop, and `watch` to carry out HealthOnFailure=.
  */
 type Command = (name: string, args: string[]) => Promise<number>;
+
+interface Inspect {
+  State?: { Status?: string; Running?: boolean; ExitCode?: number; Health?: { Status?: string } };
+  Config?: { Healthcheck?: { Test?: string[] }; Labels?: Record<string, string> };
+}
+
 
 const say = (text: string): void => void process.stdout.write(text + "\n");
 const complain = (text: string): void => void process.stderr.write(text + "\n");
@@ -17,19 +24,42 @@ async function removeContainer(name: string): Promise<void> {
   if (r.status !== 204 && r.status !== 404) throw new Error(`cannot remove container ${name}: ${r.body.trim()}`);
 }
 
-const prepare: Command = async (name, args) => {
-  // A container left by a crash, a kill or a reboot must never block this start.
-  await removeContainer(name);
-  const i = args.indexOf("--require-image");
-  const image = i >= 0 ? args[i + 1] : undefined;
-  if (image !== undefined) {
-    const r = await call("GET", `/images/${encodeURIComponent(image)}/json`);
-    if (r.status === 404) {
-      complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
-      return 1;
-    }
+/**
+ * `create NAME [--require-image IMAGE] -- DOCKER create ARGS…`: clears the way for the container
+ * and creates it. A leftover container (a crash, a kill, a reboot) is removed so it never blocks a
+ * start; one that is running and carries this very spec is kept instead of being replaced.
+ */
+const create: Command = async (name, args) => {
+  const dash = args.indexOf("--");
+  const argv = dash >= 0 ? args.slice(dash + 1) : [];
+  if (argv.length < 2) {
+    complain("create: expected -- DOCKER create ARGS");
+    return 2;
   }
-  return 0;
+  const r = await call("GET", path(name, "/json"));
+  if (r.status === 200) {
+    const info = JSON.parse(r.body) as Inspect;
+    const spec = info.Config?.Labels?.[SPEC_LABEL];
+    if (info.State?.Running && spec !== undefined && argv.includes(`${SPEC_LABEL}=${spec}`)) {
+      say(`${name} is already running with this definition; keeping it`);
+      return 0;
+    }
+    await removeContainer(name);
+  }
+  const i = args.indexOf("--require-image");
+  const image = i >= 0 && i < dash ? args[i + 1] : undefined;
+  if (image !== undefined && (await call("GET", `/images/${encodeURIComponent(image)}/json`)).status === 404) {
+    complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
+    return 1;
+  }
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
+  return new Promise((resolve) => {
+    child.on("error", (e) => {
+      complain(`cannot run ${argv[0]}: ${e.message}`);
+      resolve(1);
+    });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
 };
 
 const remove: Command = async (name) => {
@@ -42,10 +72,6 @@ const remove: Command = async (name) => {
   return 0;
 };
 
-interface Inspect {
-  State?: { Status?: string; Running?: boolean; ExitCode?: number; Health?: { Status?: string } };
-  Config?: { Healthcheck?: { Test?: string[] } };
-}
 
 const ready: Command = async (name, args) => {
   const wantHealthy = args.includes("--healthy");
@@ -125,13 +151,13 @@ const watch: Command = async (name, [action]) => {
   return 0;
 };
 
-const commands: Record<string, Command> = { prepare, ready, remove, watch };
+const commands: Record<string, Command> = { create, ready, remove, watch };
 
 async function main(argv: string[]): Promise<number> {
   const [command, name, ...rest] = argv;
   const run = command ? commands[command] : undefined;
   if (!run || !name) {
-    complain("usage: container.js prepare|ready|remove|watch NAME [options]");
+    complain("usage: berth-container create|ready|remove|watch NAME [options]");
     return 2;
   }
   try {

@@ -73,7 +73,9 @@ describe("generated units in a real systemd", () => {
   });
 
   it("hands docker create exactly the intended argv, read back over D-Bus", () => {
-    const create = um.execArgv("rt.service", "ExecStartPre").find((argv) => argv[1] === "create")!;
+    const pre = um.execArgv("rt.service", "ExecStartPre").find((argv) => argv[2] === "create")!;
+    const create = pre.slice(pre.indexOf("--") + 1);
+    expect(create[1]).toBe("create");
     expect(create.slice(-expectedExec.length)).toEqual(expectedExec);
     const envs = create.filter((_, i) => create[i - 1] === "--env");
     expect(envs).toEqual(expectedEnv);

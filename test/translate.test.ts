@@ -82,12 +82,19 @@ describe("translate: [Container] keys become docker create options", () => {
   it("puts the image after the options and Exec after the image", () => {
     const argv = argvOf('Exec=kolla_start --debug "two words"');
     expect(argv.slice(-4)).toEqual(["registry.example/kolla/keystone:2025.1", "kolla_start", "--debug", "two words"]);
-    expect(argv.slice(0, 6)).toEqual(["/usr/bin/docker", "create", "--name", "svc", "--restart", "no"]);
+    expect(argv.slice(0, 8)).toEqual(["/usr/bin/docker", "create", "--name", "svc", "--restart", "no", "--label", expect.stringMatching(/^io\.berth\.spec=[0-9a-f]{16}$/)]);
   });
 
   it("moves the extra words of a multi-word Entrypoint in front of the command", () => {
     expect(argvOf("Entrypoint=/bin/sh -c\nExec=echo hi").slice(-4)).toEqual(["registry.example/kolla/keystone:2025.1", "-c", "echo", "hi"]);
     expect(argvOf('Entrypoint=["/bin/sh","-c"]\nExec=true').slice(-3)).toEqual(["registry.example/kolla/keystone:2025.1", "-c", "true"]);
+  });
+
+  it("labels the container with a digest of its spec that changes with any setting", () => {
+    const spec = (lines: string) => createArgv(translateText(base + lines)).find((a) => a.startsWith("io.berth.spec="));
+    expect(spec("Exec=a")).toBe(spec("Exec=a"));
+    expect(spec("Exec=a")).not.toBe(spec("Exec=b"));
+    expect(spec("Environment=A=1")).not.toBe(spec("Environment=A=2"));
   });
 
   it("defaults: init on, Docker's restart policy off, Docker's log store off, pull missing", () => {
@@ -145,7 +152,9 @@ describe("translate: [Container] keys become docker create options", () => {
 describe("translate: the unit around the container", () => {
   it("wraps the container: stale removal, create, attach, readiness, stop, removal", () => {
     const t = translateText(base + "StopTimeout=180\n");
-    expect(unitValues(t, "ExecStartPre").map(execArgv)[0]).toEqual(["/node", "/berth/container.js", "prepare", "svc"]);
+    const pre = unitValues(t, "ExecStartPre").map(execArgv);
+    expect(pre).toHaveLength(1);
+    expect(pre[0]!.slice(0, 6)).toEqual(["/node", "/berth/container.js", "create", "svc", "--", "/usr/bin/docker"]);
     expect(execArgv(unitValues(t, "ExecStart")[0]!)).toEqual(["/usr/bin/docker", "start", "--attach", "svc"]);
     expect(execArgv(unitValues(t, "ExecStartPost")[0]!)).toEqual(["/node", "/berth/container.js", "ready", "svc"]);
     expect(execArgv(unitValues(t, "ExecStop")[0]!)).toEqual(["/usr/bin/docker", "stop", "--time", "180", "svc"]);

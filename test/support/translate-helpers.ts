@@ -25,9 +25,9 @@ export function execArgv(line: string): string[] {
   return r.words;
 }
 
-/** The `docker create` argv the unit will run. */
+/** The `docker create` argv the unit will run: what the helper's `create` runs after `--`. */
 export function createArgv(t: Translated): string[] {
-  const line = unitValues(t, "ExecStartPre").find((l) => l.includes(" create "));
-  if (!line) throw new Error("no docker create line");
-  return execArgv(line);
+  const argv = unitValues(t, "ExecStartPre").map(execArgv).find((a) => a[2] === "create");
+  if (!argv) throw new Error("no create line");
+  return argv.slice(argv.indexOf("--") + 1);
 }
