@@ -1,6 +1,21 @@
 // Runs the benchmarks named on the command line (default: all) and prints their figures.
-const all = ["generator"];
+// Benchmarks are TypeScript that share the tests' support code; esbuild bundles each one first.
+import { build } from "esbuild";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const all = ["generator", "start"];
+const out = mkdtempSync(join(tmpdir(), "berth-bench-"));
 for (const name of process.argv.slice(2).length ? process.argv.slice(2) : all) {
   console.log(`\n## ${name}`);
-  await import(`./${name}.js`);
+  const outfile = join(out, `${name}.mjs`);
+  await build({
+    entryPoints: [fileURLToPath(new URL(`./${name}.ts`, import.meta.url))],
+    outfile, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning",
+    // Keep import.meta.url meaning "the repository" for the shared support code.
+    define: { "import.meta.url": JSON.stringify(new URL(`../test/support/x.ts`, import.meta.url).href) },
+  });
+  await import(outfile);
 }

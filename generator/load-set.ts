@@ -57,6 +57,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     docker: dockerPath(env),
     // The executables are bundled side by side in dist/.
     helper: [process.execPath, fileURLToPath(new URL("./berth-container.js", import.meta.url))],
+    step: fileURLToPath(new URL("./berth-step", import.meta.url)),
     scope: options.scope,
     searched: dirs,
   }, options.onUnit);

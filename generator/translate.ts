@@ -24,6 +24,8 @@ export interface TranslateContext {
   docker: string;
   /** argv prefix that runs berth's container helper (create, ready, remove). */
   helper: readonly string[];
+  /** The `berth-step` script: the shell fast paths of create and readiness. */
+  step: string;
   scope: "system" | "user";
   /** Unit name of a defined definition (`mariadb`, `worker@blue`), or undefined if there is none. */
   resolve(definition: string): string | undefined;
@@ -307,12 +309,15 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   // definition (Docker's live-restore keeps containers through a daemon restart) and keep it.
   const spec = createHash("sha256").update(create.join("\0")).digest("hex").slice(0, 16);
   create.splice(CREATE_FIXED_ARGS, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  const prepare = helper("create", containerName);
-  if (pull === "never" && image) prepare.push("--require-image", image.value);
-  prepare.push("--", ...create);
-  const ready = helper("ready", containerName);
-  if (waitHealthy) ready.push("--healthy");
-  if (onFailure !== "none") ready.push("--on-unhealthy", onFailure);
+  const prepare = [ctx.step, "create", ctx.helper[0]!, containerName, pull === "never" && image ? image.value : "-", "--", ...create];
+  let ready: string[];
+  if (waitHealthy || onFailure !== "none") {
+    ready = helper("ready", containerName);
+    if (waitHealthy) ready.push("--healthy");
+    if (onFailure !== "none") ready.push("--on-unhealthy", onFailure);
+  } else {
+    ready = [ctx.step, "running", ctx.docker, containerName];
+  }
   const stopSignal = c.value("StopSignal")?.toUpperCase();
   const cleanExits = new Set([143]);
   const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];

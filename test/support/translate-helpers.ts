@@ -9,7 +9,7 @@ export function translateText(text: string, fileName = "svc.container", defined:
   if (parsed.diagnostics.length) throw new Error(parsed.diagnostics.map((d) => d.message).join("; "));
   return translate(
     { name, file: `/etc/berth/${fileName}`, sections: parsed.sections },
-    { docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], scope: "system", resolve: (b) => defined[b] },
+    { docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", scope: "system", resolve: (b) => defined[b] },
   );
 }
 
@@ -27,7 +27,7 @@ export function execArgv(line: string): string[] {
 
 /** The `docker create` argv the unit will run: what the helper's `create` runs after `--`. */
 export function createArgv(t: Translated): string[] {
-  const argv = unitValues(t, "ExecStartPre").map(execArgv).find((a) => a[2] === "create");
+  const argv = unitValues(t, "ExecStartPre").map(execArgv).find((a) => a[1] === "create");
   if (!argv) throw new Error("no create line");
   return argv.slice(argv.indexOf("--") + 1);
 }

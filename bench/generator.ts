@@ -3,12 +3,13 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
-const generator = fileURLToPath(new URL("../bin/berth-generator", import.meta.url));
+import { repo } from "../test/support/run.js";
+
+const generator = `${repo}bin/berth-generator`;
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 
-function typical(i) {
+function typical(i: number): string {
   const dep = i > 0 ? `After=svc${i - 1}.container\nWants=svc${i - 1}.container\n` : "";
   return `[Unit]\nDescription=service ${i}\n${dep}
 [Container]
@@ -30,12 +31,12 @@ WantedBy=multi-user.target
 `;
 }
 
-function median(xs) {
+function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s[Math.floor(s.length / 2)]!;
 }
 
-function time(cmd, args, env) {
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   const t = Number(process.hrtime.bigint() - t0) / 1e6;
