@@ -5,7 +5,7 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function parseArgs(argv: readonly string[], withValue: readonly string[]): ParsedArgs {
+export function parseArgs(argv: readonly string[], withValue: readonly string[], flags: readonly string[] = []): ParsedArgs {
   const out: ParsedArgs = { flags: new Set(), options: new Map(), positionals: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -23,6 +23,8 @@ export function parseArgs(argv: readonly string[], withValue: readonly string[])
       const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       out.options.set(name, value);
+    } else if (!flags.includes(name)) {
+      throw new UsageError(`unknown option --${name}`);
     } else if (eq > 0) {
       throw new UsageError(`--${name} takes no value`);
     } else {

@@ -14,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case "validate":
-        return (await import("./validate.js")).validate(parseArgs(rest, ["as"]), scope);
+        return (await import("./validate.js")).validate(parseArgs(rest, ["as"], ["json", "strict"]), scope);
       case "render":
         return (await import("./render.js")).render(parseArgs(rest, ["as"]), scope);
       case "help":

@@ -20,7 +20,9 @@ export function render(args: ParsedArgs, scope: Scope): number {
     process.stderr.write(`berth: no definition named "${target}" in ${set.dirs.join(", ")}\n`);
     return 1;
   }
-  for (const d of set.diagnostics) if (d.file === match.definition.file) process.stderr.write(formatDiagnostic(d) + "\n");
+  const source = set.sources.find((s) => s.file === match.definition.file);
+  const files = new Set([match.definition.file, ...(source?.dropIns ?? [])]);
+  for (const d of set.diagnostics) if (files.has(d.file)) process.stderr.write(formatDiagnostic(d) + "\n");
   // Set errors (a port clash, a missing dependency) do not stop the generator writing the unit.
   if (!set.units.includes(match)) return 1;
   process.stdout.write(match.text);

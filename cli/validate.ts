@@ -26,7 +26,9 @@ export function validate(args: ParsedArgs, scope: Scope): number {
   if (as !== undefined && files.length !== 1) throw new UsageError("--as goes with exactly one file");
   const overlay = files.map((path) => ({ fileName: as !== undefined ? basename(as) : basename(path), path }));
   const set = loadSet({ scope, ...(dirs.length > 0 ? { dirs } : {}), overlay });
-  const relevant = (d: Diagnostic): boolean => files.length === 0 || files.includes(d.file);
+  // A checked file's drop-ins are part of it.
+  const own = new Set(set.sources.filter((s) => files.includes(s.file)).flatMap((s) => [s.file, ...s.dropIns]));
+  const relevant = (d: Diagnostic): boolean => files.length === 0 || files.includes(d.file) || own.has(d.file);
   const strict = args.flags.has("strict");
   const shown = set.diagnostics.filter(relevant).map((d) => (strict && d.severity === "warning" ? { ...d, severity: "error" as const } : d));
   const failed = hasErrors(shown);

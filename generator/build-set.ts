@@ -50,10 +50,12 @@ export function buildSet(
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}`));
     };
+    // A definition that cannot be generated claims no name, so a valid namesake still runs.
+    const broken = hasErrors(mine);
     clash("unit name", t.unitName, claimedUnits.get(t.unitName));
     clash("container name", t.containerName, claimedContainers.get(t.containerName));
-    if (!claimedUnits.has(t.unitName)) claimedUnits.set(t.unitName, t);
-    if (!claimedContainers.has(t.containerName)) claimedContainers.set(t.containerName, t);
+    if (!broken && !claimedUnits.has(t.unitName)) claimedUnits.set(t.unitName, t);
+    if (!broken && !claimedContainers.has(t.containerName)) claimedContainers.set(t.containerName, t);
     if (mine.length > 0) diagnostics.push(...mine);
     if (!hasErrors(mine)) {
       units.push(t);

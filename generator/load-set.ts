@@ -58,6 +58,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     // The executables are bundled side by side in dist/.
     helper: [process.execPath, fileURLToPath(new URL("./berth-container.js", import.meta.url))],
     step: fileURLToPath(new URL("./berth-step", import.meta.url)),
+    deviceExists: existsSync,
     scope: options.scope,
     searched: dirs,
   }, options.onUnit);

@@ -22,6 +22,8 @@ export interface Definition {
 
 export interface TranslateContext {
   docker: string;
+  /** Whether a host device exists, for `AddDevice=-/dev/…` (only if present). */
+  deviceExists(path: string): boolean;
   /** argv prefix that runs berth's container helper (create, ready, remove). */
   helper: readonly string[];
   /** The `berth-step` script: the shell fast paths of create and readiness. */
@@ -78,7 +80,8 @@ const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
 const STOP_MARGIN = 30;
 const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGWINCH: 28, SIGPWR: 30,
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
+  SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGWINCH: 28, SIGPWR: 30, SIGRTMIN: 34,
 };
 
 /** The unit name a definition will get, needed for the whole set before any one is translated. */
@@ -88,6 +91,8 @@ export function unitNameOf(def: Definition): string {
   if (!last) return defaultUnitName(def.name);
   const stem = last.replace(/\.service$/, "");
   if (def.name.kind === "instance") return `${stem.replace(/@$/, "")}@${def.name.instance}.service`;
+  // A template stays a template whatever it is called, or %i would expand to nothing.
+  if (def.name.kind === "template") return `${stem.replace(/@$/, "")}@.service`;
   return `${stem}.service`;
 }
 
@@ -164,7 +169,10 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     }
   }
   for (const { word } of c.words("ExposeHostPort")) flag("--expose", word);
-  for (const e of c.entries("Network")) {
+  const networks = c.entries("Network");
+  // Docker 20.10 connects a container to one network at create time.
+  if (networks.length > 1) c.fail(networks[1]!, "Docker connects a container to one network when it is created; give one Network=");
+  for (const e of networks.slice(0, 1)) {
     if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
     else flag("--network", e.value);
   }
@@ -179,9 +187,9 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   c.matching("Memory", SIZE, "a size such as 512m");
   const userNs = c.single("UserNS");
   if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only UserNS=host per container, not "${userNs.value}"`);
-  for (const key of ["Pid", "Ipc", "Cgroupns"]) {
-    c.matching(key, /^(host|private|shareable|container:[A-Za-z0-9_.-]+)$/, "host, private or container:NAME");
-  }
+  c.matching("Pid", /^(host|container:[A-Za-z0-9_.-]+)$/, "host or container:NAME");
+  c.matching("Ipc", /^(host|private|shareable|none|container:[A-Za-z0-9_.-]+)$/, "host, private, shareable, none or container:NAME");
+  c.matching("Cgroupns", /^(host|private)$/, "host or private");
 
   const user = c.value("User");
   const group = c.single("Group");
@@ -192,7 +200,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     // Quadlet's leading "-" means "only if the device exists"; that is known only on the host.
     const optional = e.value.startsWith("-");
     const spec = optional ? e.value.slice(1) : e.value;
-    flag("--device", spec);
+    if (!optional || ctx.deviceExists(spec.split(":")[0]!)) flag("--device", spec);
   }
   for (const { word, entry } of c.words("Ulimit")) {
     if (!/^[a-z]+=-?\d+(:-?\d+)?$/.test(word)) c.fail(entry, `expected NAME=SOFT[:HARD], found "${word}"`);
@@ -216,7 +224,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
 
   const health = c.value("HealthCmd");
   const hasHealth = health !== undefined && health !== "none";
-  if (health !== undefined) flag("--health-cmd", health);
+  if (health === "none") create.push("--no-healthcheck");
+  else if (health !== undefined) flag("--health-cmd", health);
   for (const [key, name] of [["HealthInterval", "--health-interval"], ["HealthTimeout", "--health-timeout"], ["HealthStartPeriod", "--health-start-period"]] as const) {
     const e = c.matching(key, GO_DURATION, "a duration such as 30s or 1m30s");
     if (e) flag(name, e.value);
@@ -224,9 +233,11 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   const retries = c.matching("HealthRetries", /^\d+$/, "a number");
   if (retries) flag("--health-retries", retries.value);
   const onFailure = c.oneOf("HealthOnFailure", ["none", "kill", "restart", "stop"] as const) ?? "none";
-  const notify = c.oneOf("Notify", ["true", "false", "healthy", "yes", "no", "1", "0", "on", "off"] as const);
   const notifyEntry = c.single("Notify");
-  if (notifyEntry && ["true", "yes", "1", "on"].includes(notify ?? "")) {
+  const healthyNotify = notifyEntry?.value.toLowerCase() === "healthy";
+  const notifyFlag = healthyNotify ? undefined : c.bool("Notify");
+  const notify = healthyNotify ? "healthy" : notifyFlag === undefined ? undefined : String(notifyFlag);
+  if (notifyEntry && notify === "true") {
     c.fail(notifyEntry, "a Docker container cannot send sd_notify messages; use Notify=healthy with a HealthCmd=");
   }
   const waitHealthy = notify === "healthy" || (notify === undefined && hasHealth);
@@ -275,7 +286,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
 
   // ---- [Unit] ----
   const unit: string[] = [
-    `Description=berth container ${literal(containerName)}`,
+    // The container name is in specifier syntax already (`worker-%i`).
+    `Description=berth container ${containerName}`,
     `Documentation=man:berth.container(5)`,
     `SourcePath=${literal(def.file)}`,
     // Wants, not Requires: a Docker restart must not cascade into restarting every container.
@@ -325,7 +337,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
 
   const service: string[] = [
     "Type=exec",
-    `SyslogIdentifier=${literal(containerName)}`,
+    `SyslogIdentifier=${containerName}`,
     `ExecStartPre=${formatExec(prepare)}`,
     `ExecStart=${formatExec([ctx.docker, "start", "--attach", containerName])}`,
     `ExecStartPost=${formatExec(ready)}`,

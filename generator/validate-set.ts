@@ -68,6 +68,8 @@ function portConflicts(units: readonly Translated[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const byPort = new Map<string, Array<{ unit: Translated; port: Translated["ports"][number] }>>();
   for (const unit of units) {
+    // A template publishes nothing itself; its instances do.
+    if (unit.definition.name.kind === "template") continue;
     for (const port of unit.ports) {
       const clashes = new Set<Translated>();
       for (let p = port.host.first; p <= port.host.last; p++) {

@@ -61,7 +61,15 @@ describe("berth validate", () => {
     expect(berth(["validate", "--as", "keystone.container", candidate], broken).status).toBe(0);
   });
 
+  it("shows errors in a checked file's drop-ins", () => {
+    const dir = tree({ "db.container": image(), "db.container.d/x.conf": "[Container]\nbroken line\n" });
+    const r = berth(["validate", join(dir, "db.container")], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "db.container.d/x.conf")}:2: error: expected Key=Value`);
+  });
+
   it("refuses usage errors with status 2", () => {
+    expect(berth(["validate", "--stirct"], "/tmp").status).toBe(2);
     expect(berth(["validate", "/no/such/file"], "/tmp").status).toBe(2);
     expect(berth(["frobnicate"], "/tmp").status).toBe(2);
   });

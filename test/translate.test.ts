@@ -44,7 +44,7 @@ describe("translate: [Container] keys become docker create options", () => {
     ["NoNewPrivileges", "NoNewPrivileges=true", ["--security-opt", "no-new-privileges"]],
     ["ReadOnly", "ReadOnly=yes", ["--read-only"]],
     ["AddDevice", "AddDevice=/dev/kvm", ["--device", "/dev/kvm"]],
-    ["AddDevice optional", "AddDevice=-/dev/net/tun", ["--device", "/dev/net/tun"]],
+    ["AddDevice optional, present", "AddDevice=-/dev/kvm:/dev/kvm", ["--device", "/dev/kvm:/dev/kvm"]],
     ["Sysctl", "Sysctl=net.ipv4.ip_forward=1", ["--sysctl", "net.ipv4.ip_forward=1"]],
     ["Ulimit", "Ulimit=nofile=65536:65536", ["--ulimit", "nofile=65536:65536"]],
     ["ShmSize", "ShmSize=256m", ["--shm-size", "256m"]],
@@ -77,6 +77,27 @@ describe("translate: [Container] keys become docker create options", () => {
     const t = translateText(base + lines);
     expect(t.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expectRun(createArgv(t), expected);
+  });
+
+  it("leaves out an optional device the host does not have", () => {
+    expect(argvOf("AddDevice=-/dev/net/tun")).not.toContain("--device");
+  });
+
+  it("HealthCmd=none turns off the image's own health check", () => {
+    expect(argvOf("HealthCmd=none")).toContain("--no-healthcheck");
+    expect(argvOf("HealthCmd=none")).not.toContain("--health-cmd");
+  });
+
+  it("checks namespace modes per key and refuses a second network", () => {
+    expect(errorsOf("Pid=private")[0]).toMatch(/expected host or container:NAME/);
+    expect(errorsOf("Ipc=none")).toEqual([]);
+    expect(errorsOf("Cgroupns=container:x")[0]).toMatch(/expected host or private/);
+    expect(errorsOf("Network=a\nNetwork=b")[0]).toMatch(/one network/);
+  });
+
+  it("accepts every boolean spelling for Notify=", () => {
+    expect(errorsOf("HealthCmd=true\nNotify=n")).toEqual([]);
+    expect(errorsOf("Notify=y")[0]).toMatch(/cannot send sd_notify/);
   });
 
   it("puts the image after the options and Exec after the image", () => {
@@ -210,6 +231,9 @@ describe("translate: the unit around the container", () => {
     expect(translateText(base + "ServiceName=identity").unitName).toBe("identity.service");
     const tpl = translateText(base, "worker@.container");
     expect([tpl.unitName, tpl.containerName]).toEqual(["worker@.service", "worker-%i"]);
+    // Specifiers in the container name stay specifiers wherever it is written.
+    expect(unitValues(tpl, "SyslogIdentifier")).toEqual(["worker-%i"]);
+    expect(translateText(base + "ServiceName=jobs", "worker@.container").unitName).toBe("jobs@.service");
     const inst = translateText(base, "worker@blue.container");
     expect([inst.unitName, inst.containerName]).toEqual(["worker@blue.service", "worker-blue"]);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadSet } from "../generator/load-set.js";
 import { image, tree } from "./support/tree.js";
 
-const errors = (files: Record<string, string>) => {
+const errors = (files: Parameters<typeof tree>[0]) => {
   const root = tree(files);
   const set = loadSet({ scope: "system", dirs: [root] });
   return {
@@ -60,6 +60,15 @@ describe("set validation", () => {
     expect(errors({ "a.container": image("PublishPort=127.0.0.1:6000-6010:6000-6010"), "b.container": image("PublishPort=6005:1") }).errors).toHaveLength(1);
     expect(errors({ "a.container": image("PublishPort=127.0.0.1:7000:1"), "b.container": image("PublishPort=127.0.0.2:7000:1") }).errors).toEqual([]);
     expect(errors({ "a.container": image("PublishPort=7000:1/udp"), "b.container": image("PublishPort=7000:1/tcp") }).errors).toEqual([]);
+  });
+
+  it("does not count a template's ports against its own instances", () => {
+    expect(errors({ "w@.container": image("PublishPort=9000:9000"), "w@a.container": { link: "w@.container" } }).errors).toEqual([]);
+  });
+
+  it("lets a valid definition keep a name that a broken one also asks for", () => {
+    const r = errors({ "a.container": image("ContainerName=db\nPod=x"), "b.container": image("ContainerName=db") });
+    expect(r.set.units.map((u) => u.unitName)).toEqual(["b.service"]);
   });
 
   it("keeps generating the rest of the directory when one file is broken", () => {

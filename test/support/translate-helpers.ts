@@ -9,7 +9,7 @@ export function translateText(text: string, fileName = "svc.container", defined:
   if (parsed.diagnostics.length) throw new Error(parsed.diagnostics.map((d) => d.message).join("; "));
   return translate(
     { name, file: `/etc/berth/${fileName}`, sections: parsed.sections },
-    { docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", scope: "system", resolve: (b) => defined[b] },
+    { docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system", resolve: (b) => defined[b] },
   );
 }
 

@@ -1,0 +1,173 @@
+import dbus from "dbus-next";
+import { EventEmitter } from "node:events";
+
+const SYSTEMD = "org.freedesktop.systemd1";
+const MANAGER_PATH = "/org/freedesktop/systemd1";
+const MANAGER = "org.freedesktop.systemd1.Manager";
+/** The system bus allows 128 pending replies per connection; stay well below. */
+const MAX_IN_FLIGHT = 32;
+const CALL_TIMEOUT_MS = 30_000;
+
+export type Scope = "system" | "user";
+
+export interface JobResult {
+  unit: string;
+  result: "done" | "canceled" | "timeout" | "failed" | "dependency" | "skipped" | "lost";
+}
+
+/** Unit names as systemd escapes them into object paths. */
+export function unitPath(unit: string): string {
+  return `/org/freedesktop/systemd1/unit/${unit.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}`;
+}
+
+/**
+ * systemd's Manager over D-Bus, through dbus-next with the guards it lacks: a timeout on every
+ * call, a cap on calls in flight, one raw match rule per signal family, reconnection when the
+ * bus goes away, and re-subscription when systemd re-executes (it gets a new unique name).
+ * Job results are buffered by job path because JobRemoved often arrives before StartUnit's reply.
+ */
+export class SystemdClient extends EventEmitter {
+  private bus: dbus.MessageBus | undefined;
+  private connecting: Promise<dbus.MessageBus> | undefined;
+  private inFlight = 0;
+  private readonly queue: Array<() => void> = [];
+  private readonly finished = new Map<string, JobResult>();
+  private readonly waiting = new Map<string, (r: JobResult) => void>();
+  private closed = false;
+
+  constructor(private readonly scope: Scope) {
+    super();
+  }
+
+  private async connect(): Promise<dbus.MessageBus> {
+    if (this.bus) return this.bus;
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<dbus.MessageBus> {
+    const bus = this.scope === "system" ? dbus.systemBus() : dbus.sessionBus();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("D-Bus: no answer to Hello")), CALL_TIMEOUT_MS);
+      bus.once("connect", () => (clearTimeout(timer), resolve()));
+      // A refused Hello or a socket error arrives here; it must not crash the process.
+      bus.once("error", (e: Error) => (clearTimeout(timer), reject(e)));
+    });
+    bus.on("error", (e: Error) => this.lost(bus, e));
+    const stream = (bus as unknown as { _connection?: { stream?: EventEmitter } })._connection?.stream;
+    stream?.on("end", () => this.lost(bus, new Error("D-Bus connection closed")));
+    stream?.on("close", () => this.lost(bus, new Error("D-Bus connection closed")));
+    bus.on("message", (m: dbus.Message) => this.onMessage(m));
+    this.bus = bus;
+    await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
+      `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`,
+    ]);
+    await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
+      `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
+    ]);
+    await this.raw(bus, SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", []);
+    this.emit("connected");
+    return bus;
+  }
+
+  private lost(bus: dbus.MessageBus, e: Error): void {
+    if (this.bus !== bus) return;
+    this.bus = undefined;
+    try {
+      bus.disconnect();
+    } catch {
+      // already gone
+    }
+    // Jobs in flight can no longer be followed; report them as lost so nobody waits forever.
+    for (const [path, resolve] of this.waiting) resolve({ unit: "", result: "lost" });
+    this.waiting.clear();
+    if (!this.closed) this.emit("disconnected", e);
+  }
+
+  private onMessage(m: dbus.Message): void {
+    if (m.type !== dbus.MessageType.SIGNAL) return;
+    if (m.interface === MANAGER && m.member === "JobRemoved") {
+      const [, job, unit, result] = m.body as [number, string, string, JobResult["result"]];
+      const r = { unit, result };
+      const w = this.waiting.get(job);
+      if (w) {
+        this.waiting.delete(job);
+        w(r);
+      } else {
+        this.finished.set(job, r);
+        // Results nobody asked for (other clients' jobs) must not pile up.
+        if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value!);
+      }
+    } else if (m.member === "NameOwnerChanged" && m.body[0] === SYSTEMD && m.body[2]) {
+      // systemd re-executed: a new unique name, and its subscriber list starts empty.
+      const bus = this.bus;
+      if (bus) void this.raw(bus, SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", []).then(() => this.emit("reexecuted"), () => undefined);
+    }
+  }
+
+  private async raw(bus: dbus.MessageBus, destination: string, path: string, iface: string, member: string, signature: string, body: unknown[], timeoutMs = CALL_TIMEOUT_MS): Promise<unknown[]> {
+    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => this.queue.push(r));
+    this.inFlight++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const reply = await Promise.race([
+        bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body })),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`D-Bus call ${member} timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+        }),
+      ]);
+      return reply?.body ?? [];
+    } finally {
+      clearTimeout(timer);
+      this.inFlight--;
+      this.queue.shift()?.();
+    }
+  }
+
+  async call(member: string, signature = "", body: unknown[] = [], timeoutMs?: number): Promise<unknown[]> {
+    return this.raw(await this.connect(), SYSTEMD, MANAGER_PATH, MANAGER, member, signature, body, timeoutMs);
+  }
+
+  async property(unit: string, iface: "Unit" | "Service", name: string): Promise<unknown> {
+    const [variant] = await this.raw(await this.connect(), SYSTEMD, unitPath(unit), "org.freedesktop.DBus.Properties", "Get", "ss", [`org.freedesktop.systemd1.${iface}`, name]);
+    return (variant as dbus.Variant).value;
+  }
+
+  async properties(unit: string, iface: "Unit" | "Service"): Promise<Record<string, unknown>> {
+    const [all] = await this.raw(await this.connect(), SYSTEMD, unitPath(unit), "org.freedesktop.DBus.Properties", "GetAll", "s", [`org.freedesktop.systemd1.${iface}`]);
+    return Object.fromEntries(Object.entries(all as Record<string, dbus.Variant>).map(([k, v]) => [k, v.value]));
+  }
+
+  /** daemon-reload; the reply comes only when it is complete, generators included. */
+  async reload(): Promise<void> {
+    await this.call("Reload", "", [], 120_000);
+  }
+
+  /** Loads (if needed) and returns a unit's LoadState. */
+  async loadState(unit: string): Promise<string> {
+    await this.call("LoadUnit", "s", [unit]);
+    return String(await this.property(unit, "Unit", "LoadState"));
+  }
+
+  /** Queues a job and resolves with its result once systemd removes it. */
+  async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit", unit: string): Promise<JobResult> {
+    const [job] = (await this.call(method, "ss", [unit, "replace"])) as [string];
+    const early = this.finished.get(job);
+    if (early) {
+      this.finished.delete(job);
+      return early;
+    }
+    return new Promise((resolve) => this.waiting.set(job, resolve));
+  }
+
+  async resetFailed(unit: string): Promise<void> {
+    await this.call("ResetFailedUnit", "s", [unit]).catch(() => undefined);
+  }
+
+  close(): void {
+    this.closed = true;
+    const bus = this.bus;
+    this.bus = undefined;
+    bus?.disconnect();
+  }
+}
