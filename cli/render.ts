@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
+import { stateDir } from "../generator/accepted-store.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
@@ -11,21 +12,22 @@ export function render(args: ParsedArgs, scope: Scope): number {
   if (!target || args.positionals.length > 1) throw new UsageError("render takes one NAME or FILE");
   const isFile = target.includes("/") || (target.endsWith(".container") && existsSync(target));
   const fileName = args.options.get("as") ?? basename(target);
-  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: target }] : [] });
+  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: target }] : [], stateDir: stateDir(scope) });
   const wanted = isFile ? fileName.replace(/\.container$/, "") : target.replace(/\.(container|service)$/, "");
-  const match = set.all.find(
-    (u) => u.definition.name.base === wanted || u.unitName === `${wanted}.service` || u.containerName === wanted,
-  );
-  if (!match) {
+  const matches = (u: { base: string; unitName: string; containerName: string }) =>
+    u.base === wanted || u.unitName === `${wanted}.service` || u.containerName === wanted;
+  const translated = set.all.find((t) => matches({ base: t.definition.name.base, unitName: t.unitName, containerName: t.containerName }));
+  if (!translated) {
     process.stderr.write(`berth: no definition named "${target}" in ${set.dirs.join(", ")}\n`);
     return 1;
   }
-  const source = set.sources.find((s) => s.file === match.definition.file);
-  const files = new Set([match.definition.file, ...(source?.dropIns ?? [])]);
+  const source = set.sources.find((s) => s.file === translated.definition.file);
+  const files = new Set([translated.definition.file, ...(source?.dropIns ?? [])]);
   for (const d of set.diagnostics) if (files.has(d.file)) process.stderr.write(formatDiagnostic(d) + "\n");
   // Set errors (a port clash, a missing dependency) do not stop the generator writing the unit.
-  if (!set.units.includes(match)) return 1;
-  process.stdout.write(match.text);
-  for (const link of match.links) process.stderr.write(`# and a symlink ${link.path} -> ${link.target}\n`);
+  const unit = set.output.find((u) => u.file === translated.definition.file);
+  if (!unit) return 1;
+  process.stdout.write(unit.text);
+  for (const link of unit.links) process.stderr.write(`# and a symlink ${link.path} -> ${link.target}\n`);
   return 0;
 }

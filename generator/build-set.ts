@@ -18,12 +18,7 @@ export interface BuiltSet {
  * rest of the directory is still generated. Name clashes are settled in search-path order, so the
  * definition that was there first keeps its unit and its container.
  */
-export function buildSet(
-  loaded: readonly LoadedDefinition[],
-  options: BuildOptions,
-  /** Called with each writable unit as soon as it is known, so output can overlap translation. */
-  onUnit?: (unit: Translated) => void,
-): BuiltSet {
+export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOptions): BuiltSet {
   const unitNames = new Map<string, string>();
   for (const l of loaded) unitNames.set(l.definition.name.base, unitNameOf(l.definition));
   const templates = new Map<string, string>();
@@ -57,10 +52,7 @@ export function buildSet(
     if (!broken && !claimedUnits.has(t.unitName)) claimedUnits.set(t.unitName, t);
     if (!broken && !claimedContainers.has(t.containerName)) claimedContainers.set(t.containerName, t);
     if (mine.length > 0) diagnostics.push(...mine);
-    if (!hasErrors(mine)) {
-      units.push(t);
-      onUnit?.(t);
-    }
+    if (!hasErrors(mine)) units.push(t);
     all.push(t);
   }
   diagnostics.push(...validateSet(all, options.searched));

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildSet, type BuiltSet } from "./build-set.js";
-import type { Translated } from "./translate.js";
-import { error } from "./diagnostics.js";
+import { readAccepted } from "./accepted-store.js";
+import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, type DefinitionSource } from "./load-definitions.js";
 import { parseDefinitionName } from "./names.js";
 import { unitDirs, type Scope } from "./search-path.js";
@@ -19,19 +20,21 @@ function dockerPath(env: NodeJS.ProcessEnv): string {
 }
 
 export interface LoadSetOptions {
-  /** Receives each writable unit as soon as it is translated. */
-  onUnit?: (unit: Translated) => void;
   scope: Scope;
   env?: NodeJS.ProcessEnv;
   /** Replaces the configured search directories. */
   dirs?: readonly string[];
   /** Extra files standing in for definitions of the given file name (`berth validate --as`). */
   overlay?: ReadonlyArray<{ fileName: string; path: string }>;
+  /** Where last accepted versions are kept; without it, none stand in for invalid definitions. */
+  stateDir?: string;
 }
 
 export interface LoadedSet extends BuiltSet {
   dirs: readonly string[];
   sources: DefinitionSource[];
+  /** What the generator writes: valid units, and accepted versions standing in for invalid ones. */
+  output: GeneratedUnit[];
 }
 
 /** Reads every definition on the search path and translates the set, as the generator does. */
@@ -61,6 +64,35 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     deviceExists: existsSync,
     scope: options.scope,
     searched: dirs,
-  }, options.onUnit);
-  return { ...built, diagnostics: [...diagnostics, ...built.diagnostics], dirs, sources };
+  });
+  diagnostics.push(...built.diagnostics);
+  const output = options.stateDir === undefined ? built.units.map(generatedUnit) : withAccepted(built, sources, diagnostics, options.stateDir);
+  return { ...built, diagnostics, dirs, sources, output };
+}
+
+/**
+ * A definition with an error (its own, or one the set gives it) keeps its last accepted version
+ * in effect. Without one, a definition with only set errors is still written as it is: systemd
+ * copes with a missing dependency or a port clash, and the operator has been told.
+ */
+function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], diagnostics: Diagnostic[], dir: string): GeneratedUnit[] {
+  const failing = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.file));
+  const dropIns = new Map(sources.map((s) => [s.file, s.dropIns]));
+  const writable = new Set(built.units);
+  const output: GeneratedUnit[] = [];
+  for (const t of built.all) {
+    const files = [t.definition.file, ...(dropIns.get(t.definition.file) ?? [])];
+    if (!files.some((f) => failing.has(f))) {
+      if (writable.has(t)) output.push(generatedUnit(t));
+      continue;
+    }
+    const accepted = readAccepted(dir, t.definition.name.base);
+    if (accepted && accepted.file === t.definition.file) {
+      diagnostics.push(warning(t.definition.file, 0, `has errors; the version accepted at ${accepted.acceptedAt} stays in effect`));
+      output.push({ ...accepted, acceptedFrom: accepted.acceptedAt });
+    } else if (writable.has(t)) {
+      output.push(generatedUnit(t));
+    }
+  }
+  return output;
 }

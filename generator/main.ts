@@ -1,5 +1,6 @@
 import { formatDiagnostic, hasErrors } from "./diagnostics.js";
 import { reportToKmsg } from "./kmsg-log.js";
+import { stateDir } from "./accepted-store.js";
 import { detectScope, loadSet } from "./load-set.js";
 import { unitWriter } from "./write-units.js";
 
@@ -10,8 +11,9 @@ export function main(argv: readonly string[]): number {
     process.stderr.write("usage: berth-generator NORMAL-DIR [EARLY-DIR LATE-DIR]\n");
     return 2;
   }
-  // Written as translated, so the finished text does not pile up in memory.
-  const set = loadSet({ scope: detectScope(), onUnit: unitWriter(outDir) });
+  const scope = detectScope();
+  const set = loadSet({ scope, stateDir: stateDir(scope) });
+  set.output.forEach(unitWriter(outDir));
   for (const d of set.diagnostics) process.stderr.write(`berth-generator: ${formatDiagnostic(d)}\n`);
   reportToKmsg(set.diagnostics, "berth-generator");
   return hasErrors(set.diagnostics) ? 1 : 0;

@@ -45,6 +45,7 @@ export interface Translated {
   definition: Definition;
   unitName: string;
   containerName: string;
+  image: string | undefined;
   text: string;
   /** Symlinks to create in the generator's output directory, relative to it. */
   links: Array<{ path: string; target: string }>;
@@ -376,6 +377,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     definition: def,
     unitName,
     containerName,
+    image: image?.value,
     text,
     links,
     dependencies,

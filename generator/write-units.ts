@@ -1,13 +1,13 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Translated } from "./translate.js";
+import type { GeneratedUnit } from "./generated-unit.js";
 
 /**
  * Writes each unit through a temporary file and a rename, so systemd never reads half a unit.
  * Synchronous on purpose: measured, a thousand small async writes cost more in promise and
  * thread-pool overhead than they gain.
  */
-export function unitWriter(outDir: string): (unit: Translated) => void {
+export function unitWriter(outDir: string): (unit: GeneratedUnit) => void {
   mkdirSync(outDir, { recursive: true });
   const made = new Set<string>([outDir]);
   const link = (path: string, target: string): void => {

@@ -1,6 +1,8 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeAccepted } from "../generator/accepted-store.js";
+import { loadSet } from "../generator/load-set.js";
 import { runBin } from "./support/run.js";
 import { image, tree } from "./support/tree.js";
 
@@ -34,6 +36,21 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(r.status).toBe(1);
     expect(readdirSync(r.out).sort()).toEqual(["a.service", "c.service"]);
     expect(r.stderr).toContain(`berth-generator: ${join(defs, "b.container")}:3: error: expected Key=Value`);
+  });
+
+  it("keeps the last accepted version of a definition that has turned invalid", () => {
+    const defs = tree({ "db.container": image("Environment=V=1"), "web.container": image() });
+    const state = tree({});
+    const accepted = loadSet({ scope: "system", dirs: [defs] }).output;
+    for (const u of accepted) writeAccepted(state, u);
+    writeFileSync(join(defs, "db.container"), image("Environment=V=2\nHealthRetries=oops"));
+    const r = generate(defs, { BERTH_STATE_DIR: state });
+    expect(r.status).toBe(1);
+    expect(readFileSync(join(r.out, "db.service"), "utf8")).toBe(accepted.find((u) => u.unitName === "db.service")!.text);
+    expect(r.stderr).toMatch(/db\.container: warning: has errors; the version accepted at .* stays in effect/);
+    // A valid edit is used as it is.
+    writeFileSync(join(defs, "db.container"), image("Environment=V=3"));
+    expect(readFileSync(join(generate(defs, { BERTH_STATE_DIR: state }).out, "db.service"), "utf8")).toContain("V=3");
   });
 
   it("leaves no temporary files behind", () => {

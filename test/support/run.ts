@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -11,6 +14,8 @@ export interface Ran {
 
 /** Runs one of berth's executables from bin/, as an operator would. */
 export function runBin(name: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Ran {
-  const r = spawnSync(`${repo}bin/${name}`, args, { env: { ...process.env, ...env }, encoding: "utf8", input });
+  // Never read or write the host's own /var/lib/berth from a test.
+  const state = { BERTH_STATE_DIR: mkdtempSync(join(tmpdir(), "berth-state-")) };
+  const r = spawnSync(`${repo}bin/${name}`, args, { env: { ...process.env, ...state, ...env }, encoding: "utf8", input });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -15,6 +15,7 @@ export class UserManager {
   readonly runtime: string;
   readonly defs: string;
   readonly bus: string;
+  readonly state: string;
   private manager?: ChildProcess;
   private dbusPid?: number;
   private readonly id: string;
@@ -25,10 +26,14 @@ export class UserManager {
     this.runtime = join(this.root, "runtime");
     this.defs = join(this.root, "defs");
     this.bus = `unix:path=${join(this.runtime, "bus")}`;
+    this.state = join(this.root, "state");
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, XDG_RUNTIME_DIR: this.runtime, DBUS_SESSION_BUS_ADDRESS: this.bus, BERTH_UNIT_DIRS: this.defs, ...this.extraEnv };
+    return {
+      ...process.env, XDG_RUNTIME_DIR: this.runtime, DBUS_SESSION_BUS_ADDRESS: this.bus, BERTH_UNIT_DIRS: this.defs,
+      BERTH_STATE_DIR: this.state, ...this.extraEnv,
+    };
   }
 
   get generatorDir(): string {

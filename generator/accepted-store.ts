@@ -1,0 +1,44 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Scope } from "./search-path.js";
+import type { GeneratedUnit } from "./generated-unit.js";
+
+/**
+ * The last accepted version of each definition, as the unit it produced. berthd (or `berth
+ * apply`) records a definition here once it is valid; when a later edit is invalid, the generator
+ * writes the recorded unit instead, so a typo never changes what runs, not on daemon-reload and
+ * not after a reboot.
+ */
+export interface AcceptedUnit extends GeneratedUnit {
+  acceptedAt: string;
+}
+
+export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BERTH_STATE_DIR) return env.BERTH_STATE_DIR;
+  if (scope === "system") return "/var/lib/berth";
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local/state"), "berth");
+}
+
+const path = (dir: string, base: string) => join(dir, "accepted", `${base}.json`);
+
+export function readAccepted(dir: string, base: string): AcceptedUnit | undefined {
+  try {
+    return JSON.parse(readFileSync(path(dir, base), "utf8")) as AcceptedUnit;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeAccepted(dir: string, unit: GeneratedUnit, now = new Date()): void {
+  mkdirSync(join(dir, "accepted"), { recursive: true });
+  const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: now.toISOString() };
+  const at = path(dir, unit.base);
+  writeFileSync(`${at}.tmp`, JSON.stringify(record) + "\n");
+  renameSync(`${at}.tmp`, at);
+}
+
+/** A deleted definition is a deliberate removal: forget it. */
+export function forgetAccepted(dir: string, base: string): void {
+  rmSync(path(dir, base), { force: true });
+}

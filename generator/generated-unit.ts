@@ -1,0 +1,30 @@
+import type { Translated } from "./translate.js";
+
+/** What the generator writes for one definition, and what berthd needs to act on it. */
+export interface GeneratedUnit {
+  /** The definition's name without `.container`. */
+  base: string;
+  file: string;
+  unitName: string;
+  containerName: string;
+  image: string | undefined;
+  text: string;
+  links: Translated["links"];
+  /** Units this one is ordered after (After=, and Before= of others resolved by the caller). */
+  after: string[];
+  /** Set when this is the last accepted version standing in for an invalid definition. */
+  acceptedFrom?: string | undefined;
+}
+
+export function generatedUnit(t: Translated): GeneratedUnit {
+  return {
+    base: t.definition.name.base,
+    file: t.definition.file,
+    unitName: t.unitName,
+    containerName: t.containerName,
+    image: t.image,
+    text: t.text,
+    links: t.links,
+    after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),
+  };
+}
