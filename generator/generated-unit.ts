@@ -8,6 +8,8 @@ export interface GeneratedUnit {
   unitName: string;
   containerName: string;
   image: string | undefined;
+  /** Digest of the container's create argv, also found on the container as a label. */
+  spec: string;
   text: string;
   links: Translated["links"];
   /** Units this one is ordered after (After=, and Before= of others resolved by the caller). */
@@ -23,6 +25,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     unitName: t.unitName,
     containerName: t.containerName,
     image: t.image,
+    spec: t.spec,
     text: t.text,
     links: t.links,
     after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),

@@ -46,6 +46,7 @@ export interface Translated {
   unitName: string;
   containerName: string;
   image: string | undefined;
+  spec: string;
   text: string;
   /** Symlinks to create in the generator's output directory, relative to it. */
   links: Array<{ path: string; target: string }>;
@@ -378,6 +379,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     unitName,
     containerName,
     image: image?.value,
+    spec,
     text,
     links,
     dependencies,

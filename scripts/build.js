@@ -8,6 +8,7 @@ const entries = {
   "berth-generator": "generator/main.ts",
   "berth-container": "runtime/container.ts",
   berth: "cli/main.ts",
+  berthd: "agent/main.ts",
 };
 
 await build({

@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { stateDir as defaultStateDir } from "../generator/accepted-store.js";
+import { unitDirs, type Scope } from "../generator/search-path.js";
+import { DockerClient } from "./docker.js";
+import { createLogger } from "./log.js";
+import { reconcile, type ReconcileResult } from "./reconcile.js";
+import { readStatus, writeStatus, type AgentStatus } from "./status-file.js";
+import { SystemdClient } from "./systemd-client.js";
+import { watchDefinitions } from "./watcher.js";
+
+const RESYNC_MS = 5 * 60_000;
+const SHUTDOWN_GRACE_MS = 20_000;
+
+/** Tells systemd (Type=notify) how far we are; systemd-notify waits until the manager has read it. */
+function notify(...args: string[]): void {
+  if (!process.env.NOTIFY_SOCKET) return;
+  spawn("systemd-notify", args, { stdio: "ignore" }).on("error", () => undefined);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const scope: Scope = argv.includes("--user") ? "user" : "system";
+  const log = createLogger();
+  const stateDir = defaultStateDir(scope);
+  const systemd = new SystemdClient(scope);
+  const docker = new DockerClient();
+  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: readStatus(stateDir)?.events ?? {} };
+
+  let running: Promise<void> | undefined;
+  let again = false;
+  let ready = false;
+  let stopping = false;
+  const once = async (reason: string): Promise<void> => {
+    log.info(`reconciling (${reason})`);
+    const t0 = Date.now();
+    let result: ReconcileResult | undefined;
+    try {
+      result = await reconcile({ scope, systemd, docker, log, stateDir });
+      const p = result.plan;
+      log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
+    } catch (e) {
+      log.error({ err: e }, `reconcile failed: ${(e as Error).message}`);
+    }
+    Object.assign(status, { at: new Date().toISOString(), diagnostics: result?.diagnostics ?? status.diagnostics, failures: result?.failures ?? status.failures });
+    writeStatus(stateDir, status);
+    if (!ready) {
+      ready = true;
+      notify("--ready", `--status=watching ${unitDirs(scope).join(", ")}`);
+    }
+  };
+  const request = (reason: string): void => {
+    if (stopping) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      await once(reason);
+      while (again && !stopping) {
+        again = false;
+        await once("changes during the last reconcile");
+      }
+    })().finally(() => (running = undefined));
+  };
+
+  const watcher = watchDefinitions(unitDirs(scope), (paths) => request(`${paths.length} change${paths.length === 1 ? "" : "s"}`));
+  const stopEvents = docker.follow(
+    (e) => {
+      if (e.action === "oom" || e.action === "die" || e.action.startsWith("health_status: unhealthy")) {
+        status.events[e.unit] = { at: new Date().toISOString(), event: e.action };
+        log.warn(`${e.unit}: container ${e.name}: ${e.action}`);
+      }
+    },
+    (e) => log.warn(`Docker events: ${e.message}; retrying`),
+  );
+  systemd.on("disconnected", (e: Error) => {
+    log.warn(`lost systemd's bus: ${e.message}; reconnecting`);
+    setTimeout(() => request("reconnected to systemd"), 1000);
+  });
+  systemd.on("reexecuted", () => request("systemd re-executed"));
+  const resync = setInterval(() => request("periodic resync"), RESYNC_MS);
+  process.on("SIGHUP", () => request("SIGHUP"));
+
+  request("start-up");
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      log.info(`${signal}: finishing the reconcile in progress, then exiting`);
+      stopping = true;
+      notify("--stopping");
+      resolve();
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  clearInterval(resync);
+  stopEvents();
+  await watcher.close();
+  const pending = running as Promise<void> | undefined;
+  if (pending) await Promise.race([pending, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
+  systemd.close();
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
+process.exit();

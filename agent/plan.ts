@@ -1,0 +1,71 @@
+import type { GeneratedUnit } from "../generator/generated-unit.js";
+
+/** What berthd knows about one unit before it acts. */
+export interface Observed {
+  /** The unit as berthd last applied it (the accepted record), if ever. */
+  applied?: { text: string; file: string } | undefined;
+  /** The unit file systemd currently has from the generator, if any. */
+  loadedText?: string | undefined;
+  activeState?: string | undefined;
+  /** The spec label of the unit's container, when one is running. */
+  runningSpec?: string | undefined;
+}
+
+export interface Plan {
+  /** Whether systemd must re-run the generator to see the set as it is now. */
+  reload: boolean;
+  start: string[];
+  restart: string[];
+  /** Units whose definition file was deleted, in reverse start order. */
+  stop: string[];
+  /** Changed, but stopped by the operator: the new version applies at their next start. */
+  deferred: string[];
+  unchanged: string[];
+}
+
+const RUNNING = new Set(["active", "activating", "reloading", "failed"]);
+
+/**
+ * Decides what a reconcile does. A unit is changed when its text differs from what berthd last
+ * applied, or when its running container was made from another spec (this also catches an edit
+ * that someone else's daemon-reload already loaded). Removal is only ever a deleted file: an
+ * invalid definition keeps its accepted version and is never stopped.
+ */
+export function plan(
+  desired: readonly GeneratedUnit[],
+  observed: ReadonlyMap<string, Observed>,
+  deletedUnits: readonly string[],
+): Plan {
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], stop: [], deferred: [], unchanged: [] };
+  for (const u of desired) {
+    const o = observed.get(u.unitName) ?? {};
+    if (o.loadedText !== u.text) p.reload = true;
+    const changed = o.applied?.text !== u.text || (o.runningSpec !== undefined && o.runningSpec !== u.spec);
+    if (!o.applied) p.start.push(u.unitName);
+    else if (!changed) p.unchanged.push(u.unitName);
+    else if (RUNNING.has(o.activeState ?? "")) p.restart.push(u.unitName);
+    else p.deferred.push(u.unitName);
+  }
+  const order = startOrder(desired);
+  const byOrder = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
+  p.start.sort(byOrder);
+  p.restart.sort(byOrder);
+  p.stop = [...deletedUnits];
+  return p;
+}
+
+/** Dependencies first (After=), by depth-first topological order; cycles are refused earlier. */
+export function startOrder(units: readonly GeneratedUnit[]): Map<string, number> {
+  const byName = new Map(units.map((u) => [u.unitName, u]));
+  const order = new Map<string, number>();
+  const visiting = new Set<string>();
+  const visit = (name: string): void => {
+    if (order.has(name) || visiting.has(name)) return;
+    visiting.add(name);
+    for (const dep of byName.get(name)?.after ?? []) if (byName.has(dep)) visit(dep);
+    visiting.delete(name);
+    order.set(name, order.size);
+  };
+  for (const u of [...units].sort((a, b) => (a.unitName < b.unitName ? -1 : 1))) visit(u.unitName);
+  return order;
+}

@@ -1,0 +1,29 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Diagnostic } from "../generator/diagnostics.js";
+import type { Failure } from "./reconcile.js";
+
+/** What berthd last found, for `berth status`: errors by definition file, failures by unit. */
+export interface AgentStatus {
+  at: string;
+  diagnostics: Diagnostic[];
+  failures: Failure[];
+  /** Container events worth an operator's eye (died, out of memory, unhealthy), by unit. */
+  events: Record<string, { at: string; event: string }>;
+}
+
+const file = (stateDir: string) => join(stateDir, "status.json");
+
+export function writeStatus(stateDir: string, status: AgentStatus): void {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(`${file(stateDir)}.tmp`, JSON.stringify(status, null, 1));
+  renameSync(`${file(stateDir)}.tmp`, file(stateDir));
+}
+
+export function readStatus(stateDir: string): AgentStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(file(stateDir), "utf8")) as AgentStatus;
+  } catch {
+    return undefined;
+  }
+}
