@@ -28,7 +28,8 @@ export function unitWriter(outDir: string): (unit: Translated) => void {
   };
   return (u) => {
     const tmp = join(outDir, `.${u.unitName}.tmp`);
-    writeFileSync(tmp, u.text, { mode: 0o644 });
+    // Naming the encoding takes Node's one-call native path; options without it go through a Buffer.
+    writeFileSync(tmp, u.text, { encoding: "utf8", mode: 0o644 });
     renameSync(tmp, join(outDir, u.unitName));
     for (const l of u.links) link(l.path, l.target);
   };
