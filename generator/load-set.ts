@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import type { Translated } from "./translate.js";
 import { error } from "./diagnostics.js";
@@ -56,7 +56,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   const built = buildSet(loaded, {
     docker: dockerPath(env),
     // The executables are bundled side by side in dist/.
-    helper: [process.execPath, fileURLToPath(new URL("./berth-container.js", import.meta.url))],
+    helper: [process.execPath, join(import.meta.dirname, "berth-container.js")],
     scope: options.scope,
     searched: dirs,
   }, options.onUnit);
