@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { dirPrefix } from "./paths.js";
 import type { Translated } from "./translate.js";
 
 /**
@@ -9,6 +10,8 @@ import type { Translated } from "./translate.js";
  */
 export function unitWriter(outDir: string): (unit: Translated) => void {
   mkdirSync(outDir, { recursive: true });
+  // Unit names never contain "/", so they can be appended to the directory as they are.
+  const prefix = dirPrefix(outDir);
   const made = new Set<string>([outDir]);
   const link = (path: string, target: string): void => {
     const at = join(outDir, path);
@@ -27,10 +30,10 @@ export function unitWriter(outDir: string): (unit: Translated) => void {
     }
   };
   return (u) => {
-    const tmp = join(outDir, `.${u.unitName}.tmp`);
+    const tmp = `${prefix}.${u.unitName}.tmp`;
     // Naming the encoding takes Node's one-call native path; options without it go through a Buffer.
     writeFileSync(tmp, u.text, { encoding: "utf8", mode: 0o644 });
-    renameSync(tmp, join(outDir, u.unitName));
+    renameSync(tmp, prefix + u.unitName);
     for (const l of u.links) link(l.path, l.target);
   };
 }
