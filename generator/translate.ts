@@ -58,17 +58,32 @@ const KNOWN_KEYS = new Set([
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal",]);
 
+// The key tables below are records walked with for-in: translate() runs once per definition in a
+// process that exits right after, so its loops stay in the interpreter, where a for-of over pairs
+// allocates an iterator and a result object per step and per destructured pair.
+
 /** Single-valued keys that map one to one onto a docker create option. */
-const SINGLE_FLAGS = [
-  ["HostName", "--hostname"], ["IP", "--ip"], ["IP6", "--ip6"], ["UserNS", "--userns"], ["Pid", "--pid"],
-  ["Ipc", "--ipc"], ["Cgroupns", "--cgroupns"], ["WorkingDir", "--workdir"], ["ShmSize", "--shm-size"],
-  ["Memory", "--memory"], ["StopSignal", "--stop-signal"],
-] as const;
+const SINGLE_FLAGS: Readonly<Record<string, string>> = {
+  HostName: "--hostname", IP: "--ip", IP6: "--ip6", UserNS: "--userns", Pid: "--pid", Ipc: "--ipc",
+  Cgroupns: "--cgroupns", WorkingDir: "--workdir", ShmSize: "--shm-size", Memory: "--memory", StopSignal: "--stop-signal",
+};
 /** Space-separated list keys whose every word becomes one option. */
-const WORD_FLAGS = [
-  ["DNS", "--dns"], ["DNSSearch", "--dns-search"], ["DNSOption", "--dns-option"], ["AddHost", "--add-host"],
-  ["GroupAdd", "--group-add"], ["AddCapability", "--cap-add"], ["DropCapability", "--cap-drop"], ["Sysctl", "--sysctl"],
-] as const;
+const WORD_FLAGS: Readonly<Record<string, string>> = {
+  DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", AddHost: "--add-host",
+  GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
+};
+const SECURITY_LABELS: Readonly<Record<string, string>> = {
+  SecurityLabelType: "type", SecurityLabelLevel: "level", SecurityLabelFileType: "filetype",
+};
+const HEALTH_DURATIONS: Readonly<Record<string, string>> = {
+  HealthInterval: "--health-interval", HealthTimeout: "--health-timeout", HealthStartPeriod: "--health-start-period",
+};
+const NAMESPACE_KEYS = ["Pid", "Ipc", "Cgroupns"];
+const NOTIFY_SELF = new Set(["true", "yes", "1", "on"]);
+/** Sections translate() writes itself; every other one is passed through. */
+const OWN_SECTIONS = new Set(["Unit", "Service", "Container", "Install"]);
+const INSTALL_LINK_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Alias"]);
+const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
 
 const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
@@ -80,7 +95,10 @@ const SIGNALS: Record<string, number> = {
 /** The unit name a definition will get, needed for the whole set before any one is translated. */
 export function unitNameOf(def: Definition): string {
   const entries = def.sections.get("Container") ?? [];
-  const last = entries.filter((e) => e.key === "ServiceName").at(-1)?.value;
+  let last: string | undefined;
+  for (let i = entries.length - 1; i >= 0 && last === undefined; i--) {
+    if (entries[i]!.key === "ServiceName") last = entries[i]!.value;
+  }
   if (!last) return defaultUnitName(def.name);
   const stem = last.replace(/\.service$/, "");
   if (def.name.kind === "instance") return `${stem.replace(/@$/, "")}@${def.name.instance}.service`;
@@ -163,18 +181,18 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
     else flag("--network", e.value);
   }
-  for (const [key, name] of SINGLE_FLAGS) {
+  for (const key in SINGLE_FLAGS) {
     const v = c.value(key);
-    if (v !== undefined) flag(name, v);
+    if (v !== undefined) flag(SINGLE_FLAGS[key]!, v);
   }
-  for (const [key, name] of WORD_FLAGS) {
-    for (const { word } of c.words(key)) flag(name, word);
+  for (const key in WORD_FLAGS) {
+    for (const { word } of c.words(key)) flag(WORD_FLAGS[key]!, word);
   }
   c.matching("ShmSize", SIZE, "a size such as 64m");
   c.matching("Memory", SIZE, "a size such as 512m");
   const userNs = c.single("UserNS");
   if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only UserNS=host per container, not "${userNs.value}"`);
-  for (const key of ["Pid", "Ipc", "Cgroupns"]) {
+  for (const key of NAMESPACE_KEYS) {
     c.matching(key, /^(host|private|shareable|container:[A-Za-z0-9_.-]+)$/, "host, private or container:NAME");
   }
 
@@ -203,25 +221,25 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   const seccomp = c.value("SeccompProfile");
   if (seccomp !== undefined) securityOpts.push(`seccomp=${seccomp}`);
   if (c.bool("SecurityLabelDisable")) securityOpts.push("label=disable");
-  for (const [key, prefix] of [["SecurityLabelType", "type"], ["SecurityLabelLevel", "level"], ["SecurityLabelFileType", "filetype"]] as const) {
+  for (const key in SECURITY_LABELS) {
     const v = c.value(key);
-    if (v !== undefined) securityOpts.push(`label=${prefix}:${v}`);
+    if (v !== undefined) securityOpts.push(`label=${SECURITY_LABELS[key]}:${v}`);
   }
   for (const opt of securityOpts) flag("--security-opt", opt);
 
   const health = c.value("HealthCmd");
   const hasHealth = health !== undefined && health !== "none";
   if (health !== undefined) flag("--health-cmd", health);
-  for (const [key, name] of [["HealthInterval", "--health-interval"], ["HealthTimeout", "--health-timeout"], ["HealthStartPeriod", "--health-start-period"]] as const) {
+  for (const key in HEALTH_DURATIONS) {
     const e = c.matching(key, GO_DURATION, "a duration such as 30s or 1m30s");
-    if (e) flag(name, e.value);
+    if (e) flag(HEALTH_DURATIONS[key]!, e.value);
   }
   const retries = c.matching("HealthRetries", /^\d+$/, "a number");
   if (retries) flag("--health-retries", retries.value);
   const onFailure = c.oneOf("HealthOnFailure", ["none", "kill", "restart", "stop"] as const) ?? "none";
   const notify = c.oneOf("Notify", ["true", "false", "healthy", "yes", "no", "1", "0", "on", "off"] as const);
   const notifyEntry = c.single("Notify");
-  if (notifyEntry && ["true", "yes", "1", "on"].includes(notify ?? "")) {
+  if (notifyEntry && notify !== undefined && NOTIFY_SELF.has(notify)) {
     c.fail(notifyEntry, "a Docker container cannot send sd_notify messages; use Notify=healthy with a HealthCmd=");
   }
   const waitHealthy = notify === "healthy" || (notify === undefined && hasHealth);
@@ -291,7 +309,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     const names = split.words.map((word) => {
       const ref = referencedDefinition(word);
       const resolved = ref === undefined ? word : ctx.resolve(ref) ?? `${ref}.service`;
-      dependencies.push({ key: `${section}.${entry.key}`, unit: resolved, ...(ref === undefined ? {} : { definition: ref }), entry });
+      const key = `${section}.${entry.key}`;
+      dependencies.push(ref === undefined ? { key, unit: resolved, entry } : { key, unit: resolved, definition: ref, entry });
       return resolved;
     });
     return `${entry.key}=${names.join(" ")}`;
@@ -332,20 +351,23 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   for (const e of def.sections.get("Service") ?? []) service.push(`${e.key}=${e.value}`);
 
   // ---- other sections pass through; [Install] becomes symlinks ----
-  const sections: Array<[string, string[]]> = [["Unit", unit], ["Service", service]];
+  const sections: Array<{ name: string; lines: string[] }> = [{ name: "Unit", lines: unit }, { name: "Service", lines: service }];
   for (const [name, entries] of def.sections) {
-    if (["Unit", "Service", "Container", "Install"].includes(name)) continue;
+    if (OWN_SECTIONS.has(name)) continue;
     if (name === "Quadlet") {
       if (entries.length > 0) diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
       continue;
     }
-    sections.push([name, entries.map((e) => `${e.key}=${e.value}`)]);
+    sections.push({ name, lines: entries.map((e) => `${e.key}=${e.value}`) });
   }
   const links = installLinks(def, unitName, diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS));
 
-  const text =
-    `# Generated by berth from ${def.file}. Edit that file (or a drop-in), not this one.\n` +
-    sections.map(([name, lines]) => `[${name}]\n${lines.map((l) => l + "\n").join("")}`).join("\n");
+  let text = `# Generated by berth from ${def.file}. Edit that file (or a drop-in), not this one.\n`;
+  for (let i = 0; i < sections.length; i++) {
+    const { name, lines } = sections[i]!;
+    text += `${i > 0 ? "\n" : ""}[${name}]\n${lines.length > 0 ? lines.join("\n") + "\n" : ""}`;
+  }
+  const mine = c.diagnostics.length > 0 ? [...diagnostics, ...c.diagnostics] : diagnostics;
   return {
     definition: def,
     unitName,
@@ -354,7 +376,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     links,
     dependencies,
     ports,
-    diagnostics: [...diagnostics, ...c.diagnostics].sort((a, b) => a.line - b.line),
+    diagnostics: mine.length > 1 ? mine.sort((a, b) => a.line - b.line) : mine,
   };
 }
 
@@ -374,7 +396,7 @@ function installLinks(
       defaultInstance = e.value || undefined;
       continue;
     }
-    if (!["WantedBy", "RequiredBy", "UpheldBy", "Alias"].includes(e.key)) {
+    if (!INSTALL_LINK_KEYS.has(e.key)) {
       if (e.key !== "Also") diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
       continue;
     }
@@ -392,7 +414,6 @@ function installLinks(
     if (!defaultInstance) return lists.size > 0 && [...lists.values()].some((l) => l.length > 0) ? noInstance(def, diagnostics, links) : links;
     enabledName = unitName.replace(/@\.service$/, `@${defaultInstance}.service`);
   }
-  const dirSuffix: Record<string, string> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
   for (const [key, targets] of lists) {
     for (const target of targets) {
       if (!/^[A-Za-z0-9:_.\\@-]+$/.test(target) || target.includes("/")) {
@@ -400,7 +421,7 @@ function installLinks(
         continue;
       }
       if (key === "Alias") links.push({ path: target, target: unitName });
-      else links.push({ path: `${target}${dirSuffix[key]}/${enabledName}`, target: `../${unitName}` });
+      else links.push({ path: `${target}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });
     }
   }
   return links;
