@@ -26,8 +26,13 @@ export class ContainerSection {
     }
   }
 
-  keys(): IterableIterator<[string, Entry[]]> {
-    return this.byKey.entries();
+  /** Keys in order of first assignment. */
+  keys(): IterableIterator<string> {
+    return this.byKey.keys();
+  }
+
+  first(key: string): Entry | undefined {
+    return this.byKey.get(key)?.[0];
   }
 
   fail(e: Entry, message: string): void {
