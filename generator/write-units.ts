@@ -1,6 +1,5 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { dirPrefix } from "./paths.js";
+import { dirPrefix, locate } from "./paths.js";
 import type { Translated } from "./translate.js";
 
 /**
@@ -14,11 +13,10 @@ export function unitWriter(outDir: string): (unit: Translated) => void {
   const prefix = dirPrefix(outDir);
   const made = new Set<string>([outDir]);
   const link = (path: string, target: string): void => {
-    const at = join(outDir, path);
-    const dir = dirname(at);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
+    const { at, parent } = locate(outDir, prefix, path);
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
     }
     try {
       symlinkSync(target, at);
