@@ -3,6 +3,10 @@ import { checkSpecifiers } from "./specifiers.js";
 import type { Entry } from "./unit-file.js";
 import { splitWords } from "./words.js";
 
+const NONE: readonly Entry[] = [];
+const TRUE = new Set(["1", "yes", "y", "true", "t", "on"]);
+const FALSE = new Set(["0", "no", "n", "false", "f", "off"]);
+
 /**
  * Reads `[Container]` with systemd's assignment semantics: for a single-valued key the last
  * assignment wins, for a list an empty assignment drops everything assigned before it. Every
@@ -22,8 +26,13 @@ export class ContainerSection {
     }
   }
 
-  keys(): IterableIterator<[string, Entry[]]> {
-    return this.byKey.entries();
+  /** Keys in order of first assignment. */
+  keys(): IterableIterator<string> {
+    return this.byKey.keys();
+  }
+
+  first(key: string): Entry | undefined {
+    return this.byKey.get(key)?.[0];
   }
 
   fail(e: Entry, message: string): void {
@@ -45,13 +54,12 @@ export class ContainerSection {
   }
 
   /** Entries after the last empty assignment, each value kept whole (one path, one port…). */
-  entries(key: string): Entry[] {
-    const all = this.byKey.get(key) ?? [];
-    let start = 0;
-    all.forEach((e, i) => {
-      if (e.value === "") start = i + 1;
-    });
-    return all.slice(start);
+  entries(key: string): readonly Entry[] {
+    const all = this.byKey.get(key);
+    if (!all) return NONE;
+    let start = all.length;
+    while (start > 0 && all[start - 1]!.value !== "") start--;
+    return start === 0 ? all : all.slice(start);
   }
 
   /** Like entries(), but each value is split into quoted words as systemd splits lists. */
@@ -69,8 +77,8 @@ export class ContainerSection {
     const e = this.single(key);
     if (!e) return undefined;
     const v = e.value.toLowerCase();
-    if (["1", "yes", "y", "true", "t", "on"].includes(v)) return true;
-    if (["0", "no", "n", "false", "f", "off"].includes(v)) return false;
+    if (TRUE.has(v)) return true;
+    if (FALSE.has(v)) return false;
     this.fail(e, `expected a boolean (yes/no), found "${e.value}"`);
     return undefined;
   }

@@ -6,22 +6,18 @@
  * escapes, which also keeps newlines and control characters from ever reaching the unit file raw.
  */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** Inside double quotes only these need escaping; every other character stands for itself. */
+const SPECIAL = /[\\"\x00-\x1f\x7f]/g;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r" };
+
+function escape(ch: string): string {
+  return ESCAPES[ch] ?? "\\x" + ch.charCodeAt(0).toString(16).padStart(2, "0");
+}
 
 export function quoteExecArg(arg: string): string {
   if (arg === ";") return "\\;";
   if (PLAIN.test(arg)) return arg;
-  let out = '"';
-  for (const ch of arg) {
-    const code = ch.codePointAt(0)!;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === '"') out += '\\"';
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (code < 0x20 || code === 0x7f) out += "\\x" + code.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
+  return `"${arg.replace(SPECIAL, escape)}"`;
 }
 
 export function formatExec(argv: readonly string[]): string {

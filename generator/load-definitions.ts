@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
-import { join } from "node:path";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
+import { dirPrefix } from "./paths.js";
 import { dropInDirNames } from "./search-path.js";
 import type { Definition } from "./translate.js";
 import { parseUnitFile, type Sections } from "./unit-file.js";
@@ -47,15 +47,16 @@ function linksToDevNull(path: string): boolean {
 export function discoverDefinitions(dirs: readonly string[]): { sources: DefinitionSource[]; diagnostics: Diagnostic[] } {
   const seen = new Map<string, DefinitionSource | null>();
   const diagnostics: Diagnostic[] = [];
-  const dropInDirs = new Set<string>();
-  const walk = (dir: string, depth: number): void => {
+  // Drop-in directories found at the top of a search directory, listed when first asked for.
+  const dropInDirs = new Map<string, Dirent[] | undefined>();
+  const walk = (dir: string, prefix: string, depth: number): void => {
     for (const ent of listDir(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (ent.name.startsWith(".")) continue;
-      const path = join(dir, ent.name);
+      const path = prefix + ent.name;
       if (ent.isDirectory()) {
         if (ent.name.endsWith(".d")) {
-          if (depth === 0) dropInDirs.add(path);
-        } else if (depth < 8) walk(path, depth + 1);
+          if (depth === 0) dropInDirs.set(path, undefined);
+        } else if (depth < 8) walk(path, `${path}/`, depth + 1);
         continue;
       }
       if (!ent.name.endsWith(SUFFIX) || seen.has(ent.name)) continue;
@@ -67,11 +68,19 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
       seen.set(ent.name, ent.isSymbolicLink() && linksToDevNull(path) ? null : { name, file: path, dropIns: [] });
     }
   };
-  for (const dir of dirs) walk(dir, 0);
+  for (const dir of dirs) walk(dir, dirPrefix(dir), 0);
   const sources = [...seen.values()].filter((s): s is DefinitionSource => s !== null);
-  // Listing only directories known to exist keeps a thousand definitions from costing
-  // thousands of failed readdir calls.
-  for (const s of sources) s.dropIns = findDropIns(dirs, s.name, (d) => dropInDirs.has(d));
+  // Listing only directories known to exist, each once, keeps a thousand definitions from
+  // costing thousands of readdir calls.
+  if (dropInDirs.size > 0) {
+    const list = (dir: string): readonly Dirent[] => {
+      if (!dropInDirs.has(dir)) return [];
+      let entries = dropInDirs.get(dir);
+      if (!entries) dropInDirs.set(dir, (entries = listDir(dir)));
+      return entries;
+    };
+    for (const s of sources) s.dropIns = findDropIns(dirs, s.name, list);
+  }
   return { sources, diagnostics };
 }
 
@@ -79,19 +88,21 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
 export function findDropIns(
   dirs: readonly string[],
   name: DefinitionName,
-  exists: (dir: string) => boolean = () => true,
+  list: (dir: string) => readonly Dirent[] = listDir,
 ): string[] {
   const chosen = new Map<string, string>();
   const names = dropInDirNames(name.base, name.kind === "instance" ? templateBase(name) : undefined);
   for (const dir of dirs) {
+    const prefix = dirPrefix(dir);
     for (const sub of names) {
-      if (!exists(join(dir, sub))) continue;
-      for (const ent of listDir(join(dir, sub))) {
+      const subDir = prefix + sub;
+      for (const ent of list(subDir)) {
         if (ent.name.startsWith(".") || !ent.name.endsWith(".conf") || chosen.has(ent.name)) continue;
-        chosen.set(ent.name, join(dir, sub, ent.name));
+        chosen.set(ent.name, `${subDir}/${ent.name}`);
       }
     }
   }
+  if (chosen.size === 0) return [];
   return [...chosen.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, path]) => path)

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted } from "./accepted-store.js";
 import { error, warning, type Diagnostic } from "./diagnostics.js";
@@ -59,8 +59,8 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   const built = buildSet(loaded, {
     docker: dockerPath(env),
     // The executables are bundled side by side in dist/.
-    helper: [process.execPath, fileURLToPath(new URL("./berth-container.js", import.meta.url))],
-    step: fileURLToPath(new URL("./berth-step", import.meta.url)),
+    helper: [process.execPath, join(import.meta.dirname, "berth-container.js")],
+    step: join(import.meta.dirname, "berth-step"),
     deviceExists: existsSync,
     scope: options.scope,
     searched: dirs,

@@ -46,6 +46,7 @@ export interface Translated {
   unitName: string;
   containerName: string;
   image: string | undefined;
+  /** Digest of the create argv, put on the container as a label. */
   spec: string;
   text: string;
   /** Symlinks to create in the generator's output directory, relative to it. */
@@ -66,17 +67,36 @@ const KNOWN_KEYS = new Set([
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal",]);
 
+// The key tables below are records walked with for-in: translate() runs once per definition in a
+// process that exits right after, so its loops stay in the interpreter, where a for-of over pairs
+// allocates an iterator and a result object per step and per destructured pair.
+
 /** Single-valued keys that map one to one onto a docker create option. */
-const SINGLE_FLAGS = [
-  ["HostName", "--hostname"], ["IP", "--ip"], ["IP6", "--ip6"], ["UserNS", "--userns"], ["Pid", "--pid"],
-  ["Ipc", "--ipc"], ["Cgroupns", "--cgroupns"], ["WorkingDir", "--workdir"], ["ShmSize", "--shm-size"],
-  ["Memory", "--memory"], ["StopSignal", "--stop-signal"],
-] as const;
+const SINGLE_FLAGS: Readonly<Record<string, string>> = {
+  HostName: "--hostname", IP: "--ip", IP6: "--ip6", UserNS: "--userns", Pid: "--pid", Ipc: "--ipc",
+  Cgroupns: "--cgroupns", WorkingDir: "--workdir", ShmSize: "--shm-size", Memory: "--memory", StopSignal: "--stop-signal",
+};
 /** Space-separated list keys whose every word becomes one option. */
-const WORD_FLAGS = [
-  ["DNS", "--dns"], ["DNSSearch", "--dns-search"], ["DNSOption", "--dns-option"], ["AddHost", "--add-host"],
-  ["GroupAdd", "--group-add"], ["AddCapability", "--cap-add"], ["DropCapability", "--cap-drop"], ["Sysctl", "--sysctl"],
-] as const;
+const WORD_FLAGS: Readonly<Record<string, string>> = {
+  DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", AddHost: "--add-host",
+  GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
+};
+const SECURITY_LABELS: Readonly<Record<string, string>> = {
+  SecurityLabelType: "type", SecurityLabelLevel: "level", SecurityLabelFileType: "filetype",
+};
+const HEALTH_DURATIONS: Readonly<Record<string, string>> = {
+  HealthInterval: "--health-interval", HealthTimeout: "--health-timeout", HealthStartPeriod: "--health-start-period",
+};
+/** Docker's accepted modes differ per namespace. */
+const NAMESPACE_MODES: ReadonlyArray<[string, RegExp, string]> = [
+  ["Pid", /^(host|container:[A-Za-z0-9_.-]+)$/, "host or container:NAME"],
+  ["Ipc", /^(host|private|shareable|none|container:[A-Za-z0-9_.-]+)$/, "host, private, shareable, none or container:NAME"],
+  ["Cgroupns", /^(host|private)$/, "host or private"],
+];
+/** Sections translate() writes itself; every other one is passed through. */
+const OWN_SECTIONS = new Set(["Unit", "Service", "Container", "Install"]);
+const INSTALL_LINK_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Alias"]);
+const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
 
 const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
@@ -89,7 +109,10 @@ const SIGNALS: Record<string, number> = {
 /** The unit name a definition will get, needed for the whole set before any one is translated. */
 export function unitNameOf(def: Definition): string {
   const entries = def.sections.get("Container") ?? [];
-  const last = entries.filter((e) => e.key === "ServiceName").at(-1)?.value;
+  let last: string | undefined;
+  for (let i = entries.length - 1; i >= 0 && last === undefined; i--) {
+    if (entries[i]!.key === "ServiceName") last = entries[i]!.value;
+  }
   if (!last) return defaultUnitName(def.name);
   const stem = last.replace(/\.service$/, "");
   if (def.name.kind === "instance") return `${stem.replace(/@$/, "")}@${def.name.instance}.service`;
@@ -104,13 +127,11 @@ function literal(text: string): string {
 }
 
 export function translate(def: Definition, ctx: TranslateContext): Translated {
-  const diagnostics: Diagnostic[] = [];
+  const out: Collected = { diagnostics: [], dependencies: [] };
   const c = new ContainerSection(def.sections.get("Container") ?? []);
   const unitName = unitNameOf(def);
-  const dependencies: Dependency[] = [];
-  const ports: Translated["ports"] = [];
 
-  if (!def.sections.has("Container")) diagnostics.push(error(def.file, 0, "no [Container] section"));
+  if (!def.sections.has("Container")) out.diagnostics.push(error(def.file, 0, "no [Container] section"));
   const serviceName = c.single("ServiceName");
   if (serviceName && !/^[A-Za-z0-9:_.\\-]+@?(\.service)?$/.test(serviceName.value)) {
     c.fail(serviceName, `"${serviceName.value}" is not a valid service name`);
@@ -123,117 +144,166 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     c.fail(at, `"${containerName}" is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
   }
 
-  const create: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no"];
-  const CREATE_FIXED_ARGS = create.length;
-  const flag = (name: string, value: string): void => {
-    create.push(name, value);
+  const run = dockerCreate(def, c, ctx, unitName, containerName, out.diagnostics);
+  reportUnknownKeys(c);
+
+  const sections: Section[] = [
+    { name: "Unit", lines: unitSection(def, ctx, containerName, out) },
+    { name: "Service", lines: serviceSection(def, c, ctx, containerName, run) },
+  ];
+  for (const [name, entries] of def.sections) {
+    if (OWN_SECTIONS.has(name)) continue;
+    if (name === "Quadlet") {
+      if (entries.length > 0) out.diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
+      continue;
+    }
+    sections.push({ name, lines: entries.map((e) => `${e.key}=${e.value}`) });
+  }
+  const links = installLinks(def, unitName, out.diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
+
+  const diagnostics = c.diagnostics.length > 0 ? [...out.diagnostics, ...c.diagnostics] : out.diagnostics;
+  return {
+    definition: def,
+    unitName,
+    containerName,
+    image: run.image?.value,
+    spec: run.spec,
+    text: render(def.file, sections),
+    links,
+    dependencies: out.dependencies,
+    ports: run.ports,
+    diagnostics: diagnostics.length > 1 ? diagnostics.sort((a, b) => a.line - b.line) : diagnostics,
   };
-  const label = (name: string, value: string): void => flag("--label", `${name}=${value}`);
-  label(UNIT_LABEL, unitName);
+}
+
+/** What translation collects beside the unit text. */
+interface Collected {
+  diagnostics: Diagnostic[];
+  dependencies: Dependency[];
+}
+
+interface Section {
+  name: string;
+  lines: string[];
+}
+
+/** The `docker create` command and what the rest of the unit needs to know about it. */
+interface ContainerRun {
+  argv: string[];
+  spec: string;
+  image: Entry | undefined;
+  pull: "missing" | "always" | "never" | "newer" | undefined;
+  ports: Translated["ports"];
+  stopTimeout: number;
+  waitHealthy: boolean;
+  onFailure: "none" | "kill" | "restart" | "stop";
+}
+
+/** [Container] as `docker create` options. Checks run in key order, which orders the diagnostics. */
+function dockerCreate(
+  def: Definition,
+  c: ContainerSection,
+  ctx: TranslateContext,
+  unitName: string,
+  containerName: string,
+  diagnostics: Diagnostic[],
+): ContainerRun {
+  const argv: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no", "--label", `${UNIT_LABEL}=${unitName}`];
+  const fixedArgs = argv.length;
+  const ports: Translated["ports"] = [];
 
   const image = c.single("Image");
   if (!image) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
   else if (/\.(image|build)$/.test(image.value)) c.fail(image, "references to Quadlet .image/.build units are not supported; name the image itself");
 
-  if (c.bool("RunInit") ?? true) create.push("--init");
+  if (c.bool("RunInit") ?? true) argv.push("--init");
   const pull = c.oneOf("Pull", ["missing", "always", "never", "newer"] as const);
   // Docker compares digests on "always" and downloads only what changed: Podman's "newer".
-  flag("--pull", pull === "newer" ? "always" : pull ?? "missing");
+  argv.push("--pull", pull === "newer" ? "always" : pull ?? "missing");
 
   const logDriver = c.value("LogDriver");
   // With `docker start -a` the output already reaches the unit's journal; a second copy in Docker's
   // own log store would double the disk and journald writes.
-  flag("--log-driver", logDriver ?? "none");
-  for (const e of c.entries("LogOpt")) flag("--log-opt", e.value);
+  argv.push("--log-driver", logDriver ?? "none");
+  for (const e of c.entries("LogOpt")) argv.push("--log-opt", e.value);
 
   for (const { word, entry } of c.words("Environment")) {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*=/.test(word)) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
-    else flag("--env", word);
+    else argv.push("--env", word);
   }
-  for (const e of c.entries("EnvironmentFile")) flag("--env-file", e.value);
+  for (const e of c.entries("EnvironmentFile")) argv.push("--env-file", e.value);
   for (const { word, entry } of c.words("Label")) {
     if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
-    else flag("--label", word);
+    else argv.push("--label", word);
   }
 
   for (const e of c.entries("Volume")) {
     if (/^[^/:][^:]*\.volume(:|$)/.test(e.value)) c.fail(e, "references to Quadlet .volume units are not supported; name a Docker volume or a host path");
-    else flag("--volume", e.value);
+    else argv.push("--volume", e.value);
   }
-  for (const e of c.entries("Mount")) flag("--mount", e.value);
-  for (const e of c.entries("Tmpfs")) flag("--tmpfs", e.value);
+  for (const e of c.entries("Mount")) argv.push("--mount", e.value);
+  for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
   for (const e of c.entries("PublishPort")) {
     const parsed = parsePublishPort(e.value);
     if ("error" in parsed) c.fail(e, parsed.error);
     else {
-      flag("--publish", e.value);
+      argv.push("--publish", e.value);
       if (parsed.host) ports.push({ host: parsed.host, entry: e });
     }
   }
-  for (const { word } of c.words("ExposeHostPort")) flag("--expose", word);
+  for (const { word } of c.words("ExposeHostPort")) argv.push("--expose", word);
   const networks = c.entries("Network");
   // Docker 20.10 connects a container to one network at create time.
   if (networks.length > 1) c.fail(networks[1]!, "Docker connects a container to one network when it is created; give one Network=");
   for (const e of networks.slice(0, 1)) {
     if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
-    else flag("--network", e.value);
+    else argv.push("--network", e.value);
   }
-  for (const [key, name] of SINGLE_FLAGS) {
+  for (const key in SINGLE_FLAGS) {
     const v = c.value(key);
-    if (v !== undefined) flag(name, v);
+    if (v !== undefined) argv.push(SINGLE_FLAGS[key]!, v);
   }
-  for (const [key, name] of WORD_FLAGS) {
-    for (const { word } of c.words(key)) flag(name, word);
+  for (const key in WORD_FLAGS) {
+    for (const { word } of c.words(key)) argv.push(WORD_FLAGS[key]!, word);
   }
   c.matching("ShmSize", SIZE, "a size such as 64m");
   c.matching("Memory", SIZE, "a size such as 512m");
   const userNs = c.single("UserNS");
   if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only UserNS=host per container, not "${userNs.value}"`);
-  c.matching("Pid", /^(host|container:[A-Za-z0-9_.-]+)$/, "host or container:NAME");
-  c.matching("Ipc", /^(host|private|shareable|none|container:[A-Za-z0-9_.-]+)$/, "host, private, shareable, none or container:NAME");
-  c.matching("Cgroupns", /^(host|private)$/, "host or private");
+  for (const [key, pattern, expected] of NAMESPACE_MODES) c.matching(key, pattern, expected);
 
   const user = c.value("User");
   const group = c.single("Group");
   if (group && user === undefined) c.fail(group, "Group= needs User= as well");
-  else if (user !== undefined) flag("--user", group ? `${user}:${group.value}` : user);
+  else if (user !== undefined) argv.push("--user", group ? `${user}:${group.value}` : user);
 
   for (const e of c.entries("AddDevice")) {
     // Quadlet's leading "-" means "only if the device exists"; that is known only on the host.
     const optional = e.value.startsWith("-");
     const spec = optional ? e.value.slice(1) : e.value;
-    if (!optional || ctx.deviceExists(spec.split(":")[0]!)) flag("--device", spec);
+    if (!optional || ctx.deviceExists(spec.split(":")[0]!)) argv.push("--device", spec);
   }
   for (const { word, entry } of c.words("Ulimit")) {
     if (!/^[a-z]+=-?\d+(:-?\d+)?$/.test(word)) c.fail(entry, `expected NAME=SOFT[:HARD], found "${word}"`);
-    else flag("--ulimit", word);
+    else argv.push("--ulimit", word);
   }
   const pids = c.matching("PidsLimit", /^-?\d+$/, "a number");
-  if (pids) flag("--pids-limit", pids.value);
+  if (pids) argv.push("--pids-limit", pids.value);
 
-  if (c.bool("Privileged")) create.push("--privileged");
-  if (c.bool("ReadOnly")) create.push("--read-only");
-  const securityOpts: string[] = c.entries("SecurityOpt").map((e) => e.value);
-  if (c.bool("NoNewPrivileges")) securityOpts.push("no-new-privileges");
-  const seccomp = c.value("SeccompProfile");
-  if (seccomp !== undefined) securityOpts.push(`seccomp=${seccomp}`);
-  if (c.bool("SecurityLabelDisable")) securityOpts.push("label=disable");
-  for (const [key, prefix] of [["SecurityLabelType", "type"], ["SecurityLabelLevel", "level"], ["SecurityLabelFileType", "filetype"]] as const) {
-    const v = c.value(key);
-    if (v !== undefined) securityOpts.push(`label=${prefix}:${v}`);
-  }
-  for (const opt of securityOpts) flag("--security-opt", opt);
+  if (c.bool("Privileged")) argv.push("--privileged");
+  if (c.bool("ReadOnly")) argv.push("--read-only");
+  for (const opt of securityOptions(c)) argv.push("--security-opt", opt);
 
   const health = c.value("HealthCmd");
   const hasHealth = health !== undefined && health !== "none";
-  if (health === "none") create.push("--no-healthcheck");
-  else if (health !== undefined) flag("--health-cmd", health);
-  for (const [key, name] of [["HealthInterval", "--health-interval"], ["HealthTimeout", "--health-timeout"], ["HealthStartPeriod", "--health-start-period"]] as const) {
+  if (health === "none") argv.push("--no-healthcheck");
+  else if (health !== undefined) argv.push("--health-cmd", health);
+  for (const key in HEALTH_DURATIONS) {
     const e = c.matching(key, GO_DURATION, "a duration such as 30s or 1m30s");
-    if (e) flag(name, e.value);
+    if (e) argv.push(HEALTH_DURATIONS[key]!, e.value);
   }
   const retries = c.matching("HealthRetries", /^\d+$/, "a number");
-  if (retries) flag("--health-retries", retries.value);
+  if (retries) argv.push("--health-retries", retries.value);
   const onFailure = c.oneOf("HealthOnFailure", ["none", "kill", "restart", "stop"] as const) ?? "none";
   const notifyEntry = c.single("Notify");
   const healthyNotify = notifyEntry?.value.toLowerCase() === "healthy";
@@ -248,46 +318,72 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
 
   const stopTimeoutEntry = c.matching("StopTimeout", /^\d+$/, "a number of seconds");
   const stopTimeout = stopTimeoutEntry ? Number(stopTimeoutEntry.value) : DEFAULT_STOP_TIMEOUT;
-  flag("--stop-timeout", String(stopTimeout));
+  argv.push("--stop-timeout", String(stopTimeout));
 
+  const command = commandWords(c, argv);
+  for (const { word } of c.words("DockerArgs")) argv.push(word);
+  if (image) argv.push(image.value);
+  for (const word of command) argv.push(word);
+  // The spec label lets the helper and berthd recognise a container that already is exactly this
+  // definition: the intended spec, never what `docker inspect` happens to report.
+  const spec = createHash("sha256").update(argv.join("\0")).digest("hex").slice(0, 16);
+  argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
+  return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
+}
+
+function securityOptions(c: ContainerSection): string[] {
+  const opts = c.entries("SecurityOpt").map((e) => e.value);
+  if (c.bool("NoNewPrivileges")) opts.push("no-new-privileges");
+  const seccomp = c.value("SeccompProfile");
+  if (seccomp !== undefined) opts.push(`seccomp=${seccomp}`);
+  if (c.bool("SecurityLabelDisable")) opts.push("label=disable");
+  for (const key in SECURITY_LABELS) {
+    const v = c.value(key);
+    if (v !== undefined) opts.push(`label=${SECURITY_LABELS[key]}:${v}`);
+  }
+  return opts;
+}
+
+/** The words after the image: Exec=, led by any further words of Entrypoint=, whose first goes to `argv`. */
+function commandWords(c: ContainerSection, argv: string[]): string[] {
   const entrypoint = c.single("Entrypoint");
   const execWords = c.words("Exec").map((w) => w.word);
-  if (entrypoint) {
-    let words: string[] | undefined;
-    if (entrypoint.value.startsWith("[")) {
-      try {
-        const parsed: unknown = JSON.parse(entrypoint.value);
-        if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) words = parsed;
-      } catch {
-        words = undefined;
-      }
-      if (!words) c.fail(entrypoint, "expected a JSON array of strings");
-    } else {
-      const split = splitWords(entrypoint.value);
-      if (split.ok && split.words.length > 0) words = split.words;
-      else c.fail(entrypoint, split.ok ? "is empty" : split.message);
+  if (!entrypoint) return execWords;
+  let words: string[] | undefined;
+  if (entrypoint.value.startsWith("[")) {
+    try {
+      const parsed: unknown = JSON.parse(entrypoint.value);
+      if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) words = parsed;
+    } catch {
+      words = undefined;
     }
-    // Docker's --entrypoint takes one program; its further words lead the command.
-    if (words) {
-      flag("--entrypoint", words[0]!);
-      execWords.unshift(...words.slice(1));
-    }
+    if (!words) c.fail(entrypoint, "expected a JSON array of strings");
+  } else {
+    const split = splitWords(entrypoint.value);
+    if (split.ok && split.words.length > 0) words = split.words;
+    else c.fail(entrypoint, split.ok ? "is empty" : split.message);
   }
-  for (const { word } of c.words("DockerArgs")) create.push(word);
-  if (image) create.push(image.value);
-  create.push(...execWords);
+  // Docker's --entrypoint takes one program; its further words lead the command.
+  if (words) {
+    argv.push("--entrypoint", words[0]!);
+    execWords.unshift(...words.slice(1));
+  }
+  return execWords;
+}
 
-  for (const [key, entries] of c.keys()) {
+function reportUnknownKeys(c: ContainerSection): void {
+  for (const key of c.keys()) {
     if (KNOWN_KEYS.has(key)) continue;
-    const first = entries[0]!;
+    const first = c.first(key)!;
     const unsupported = UNSUPPORTED[key];
     if (unsupported?.severity === "error") c.fail(first, `not supported with Docker: ${unsupported.why}`);
     else if (unsupported) c.warn(first, `not supported with Docker: ${unsupported.why}`);
     else c.warn(first, "unknown key, ignored (see berth.container(5) for the keys berth knows)");
   }
+}
 
-  // ---- [Unit] ----
-  const unit: string[] = [
+function unitSection(def: Definition, ctx: TranslateContext, containerName: string, out: Collected): string[] {
+  const lines: string[] = [
     // The container name is in specifier syntax already (`worker-%i`).
     `Description=berth container ${containerName}`,
     `Documentation=man:berth.container(5)`,
@@ -296,39 +392,41 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     "Wants=docker.service",
     "After=docker.service docker.socket",
   ];
-  if (ctx.scope === "system") unit.push("Wants=network-online.target", "After=network-online.target");
+  if (ctx.scope === "system") lines.push("Wants=network-online.target", "After=network-online.target");
   // Retry for as long as it takes (Docker down, a dependency late); a hard start limit left Kolla
   // services failed until someone ran reset-failed.
-  unit.push("StartLimitIntervalSec=0");
-  const rewrite = (section: string, entry: Entry, keys: Set<string>): string => {
-    if (!keys.has(entry.key)) return `${entry.key}=${entry.value}`;
-    const split = splitWords(entry.value);
-    if (!split.ok) {
-      diagnostics.push(error(entry.file, entry.line, `${entry.key}=: ${split.message}`));
-      return `${entry.key}=`;
-    }
-    const names = split.words.map((word) => {
-      const ref = referencedDefinition(word);
-      const resolved = ref === undefined ? word : ctx.resolve(ref) ?? `${ref}.service`;
-      dependencies.push({ key: `${section}.${entry.key}`, unit: resolved, ...(ref === undefined ? {} : { definition: ref }), entry });
-      return resolved;
-    });
-    return `${entry.key}=${names.join(" ")}`;
-  };
-  for (const e of def.sections.get("Unit") ?? []) unit.push(rewrite("Unit", e, UNIT_REFERENCE_KEYS));
+  lines.push("StartLimitIntervalSec=0");
+  for (const e of def.sections.get("Unit") ?? []) lines.push(rewrite("Unit", e, UNIT_REFERENCE_KEYS, ctx, out));
+  return lines;
+}
 
-  // ---- [Service] ----
+/** An assignment as written, with `x.container` in unit-list keys replaced by the unit it names. */
+function rewrite(section: string, entry: Entry, keys: ReadonlySet<string>, ctx: TranslateContext, out: Collected): string {
+  if (!keys.has(entry.key)) return `${entry.key}=${entry.value}`;
+  const split = splitWords(entry.value);
+  if (!split.ok) {
+    out.diagnostics.push(error(entry.file, entry.line, `${entry.key}=: ${split.message}`));
+    return `${entry.key}=`;
+  }
+  const key = `${section}.${entry.key}`;
+  const names: string[] = [];
+  for (const word of split.words) {
+    const ref = referencedDefinition(word);
+    const resolved = ref === undefined ? word : ctx.resolve(ref) ?? `${ref}.service`;
+    out.dependencies.push(ref === undefined ? { key, unit: resolved, entry } : { key, unit: resolved, definition: ref, entry });
+    names.push(resolved);
+  }
+  return `${entry.key}=${names.join(" ")}`;
+}
+
+function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
   const helper = (...args: string[]): string[] => [...ctx.helper, ...args];
-  // The spec label lets the helper recognise a running container that already is exactly this
-  // definition (Docker's live-restore keeps containers through a daemon restart) and keep it.
-  const spec = createHash("sha256").update(create.join("\0")).digest("hex").slice(0, 16);
-  create.splice(CREATE_FIXED_ARGS, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  const prepare = [ctx.step, "create", ctx.helper[0]!, containerName, pull === "never" && image ? image.value : "-", "--", ...create];
+  const create = [ctx.step, "create", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--", ...run.argv];
   let ready: string[];
-  if (waitHealthy || onFailure !== "none") {
+  if (run.waitHealthy || run.onFailure !== "none") {
     ready = helper("ready", containerName);
-    if (waitHealthy) ready.push("--healthy");
-    if (onFailure !== "none") ready.push("--on-unhealthy", onFailure);
+    if (run.waitHealthy) ready.push("--healthy");
+    if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
   } else {
     ready = [ctx.step, "running", ctx.docker, containerName];
   }
@@ -337,17 +435,17 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
   if (signalNumber !== undefined) cleanExits.add(128 + signalNumber);
 
-  const service: string[] = [
+  const lines: string[] = [
     "Type=exec",
     `SyslogIdentifier=${containerName}`,
-    `ExecStartPre=${formatExec(prepare)}`,
+    `ExecStartPre=${formatExec(create)}`,
     `ExecStart=${formatExec([ctx.docker, "start", "--attach", containerName])}`,
     `ExecStartPost=${formatExec(ready)}`,
-    `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(stopTimeout), containerName])}`,
+    `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
     `ExecStopPost=${formatExec(helper("remove", containerName))}`,
     // A container stopped by its stop signal exits 128+N through --init: that is a clean stop.
     `SuccessExitStatus=${[...cleanExits].join(" ")}`,
-    `TimeoutStopSec=${stopTimeout + STOP_MARGIN}`,
+    `TimeoutStopSec=${run.stopTimeout + STOP_MARGIN}`,
     // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
     // when it returns. An explicit `systemctl stop` is never undone by Restart=.
     "Restart=always",
@@ -355,37 +453,19 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   ];
   const reloadCmd = c.words("ReloadCmd").map((w) => w.word);
   const reloadSignal = c.value("ReloadSignal");
-  if (reloadCmd.length > 0) service.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
-  else if (reloadSignal !== undefined) service.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
-  for (const e of def.sections.get("Service") ?? []) service.push(`${e.key}=${e.value}`);
+  if (reloadCmd.length > 0) lines.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
+  else if (reloadSignal !== undefined) lines.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
+  for (const e of def.sections.get("Service") ?? []) lines.push(`${e.key}=${e.value}`);
+  return lines;
+}
 
-  // ---- other sections pass through; [Install] becomes symlinks ----
-  const sections: Array<[string, string[]]> = [["Unit", unit], ["Service", service]];
-  for (const [name, entries] of def.sections) {
-    if (["Unit", "Service", "Container", "Install"].includes(name)) continue;
-    if (name === "Quadlet") {
-      if (entries.length > 0) diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
-      continue;
-    }
-    sections.push([name, entries.map((e) => `${e.key}=${e.value}`)]);
+function render(file: string, sections: readonly Section[]): string {
+  let text = `# Generated by berth from ${file}. Edit that file (or a drop-in), not this one.\n`;
+  for (let i = 0; i < sections.length; i++) {
+    const { name, lines } = sections[i]!;
+    text += `${i > 0 ? "\n" : ""}[${name}]\n${lines.length > 0 ? lines.join("\n") + "\n" : ""}`;
   }
-  const links = installLinks(def, unitName, diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS));
-
-  const text =
-    `# Generated by berth from ${def.file}. Edit that file (or a drop-in), not this one.\n` +
-    sections.map(([name, lines]) => `[${name}]\n${lines.map((l) => l + "\n").join("")}`).join("\n");
-  return {
-    definition: def,
-    unitName,
-    containerName,
-    image: image?.value,
-    spec,
-    text,
-    links,
-    dependencies,
-    ports,
-    diagnostics: [...diagnostics, ...c.diagnostics].sort((a, b) => a.line - b.line),
-  };
+  return text;
 }
 
 /** Generated units cannot be enabled, so [Install] is carried out here as symlinks. */
@@ -404,7 +484,7 @@ function installLinks(
       defaultInstance = e.value || undefined;
       continue;
     }
-    if (!["WantedBy", "RequiredBy", "UpheldBy", "Alias"].includes(e.key)) {
+    if (!INSTALL_LINK_KEYS.has(e.key)) {
       if (e.key !== "Also") diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
       continue;
     }
@@ -422,7 +502,6 @@ function installLinks(
     if (!defaultInstance) return lists.size > 0 && [...lists.values()].some((l) => l.length > 0) ? noInstance(def, diagnostics, links) : links;
     enabledName = unitName.replace(/@\.service$/, `@${defaultInstance}.service`);
   }
-  const dirSuffix: Record<string, string> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
   for (const [key, targets] of lists) {
     for (const target of targets) {
       if (!/^[A-Za-z0-9:_.\\@-]+$/.test(target) || target.includes("/")) {
@@ -430,7 +509,7 @@ function installLinks(
         continue;
       }
       if (key === "Alias") links.push({ path: target, target: unitName });
-      else links.push({ path: `${target}${dirSuffix[key]}/${enabledName}`, target: `../${unitName}` });
+      else links.push({ path: `${target}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });
     }
   }
   return links;

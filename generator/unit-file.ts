@@ -18,6 +18,7 @@ export interface ParsedUnitFile {
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const SECTION = /^\[([^[\]]+)\]$/;
+const COMMENT = /^\s*[#;]/;
 
 /**
  * Parses systemd.syntax(7): `#`/`;` comments, `[Section]` headers, `Key=Value` with surrounding
@@ -27,26 +28,26 @@ const SECTION = /^\[([^[\]]+)\]$/;
  */
 export function parseUnitFile(text: string, file: string, into: Sections = new Map()): ParsedUnitFile {
   const diagnostics: Diagnostic[] = [];
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split("\n");
   let current: Entry[] | undefined;
-  let pending: { text: string; line: number } | undefined;
 
   const finish = (logical: string, lineNo: number): void => {
     const line = logical.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) return;
-    const header = SECTION.exec(line);
-    if (header) {
+    const first = line[0];
+    if (first === undefined || first === "#" || first === ";") return;
+    if (first === "[") {
+      const header = SECTION.exec(line);
+      if (!header) {
+        diagnostics.push(error(file, lineNo, `malformed section header "${line}"`));
+        current = undefined;
+        return;
+      }
       const name = header[1]!;
       current = into.get(name);
       if (!current) {
         current = [];
         into.set(name, current);
       }
-      return;
-    }
-    if (line.startsWith("[")) {
-      diagnostics.push(error(file, lineNo, `malformed section header "${line}"`));
-      current = undefined;
       return;
     }
     const eq = line.indexOf("=");
@@ -66,25 +67,31 @@ export function parseUnitFile(text: string, file: string, into: Sections = new M
     current.push({ key, value: line.slice(eq + 1).trim(), file, line: lineNo });
   };
 
-  lines.forEach((raw, index) => {
-    const lineNo = index + 1;
-    if (pending) {
-      const t = raw.trimStart();
-      if (t.startsWith("#") || t.startsWith(";")) return;
+  // A continued logical line: its text so far and the line it started on.
+  let pending: string | undefined;
+  let pendingLine = 0;
+  for (let index = 0; index < lines.length; index++) {
+    let raw = lines[index]!;
+    // A string split is much cheaper than one on /\r?\n/; the CR of a CRLF ending goes here.
+    if (index < lines.length - 1 && raw.endsWith("\r")) raw = raw.slice(0, -1);
+    if (pending !== undefined && COMMENT.test(raw)) continue;
+    if (raw.endsWith("\\") && !COMMENT.test(raw)) {
+      const piece = raw.slice(0, -1) + " ";
+      if (pending === undefined) {
+        pending = piece;
+        pendingLine = index + 1;
+      } else {
+        pending += piece;
+      }
+      continue;
     }
-    const continued = /\\$/.test(raw) && !/^\s*[#;]/.test(raw);
-    const piece = continued ? raw.slice(0, -1) + " " : raw;
-    if (continued) {
-      pending = pending ? { text: pending.text + piece, line: pending.line } : { text: piece, line: lineNo };
-      return;
-    }
-    if (pending) {
-      finish(pending.text + piece, pending.line);
+    if (pending !== undefined) {
+      finish(pending + raw, pendingLine);
       pending = undefined;
     } else {
-      finish(piece, lineNo);
+      finish(raw, index + 1);
     }
-  });
-  if (pending) finish(pending.text, pending.line);
+  }
+  if (pending !== undefined) finish(pending, pendingLine);
   return { sections: into, diagnostics };
 }

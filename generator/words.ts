@@ -41,7 +41,12 @@ function unescapeAt(s: string, i: number): { text: string; used: number } | { er
   return decoded ?? { text: "\\" + c, used: 1 };
 }
 
+/** Values without quotes or escapes, nearly all of them, are split by one native match. */
+const NEEDS_UNQUOTING = /["'\\]/;
+const PLAIN_WORD = /[^ \t\n\r]+/g;
+
 export function splitWords(value: string): SplitResult {
+  if (!NEEDS_UNQUOTING.test(value)) return { ok: true, words: value.match(PLAIN_WORD) ?? [] };
   const words: string[] = [];
   let i = 0;
   while (i < value.length) {

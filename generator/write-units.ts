@@ -1,5 +1,5 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirPrefix, locate } from "./paths.js";
 import type { GeneratedUnit } from "./generated-unit.js";
 
 /**
@@ -9,13 +9,14 @@ import type { GeneratedUnit } from "./generated-unit.js";
  */
 export function unitWriter(outDir: string): (unit: GeneratedUnit) => void {
   mkdirSync(outDir, { recursive: true });
+  // Unit names never contain "/", so they can be appended to the directory as they are.
+  const prefix = dirPrefix(outDir);
   const made = new Set<string>([outDir]);
   const link = (path: string, target: string): void => {
-    const at = join(outDir, path);
-    const dir = dirname(at);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
+    const { at, parent } = locate(outDir, prefix, path);
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
     }
     try {
       symlinkSync(target, at);
@@ -27,9 +28,10 @@ export function unitWriter(outDir: string): (unit: GeneratedUnit) => void {
     }
   };
   return (u) => {
-    const tmp = join(outDir, `.${u.unitName}.tmp`);
-    writeFileSync(tmp, u.text, { mode: 0o644 });
-    renameSync(tmp, join(outDir, u.unitName));
+    const tmp = `${prefix}.${u.unitName}.tmp`;
+    // Naming the encoding takes Node's one-call native path; options without it go through a Buffer.
+    writeFileSync(tmp, u.text, { encoding: "utf8", mode: 0o644 });
+    renameSync(tmp, prefix + u.unitName);
     for (const l of u.links) link(l.path, l.target);
   };
 }

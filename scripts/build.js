@@ -4,23 +4,30 @@
 import { build } from "esbuild";
 import { copyFileSync, chmodSync } from "node:fs";
 
-const entries = {
-  "berth-generator": "generator/main.ts",
-  "berth-container": "runtime/container.ts",
-  berth: "cli/main.ts",
-  berthd: "agent/main.ts",
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node22",
+  packages: "external",
+  logLevel: "warning",
 };
 
 await build({
-  entryPoints: entries,
+  ...common,
+  entryPoints: { "berth-container": "runtime/container.ts", berth: "cli/main.ts", berthd: "agent/main.ts" },
   outdir: "dist",
-  bundle: true,
-  platform: "node",
   format: "esm",
-  target: "node22",
-  packages: "external",
-  outExtension: { ".js": ".js" },
-  logLevel: "warning",
+});
+
+// The generator is CommonJS: a required bundle gets Node's built-in modules as they are, where an
+// ES module first has an ESM facade built for each (node:fs alone pulls in all of node:stream).
+await build({
+  ...common,
+  entryPoints: { "berth-generator": "generator/main.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  define: { "import.meta.dirname": "__dirname" },
 });
 
 // The units' fast paths, a shell script beside the helper it falls back to.

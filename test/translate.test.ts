@@ -103,7 +103,9 @@ describe("translate: [Container] keys become docker create options", () => {
   it("puts the image after the options and Exec after the image", () => {
     const argv = argvOf('Exec=kolla_start --debug "two words"');
     expect(argv.slice(-4)).toEqual(["registry.example/kolla/keystone:2025.1", "kolla_start", "--debug", "two words"]);
-    expect(argv.slice(0, 8)).toEqual(["/usr/bin/docker", "create", "--name", "svc", "--restart", "no", "--label", expect.stringMatching(/^io\.berth\.spec=[0-9a-f]{16}$/)]);
+    expect(argv.slice(0, 6)).toEqual(["/usr/bin/docker", "create", "--name", "svc", "--restart", "no"]);
+    expect(argv).toContain("io.berth.unit=svc.service");
+    expect(argv.some((a) => /^io\.berth\.spec=[0-9a-f]{16}$/.test(a))).toBe(true);
   });
 
   it("moves the extra words of a multi-word Entrypoint in front of the command", () => {
