@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import {
   GO_DURATION, INSTALL_REFERENCE_KEYS, SIZE, UNIT_REFERENCE_KEYS, UNSUPPORTED,
 } from "./container-keys.js";
 import { ContainerSection } from "./container-section.js";
 import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { digest } from "./digest.js";
 import { formatExec } from "./exec-line.js";
 import { SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
@@ -160,6 +160,11 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     sections.push({ name, lines: entries.map((e) => `${e.key}=${e.value}`) });
   }
   const links = installLinks(def, unitName, out.diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
+  // A dropped definition is a service that should run, at boot too, not only when berthd starts it.
+  // An [Install] section, even an empty one, takes this over.
+  if (!def.sections.has("Install") && def.name.kind !== "template") {
+    links.push({ path: `${ctx.scope === "system" ? "multi-user.target" : "default.target"}.wants/${unitName}`, target: `../${unitName}` });
+  }
 
   const diagnostics = c.diagnostics.length > 0 ? [...out.diagnostics, ...c.diagnostics] : out.diagnostics;
   return {
@@ -326,7 +331,7 @@ function dockerCreate(
   for (const word of command) argv.push(word);
   // The spec label lets the helper and berthd recognise a container that already is exactly this
   // definition: the intended spec, never what `docker inspect` happens to report.
-  const spec = createHash("sha256").update(argv.join("\0")).digest("hex").slice(0, 16);
+  const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
   return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
 }

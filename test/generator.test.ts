@@ -17,9 +17,16 @@ describe("berth-generator (systemd.generator(7))", () => {
     const defs = tree({ "db.container": image(), "api.container": image("", "After=db.container") });
     const r = generate(defs);
     expect(r.status).toBe(0);
-    expect(readdirSync(r.out).sort()).toEqual(["api.service", "db.service"]);
+    expect(readdirSync(r.out).sort()).toEqual(["api.service", "db.service", "multi-user.target.wants"]);
     expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain(`SourcePath=${join(defs, "api.container")}\n`);
     expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain("After=db.service\n");
+  });
+
+  it("makes every definition without [Install] wanted at boot, and lets [Install] decide otherwise", () => {
+    const defs = tree({ "db.container": image(), "manual.container": image("[Install]\n"), "w@.container": image() });
+    const r = generate(defs);
+    expect(readdirSync(join(r.out, "multi-user.target.wants"))).toEqual(["db.service"]);
+    expect(readlinkSync(join(r.out, "multi-user.target.wants/db.service"))).toBe("../db.service");
   });
 
   it("carries out [Install] as symlinks", () => {
@@ -34,7 +41,7 @@ describe("berth-generator (systemd.generator(7))", () => {
     const defs = tree({ "a.container": image(), "b.container": "[Container]\nImage=x\nthis is not an assignment\n", "c.container": image() });
     const r = generate(defs);
     expect(r.status).toBe(1);
-    expect(readdirSync(r.out).sort()).toEqual(["a.service", "c.service"]);
+    expect(readdirSync(r.out).filter((f) => f.endsWith(".service")).sort()).toEqual(["a.service", "c.service"]);
     expect(r.stderr).toContain(`berth-generator: ${join(defs, "b.container")}:3: error: expected Key=Value`);
   });
 
