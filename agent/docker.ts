@@ -36,6 +36,12 @@ export class DockerClient {
     return out;
   }
 
+  /** Removes the container of a unit, if one is left (a unit stopped after its file vanished). */
+  async removeUnitContainer(unit: string): Promise<void> {
+    const list = await this.api.listContainers({ all: true, filters: { label: [`${UNIT_LABEL}=${unit}`] } });
+    for (const c of list) await this.api.getContainer(c.Id).remove({ force: true, v: true });
+  }
+
   async hasImage(ref: string): Promise<boolean> {
     try {
       await this.api.getImage(ref).inspect();

@@ -137,6 +137,21 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     log.error(`${unit}: ${message}`);
   };
 
+  const run = async (method: "StartUnit" | "StopUnit" | "RestartUnit", names: readonly string[]): Promise<void> => {
+    // All jobs are queued at once; systemd orders them by After=, in the order given for ties.
+    const jobs = names.map((name) => {
+      log.info(`${name}: ${method === "StartUnit" ? "starting" : method === "StopUnit" ? "stopping" : "restarting"}`);
+      const job = ctx.systemd.job(method, name);
+      const unit = byName.get(name);
+      if (unit && !unit.acceptedFrom) writeAccepted(ctx.stateDir, unit);
+      return job.then((r) => ({ name, r }), (e: Error) => ({ name, r: { unit: name, result: e.message } }));
+    });
+    for (const { name, r } of await Promise.all(jobs)) {
+      if (r.result === "done") log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
+      else fail(name, `${method} ended with "${r.result}"`);
+    }
+  };
+
   // Pull first, so the restart is the only downtime; a failed pull leaves the old container up.
   for (const name of [...p.start, ...p.restart]) {
     const image = byName.get(name)?.image;
@@ -150,6 +165,15 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       p.restart = p.restart.filter((n) => n !== name);
     }
   }
+
+  // Stop removed units while systemd still has their unit files: once reloaded they are
+  // "not-found" and have lost their ExecStop=/ExecStopPost=, so nothing would remove the container.
+  await run("StopUnit", p.stop);
+  for (const name of p.stop) {
+    await ctx.systemd.resetFailed(name);
+    await ctx.docker.removeUnitContainer(name).catch((e: Error) => fail(name, `cannot remove its container: ${e.message}`));
+  }
+  for (const base of deleted.bases) forgetAccepted(ctx.stateDir, base);
 
   let reloaded = false;
   if (p.reload) {
@@ -167,23 +191,6 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   }
   for (const name of p.deferred) writeAccepted(ctx.stateDir, byName.get(name)!);
 
-  const run = async (method: "StartUnit" | "StopUnit" | "RestartUnit", names: readonly string[]): Promise<void> => {
-    // All jobs are queued at once; systemd orders them by After=, in the order given for ties.
-    const jobs = names.map((name) => {
-      log.info(`${name}: ${method === "StartUnit" ? "starting" : method === "StopUnit" ? "stopping" : "restarting"}`);
-      const job = ctx.systemd.job(method, name);
-      const unit = byName.get(name);
-      if (unit && !unit.acceptedFrom) writeAccepted(ctx.stateDir, unit);
-      return job.then((r) => ({ name, r }), (e: Error) => ({ name, r: { unit: name, result: e.message } }));
-    });
-    for (const { name, r } of await Promise.all(jobs)) {
-      if (r.result === "done") log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
-      else fail(name, `${method} ended with "${r.result}"`);
-    }
-  };
-  await run("StopUnit", p.stop);
-  for (const name of p.stop) await ctx.systemd.resetFailed(name);
-  for (const base of deleted.bases) forgetAccepted(ctx.stateDir, base);
   await run("StartUnit", p.start);
   await run("RestartUnit", p.restart);
   return { plan: p, diagnostics: set.diagnostics, failures, reloaded };

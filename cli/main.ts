@@ -6,6 +6,11 @@ const USAGE = `usage: berth [--user] COMMAND [ARGS]
   validate [--json] [--strict] [--as NAME.container] [PATH...]
                        check definitions, alone and as a set (exit 1 on errors)
   render NAME|FILE     print the unit exactly as the generator writes it
+  status [--json]      each service: systemd state, container, health, image, last error
+  plan                 what a reconcile would do now (changes nothing)
+  apply                reconcile once and wait for the jobs (exit 1 if anything failed)
+
+  --user               the user's manager and ~/.config/berth instead of the system's
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -17,6 +22,15 @@ async function main(argv: string[]): Promise<number> {
         return (await import("./validate.js")).validate(parseArgs(rest, ["as"], ["json", "strict"]), scope);
       case "render":
         return (await import("./render.js")).render(parseArgs(rest, ["as"]), scope);
+      case "status":
+        return (await import("./agent-commands.js")).statusCommand(parseArgs(rest, [], ["json"]), scope);
+      case "plan":
+        return (await import("./agent-commands.js")).planCommand(parseArgs(rest, []), scope);
+      case "apply":
+        return (await import("./agent-commands.js")).applyCommand(parseArgs(rest, []), scope);
+      case "--version":
+        process.stdout.write("berth 0.1.0\n");
+        return 0;
       case "help":
       case "--help":
       case undefined:
@@ -33,3 +47,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// A D-Bus or Docker socket left half-open must not keep the command alive.
+process.exit();

@@ -73,6 +73,18 @@ export class ContainerSection {
     return out;
   }
 
+  /** The words of the last assignment only. */
+  lastWords(key: string): string[] {
+    const e = this.single(key);
+    if (!e) return [];
+    const split = splitWords(e.value);
+    if (!split.ok) {
+      this.fail(e, split.message);
+      return [];
+    }
+    return split.words;
+  }
+
   bool(key: string): boolean | undefined {
     const e = this.single(key);
     if (!e) return undefined;

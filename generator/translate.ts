@@ -352,7 +352,8 @@ function securityOptions(c: ContainerSection): string[] {
 /** The words after the image: Exec=, led by any further words of Entrypoint=, whose first goes to `argv`. */
 function commandWords(c: ContainerSection, argv: string[]): string[] {
   const entrypoint = c.single("Entrypoint");
-  const execWords = c.words("Exec").map((w) => w.word);
+  // Like Quadlet, the last Exec= wins: a drop-in replaces the command rather than extending it.
+  const execWords = c.lastWords("Exec");
   if (!entrypoint) return execWords;
   let words: string[] | undefined;
   if (entrypoint.value.startsWith("[")) {

@@ -128,6 +128,10 @@ describe("translate: [Container] keys become docker create options", () => {
     expect(argvOf("RunInit=false")).not.toContain("--init");
   });
 
+  it("the last Exec= wins, as in Quadlet", () => {
+    expect(argvOf("Exec=sleep 1\nExec=sleep 2").slice(-2)).toEqual(["sleep", "2"]);
+  });
+
   it("an empty assignment resets a list; a later single value wins", () => {
     const argv = argvOf("Volume=/a:/a\nVolume=\nVolume=/b:/b\nHostName=one\nHostName=two");
     expect(argv.filter((a) => a.startsWith("/") && a.includes(":"))).toEqual(["/b:/b"]);

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync, existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { repo } from "./run.js";
 
 const CGROUP_ROOTS = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((p) => existsSync(p));
@@ -36,6 +36,15 @@ export class UserManager {
     };
   }
 
+  get generatorRunsFile(): string {
+    return join(this.root, "generator-runs");
+  }
+
+  /** How many times systemd has run the generator, i.e. how many daemon-reloads there were. */
+  generatorRuns(): number {
+    return existsSync(this.generatorRunsFile) ? readFileSync(this.generatorRunsFile, "utf8").split("\n").filter(Boolean).length : 0;
+  }
+
   get generatorDir(): string {
     return join(this.runtime, "systemd/generator");
   }
@@ -46,7 +55,8 @@ export class UserManager {
     mkdirSync("/run/systemd/system", { recursive: true });
     const gens = join(this.root, "generators");
     mkdirSync(gens);
-    symlinkSync(join(repo, "bin/berth-generator"), join(gens, "berth-generator"));
+    // A wrapper that counts runs: each daemon-reload runs the generator exactly once.
+    writeFileSync(join(gens, "berth-generator"), `#!/bin/sh\necho run >> ${this.generatorRunsFile}\nexec ${join(repo, "bin/berth-generator")} "$@"\n`, { mode: 0o755 });
     const dbus = spawnSync("dbus-daemon", ["--session", `--address=${this.bus}`, "--fork", "--print-pid"], { encoding: "utf8" });
     if (dbus.status !== 0) throw new Error(`dbus-daemon: ${dbus.stderr}`);
     this.dbusPid = Number(dbus.stdout.trim());
@@ -105,10 +115,13 @@ export class UserManager {
     return r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { MESSAGE: string });
   }
 
+  /** Writes a definition the way configuration tools do: a temporary file renamed into place. */
   writeDefinition(name: string, text: string): void {
     const at = join(this.defs, name);
-    mkdirSync(join(at, ".."), { recursive: true });
-    writeFileSync(at, text);
+    mkdirSync(dirname(at), { recursive: true });
+    const tmp = join(dirname(at), `.tmp-${process.pid}-${name}`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, at);
   }
 
   reload(): void {

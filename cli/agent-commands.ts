@@ -1,0 +1,104 @@
+import { stateDir } from "../generator/accepted-store.js";
+import { formatDiagnostic } from "../generator/diagnostics.js";
+import type { Scope } from "../generator/search-path.js";
+import { DockerClient } from "../agent/docker.js";
+import { createLogger } from "../agent/log.js";
+import { preview, reconcile, type ReconcileContext } from "../agent/reconcile.js";
+import { readStatus } from "../agent/status-file.js";
+import { SystemdClient } from "../agent/systemd-client.js";
+import type { ParsedArgs } from "./args.js";
+
+function context(scope: Scope): ReconcileContext {
+  return { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), stateDir: stateDir(scope) };
+}
+
+/** `berth plan`: what a reconcile would do now; changes nothing. */
+export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
+  const ctx = context(scope);
+  try {
+    const { plan, diagnostics } = await preview(ctx);
+    for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
+    const lines = [
+      ...plan.stop.map((u) => `stop     ${u}  (definition deleted)`),
+      ...plan.start.map((u) => `start    ${u}`),
+      ...plan.restart.map((u) => `restart  ${u}`),
+      ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),
+    ];
+    if (plan.reload) lines.unshift("reload   systemd (daemon-reload)");
+    process.stdout.write(lines.length ? lines.join("\n") + "\n" : "nothing to do\n");
+    process.stdout.write(`${plan.unchanged.length} unchanged\n`);
+    return 0;
+  } finally {
+    ctx.systemd.close();
+  }
+}
+
+/** `berth apply`: one reconcile, waiting for its jobs; non-zero if anything failed. */
+export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
+  const ctx = context(scope);
+  try {
+    const r = await reconcile(ctx);
+    const p = r.plan;
+    process.stdout.write(`${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged\n`);
+    return r.failures.length > 0 || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
+  } finally {
+    ctx.systemd.close();
+  }
+}
+
+interface ServiceStatus {
+  unit: string;
+  definition: string;
+  active: string;
+  sub: string;
+  container: string;
+  health: string;
+  image: string;
+  since: string;
+  error: string;
+}
+
+/** `berth status [--json]`: each service as systemd and Docker see it, with berth's last error. */
+export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<number> {
+  const ctx = context(scope);
+  try {
+    const { desired, diagnostics } = await preview(ctx);
+    const containers = await ctx.docker.containers();
+    const agent = readStatus(ctx.stateDir);
+    const rows: ServiceStatus[] = [];
+    for (const u of desired) {
+      const props = await ctx.systemd.properties(u.unitName, "Unit").catch(() => ({}) as Record<string, unknown>);
+      const c = containers.get(u.unitName);
+      const enter = Number(props.ActiveEnterTimestamp ?? 0) / 1000;
+      const errors = [
+        ...diagnostics.filter((d) => d.severity === "error" && d.file === u.file).map(formatDiagnostic),
+        ...(agent?.failures ?? []).filter((f) => f.unit === u.unitName).map((f) => f.message),
+      ];
+      const event = agent?.events[u.unitName];
+      rows.push({
+        unit: u.unitName,
+        definition: u.file,
+        active: String(props.ActiveState ?? "unknown"),
+        sub: String(props.SubState ?? ""),
+        container: c ? c.state : "none",
+        health: c?.health ?? "-",
+        image: u.image ?? "",
+        since: enter > 0 ? new Date(enter).toISOString() : "-",
+        error: errors.join("; ") || (event ? `${event.event} at ${event.at}` : "") || (u.acceptedFrom ? `definition invalid; running the version accepted at ${u.acceptedFrom}` : ""),
+      });
+    }
+    if (args.flags.has("json")) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    } else {
+      const head = ["UNIT", "ACTIVE", "CONTAINER", "HEALTH", "SINCE", "IMAGE"];
+      const table = [head, ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.container, r.health, r.since, r.image])];
+      const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      for (const row of table) process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
+      for (const r of rows) if (r.error) process.stdout.write(`${r.unit}: ${r.error}\n`);
+      for (const d of diagnostics) if (!rows.some((r) => r.definition === d.file)) process.stdout.write(`${formatDiagnostic(d)}\n`);
+    }
+    return 0;
+  } finally {
+    ctx.systemd.close();
+  }
+}

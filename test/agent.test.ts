@@ -1,0 +1,144 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Agent } from "./support/agent.js";
+import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
+import { repo } from "./support/run.js";
+import { UserManager } from "./support/user-manager.js";
+import { waitFor } from "./support/wait.js";
+
+const def = (body = "", unit = "") => `${unit ? `[Unit]\n${unit}\n` : ""}[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nExec=sleep 600\n${body}`;
+const containerId = (name: string) => docker(["inspect", "-f", "{{.Id}}", name]).stdout.trim();
+
+describe("berthd against a real systemd, D-Bus and dockerd", () => {
+  let um: UserManager;
+  let agent: Agent;
+  const active = (unit: string) => um.show(unit, "ActiveState").ActiveState === "active";
+  const berth = (...args: string[]) => spawnSync(process.execPath, [`${repo}bin/berth`, "--user", ...args], { env: um.env, encoding: "utf8" });
+
+  beforeAll(async () => {
+    ensureTestImage();
+    for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new"]);
+    um = await new UserManager().start();
+    agent = new Agent(um).start();
+    await agent.reconciled();
+  });
+
+  afterAll(async () => {
+    await agent?.stop("SIGKILL");
+    await um?.stop();
+    for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new"]);
+  });
+
+  it("a dropped file becomes an active unit", async () => {
+    um.writeDefinition("ag-a.container", def("Environment=V=1"));
+    um.writeDefinition("ag-b.container", def());
+    await waitFor("ag-a and ag-b active", () => active("ag-a.service") && active("ag-b.service"));
+    expect(containerId("ag-a")).not.toBe("");
+  });
+
+  it("an edit restarts only that service", async () => {
+    const a = containerId("ag-a");
+    const b = containerId("ag-b");
+    const mark = agent.mark;
+    um.writeDefinition("ag-a.container", def("Environment=V=2"));
+    await agent.reconciled(mark);
+    await waitFor("ag-a replaced", () => active("ag-a.service") && containerId("ag-a") !== a && containerId("ag-a"));
+    expect(docker(["inspect", "-f", "{{.Config.Env}}", "ag-a"]).stdout).toContain("V=2");
+    expect(containerId("ag-b")).toBe(b);
+    expect(um.show("ag-b.service", "NRestarts").NRestarts).toBe("0");
+  });
+
+  it("an invalid edit leaves the service untouched and reports the error, also across a daemon-reload", async () => {
+    const a = containerId("ag-a");
+    const mark = agent.mark;
+    um.writeDefinition("ag-a.container", def("Environment=V=3\nHealthRetries=many"));
+    const message = await agent.waitForLog(/ag-a\.container:\d+: error: HealthRetries=/, mark);
+    expect(message).toContain(`${join(um.defs, "ag-a.container")}:6: error: HealthRetries=: expected a number`);
+    await agent.reconciled(mark);
+    expect(containerId("ag-a")).toBe(a);
+    // Someone else reloads systemd: the generator keeps the last accepted version.
+    um.reload();
+    expect(readFileSync(join(um.generatorDir, "ag-a.service"), "utf8")).toContain("V=2");
+    expect(um.systemctl(["restart", "ag-a.service"]).status).toBe(0);
+    expect(docker(["inspect", "-f", "{{.Config.Env}}", "ag-a"]).stdout).toContain("V=2");
+    const status = berth("status");
+    expect(status.stdout).toMatch(/ag-a\.service: .*HealthRetries=: expected a number/);
+    const json = JSON.parse(berth("status", "--json").stdout) as Array<{ unit: string; active: string; container: string; error: string }>;
+    expect(json.find((r) => r.unit === "ag-a.service")).toMatchObject({ active: "active", container: "running", error: expect.stringContaining("HealthRetries") });
+    // Fixing the file applies the fix.
+    const fix = agent.mark;
+    um.writeDefinition("ag-a.container", def("Environment=V=4"));
+    await agent.reconciled(fix);
+    await waitFor("ag-a with V=4", () => active("ag-a.service") && docker(["inspect", "-f", "{{.Config.Env}}", "ag-a"]).stdout.includes("V=4"));
+  });
+
+  it("a deletion stops the service and its unit is gone", async () => {
+    const mark = agent.mark;
+    rmSync(join(um.defs, "ag-b.container"));
+    await agent.reconciled(mark);
+    await waitFor("ag-b stopped and gone", () => {
+      const s = um.show("ag-b.service", "LoadState", "ActiveState");
+      return s.LoadState === "not-found" && s.ActiveState === "inactive";
+    });
+    expect(docker(["inspect", "ag-b"]).status).not.toBe(0);
+  });
+
+  it("a burst of 50 files written by temp-and-rename causes exactly one Reload", async () => {
+    await agent.reconciled(agent.mark - 1).catch(() => undefined);
+    const before = um.generatorRuns();
+    const mark = agent.mark;
+    for (let i = 0; i < 50; i++) um.writeDefinition(`burst${i}.container`, def());
+    await agent.reconciled(mark, 180_000);
+    expect(um.generatorRuns() - before).toBe(1);
+    for (let i = 0; i < 50; i++) expect(active(`burst${i}.service`)).toBe(true);
+    // Cleaning up is another single batch.
+    const mark2 = agent.mark;
+    for (let i = 0; i < 50; i++) rmSync(join(um.defs, `burst${i}.container`));
+    await agent.reconciled(mark2, 180_000);
+  });
+
+  it("survives a systemd daemon-reexec", async () => {
+    expect(um.systemctl(["daemon-reexec"]).status).toBe(0);
+    const mark = agent.mark;
+    um.writeDefinition("ag-c.container", def());
+    const done = await agent.reconciled(mark);
+    expect(done).toMatch(/1 started/);
+    expect(active("ag-c.service")).toBe(true);
+    expect(agent.lines.slice(mark).some((l) => /StartUnit ended/.test(l.msg))).toBe(false);
+  });
+
+  it("killed with -9 in the middle of an apply, a restarted agent converges with no needless restarts", async () => {
+    const before = { a: containerId("ag-a"), c: containerId("ag-c") };
+    const mark = agent.mark;
+    um.writeDefinition("ag-slow.container", def(`Exec=fake-service\nEnvironment=PORT=9000 DELAY=3\nHealthCmd=nc -w 1 127.0.0.1 9000 </dev/null\nHealthInterval=500ms`));
+    await agent.waitForLog(/ag-slow\.service: starting/, mark);
+    await agent.stop("SIGKILL");
+    agent = new Agent(um).start();
+    await agent.reconciled();
+    await waitFor("ag-slow active", () => active("ag-slow.service"));
+    expect(containerId("ag-a")).toBe(before.a);
+    expect(containerId("ag-c")).toBe(before.c);
+    // A second pass finds nothing to do.
+    const again = agent.mark;
+    process.kill(agent.pid!, "SIGHUP");
+    expect(await agent.reconciled(again)).toMatch(/0 started, 0 restarted, 0 stopped/);
+  });
+
+  it("berth plan shows a pending change and changes nothing; berth apply applies it", async () => {
+    await agent.stop();
+    um.writeDefinition("ag-new.container", def());
+    const p = berth("plan");
+    expect(p.stdout).toMatch(/start\s+ag-new\.service/);
+    expect(um.show("ag-new.service", "LoadState").LoadState).toBe("not-found");
+    const a = berth("apply");
+    expect(a.stdout).toMatch(/1 started/);
+    expect(a.status).toBe(0);
+    expect(active("ag-new.service")).toBe(true);
+    agent = new Agent(um).start();
+    await agent.reconciled();
+  });
+});

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { repo } from "./run.js";
+import type { UserManager } from "./user-manager.js";
+import { waitFor } from "./wait.js";
+
+/** berthd --user running against a throwaway user manager, with its log lines collected. */
+export class Agent {
+  private proc?: ChildProcess;
+  readonly lines: Array<{ level: number; msg: string; time: number }> = [];
+
+  constructor(private readonly um: UserManager) {}
+
+  start(): this {
+    this.proc = spawn(process.execPath, [`${repo}bin/berthd`, "--user"], { env: { ...this.um.env, JOURNAL_STREAM: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    let buf = "";
+    this.proc.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.lines.push(JSON.parse(line) as { level: number; msg: string; time: number });
+        } catch {
+          this.lines.push({ level: 30, msg: line, time: Date.now() });
+        }
+      }
+    });
+    this.proc.stderr!.on("data", (d: Buffer) => this.lines.push({ level: 50, msg: d.toString(), time: Date.now() }));
+    return this;
+  }
+
+  async waitForLog(pattern: RegExp, from = 0, ms = 60_000): Promise<string> {
+    return waitFor(`berthd to log ${pattern}`, () => this.lines.slice(from).find((l) => pattern.test(l.msg))?.msg, ms);
+  }
+
+  /** Waits for the reconcile that follows the log position `from` to finish. */
+  async reconciled(from = 0, ms = 60_000): Promise<string> {
+    return this.waitForLog(/^reconciled in/, from, ms);
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get mark(): number {
+    return this.lines.length;
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return p?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => p.once("exit", (code) => r(code)));
+    p.kill(signal);
+    return exited;
+  }
+}
