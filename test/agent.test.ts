@@ -6,6 +6,7 @@ import { Agent } from "./support/agent.js";
 import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
 import { repo } from "./support/run.js";
 import { UserManager } from "./support/user-manager.js";
+import { LocalRegistry } from "./support/registry.js";
 import { waitFor } from "./support/wait.js";
 
 const def = (body = "", unit = "") => `${unit ? `[Unit]\n${unit}\n` : ""}[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nExec=sleep 600\n${body}`;
@@ -140,5 +141,103 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(active("ag-new.service")).toBe(true);
     agent = new Agent(um).start();
     await agent.reconciled();
+  });
+});
+
+describe("berthd and images", () => {
+  let um: UserManager;
+  let agent: Agent;
+  let registry: LocalRegistry;
+
+  beforeAll(async () => {
+    ensureTestImage();
+    docker(["rm", "-f", "ag-img"]);
+    registry = await new LocalRegistry().start();
+    um = await new UserManager().start();
+    agent = new Agent(um).start();
+    await agent.reconciled();
+  });
+
+  afterAll(async () => {
+    await agent?.stop("SIGKILL");
+    await um?.stop();
+    registry?.stop();
+    docker(["rm", "-f", "ag-img"]);
+  });
+
+  it("pulls a changed image before restarting the service", async () => {
+    // Two different images in the registry: v2 has an extra layer.
+    const v1 = registry.push(TEST_IMAGE, "berth/app:v1");
+    const build = spawnSync("sh", ["-c", `printf 'FROM ${TEST_IMAGE}\\nRUN echo two > /version\\n' | DOCKER_BUILDKIT=0 docker build -q -t berth-test/app-v2 -`], { encoding: "utf8" });
+    expect(build.status).toBe(0);
+    const v2 = registry.push("berth-test/app-v2", "berth/app:v2");
+    docker(["rmi", "berth-test/app-v2"]);
+
+    const mark = agent.mark;
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${v1}\nNetwork=none\nExec=sleep 600\n`);
+    await agent.reconciled(mark, 120_000);
+    await waitFor("ag-img on v1", () => um.show("ag-img.service", "ActiveState").ActiveState === "active");
+    const old = containerId("ag-img");
+
+    const edit = agent.mark;
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${v2}\nNetwork=none\nExec=sleep 600\n`);
+    await agent.reconciled(edit, 120_000);
+    const log = agent.lines.slice(edit).map((l) => l.msg);
+    const pulled = log.findIndex((m) => m.startsWith(`ag-img.service: pulling ${v2}`));
+    const restarted = log.findIndex((m) => m === "ag-img.service: restarting");
+    expect(pulled).toBeGreaterThanOrEqual(0);
+    expect(restarted).toBeGreaterThan(pulled);
+    expect(log.slice(pulled, restarted).some((m) => /Download complete|Pull complete|Downloaded newer image/.test(m))).toBe(true);
+    expect(containerId("ag-img")).not.toBe(old);
+    expect(docker(["exec", "ag-img", "cat", "/version"]).stdout.trim()).toBe("two");
+  });
+
+  it("keeps the old container running when the pull fails, and says so", async () => {
+    const old = containerId("ag-img");
+    const edit = agent.mark;
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${registry.host}/berth/app:missing\nNetwork=none\nExec=sleep 600\n`);
+    await agent.reconciled(edit, 120_000);
+    expect(agent.lines.slice(edit).some((l) => /ag-img\.service: cannot pull .*app:missing/.test(l.msg))).toBe(true);
+    expect(containerId("ag-img")).toBe(old);
+    expect(um.show("ag-img.service", "ActiveState").ActiveState).toBe("active");
+  });
+});
+
+describe("berthd as a systemd service", () => {
+  let um: UserManager;
+
+  beforeAll(async () => {
+    ensureTestImage();
+    docker(["rm", "-f", "svc-one"]);
+    um = await new UserManager().start();
+    um.writeDefinition("svc-one.container", def());
+  });
+
+  afterAll(async () => {
+    await um?.stop();
+    docker(["rm", "-f", "svc-one"]);
+  });
+
+  it("reports ready (Type=notify) only after the first reconcile, logs with journald priorities, and stops on SIGTERM", async () => {
+    const env = ["BERTH_UNIT_DIRS", "BERTH_STATE_DIR", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", "PATH"].flatMap((k) => ["-E", `${k}=${um.env[k]}`]);
+    const run = spawnSync("systemd-run", ["--user", "--unit=berthd-test", "-p", "Type=notify", "-p", "NotifyAccess=all", ...env, process.execPath, `${repo}bin/berthd`, "--user"], { env: um.env, encoding: "utf8" });
+    expect(run.stderr).toBe("Running as unit: berthd-test.service\n");
+    expect(run.status).toBe(0);
+    // systemd-run returns once the service is ready: by then the definition has been applied.
+    expect(um.show("svc-one.service", "ActiveState").ActiveState).toBe("active");
+    expect(um.show("berthd-test.service", "StatusText").StatusText).toMatch(/^watching /);
+    const journal = await waitFor("berthd's journal", () => {
+      const j = um.journal("berthd-test.service") as Array<{ MESSAGE: string; PRIORITY?: string }>;
+      return j.some((l) => /^reconciled in/.test(l.MESSAGE)) ? j : undefined;
+    });
+    const line = journal.find((l) => /^reconciled in/.test(l.MESSAGE))!;
+    expect(line.PRIORITY).toBe("6");
+    expect(journal.every((l) => !l.MESSAGE.startsWith("{"))).toBe(true);
+    const t0 = Date.now();
+    expect(um.systemctl(["stop", "berthd-test.service"]).status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(um.show("berthd-test.service", "Result").Result).toBe("success");
+    // Stopping the agent leaves the services alone.
+    expect(um.show("svc-one.service", "ActiveState").ActiveState).toBe("active");
   });
 });
