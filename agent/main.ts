@@ -19,7 +19,7 @@ function notify(...args: string[]): void {
 
 async function main(argv: string[]): Promise<number> {
   const scope: Scope = argv.includes("--user") ? "user" : "system";
-  const log = createLogger();
+  const log = createLogger({ level: process.env.BERTH_LOG_LEVEL ?? "info" });
   const stateDir = defaultStateDir(scope);
   const systemd = new SystemdClient(scope);
   const docker = new DockerClient();
@@ -79,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
   systemd.on("reexecuted", () => request("systemd re-executed"));
   const resync = setInterval(() => request("periodic resync"), RESYNC_MS);
   process.on("SIGHUP", () => request("SIGHUP"));
+  process.on("SIGUSR2", () => {
+    const m = process.memoryUsage();
+    void import("node:v8").then((v8) => log.info(`spaces: ${v8.getHeapSpaceStatistics().map((x) => `${x.space_name} ${(x.space_size / 2 ** 20).toFixed(1)}/${(x.space_used_size / 2 ** 20).toFixed(1)}`).join(", ")}`));
+    log.info(`memory: rss ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(m.external / 2 ** 20).toFixed(0)} MiB, buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`);
+  });
 
   request("start-up");
   await new Promise<void>((resolve) => {

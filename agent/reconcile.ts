@@ -124,12 +124,15 @@ export async function preview(ctx: ReconcileContext): Promise<{ plan: Plan; diag
  */
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
+  const tStart = Date.now();
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   for (const d of set.diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
   const deleted = deletedUnits(set.output, acceptedRecords(ctx.stateDir), loaded);
+  const tLoaded = Date.now();
   const observed = await observe(ctx, set.output, loaded, deleted.units);
   const p = plan(set.output, observed, deleted.units);
+  log.debug(`read ${set.output.length} definitions in ${tLoaded - tStart} ms, observed systemd and Docker in ${Date.now() - tLoaded} ms`);
   const byName = new Map(set.output.map((u) => [u.unitName, u]));
   const failures: Failure[] = [];
   const fail = (unit: string, message: string): void => {
@@ -178,7 +181,9 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   let reloaded = false;
   if (p.reload) {
     log.info("reloading systemd");
+    const t0 = Date.now();
     await ctx.systemd.reload();
+    log.info(`reloaded systemd in ${Date.now() - t0} ms`);
     reloaded = true;
   }
   for (const name of [...p.start, ...p.restart]) {

@@ -9,7 +9,7 @@ import { basename } from "node:path";
 export function watchDefinitions(
   dirs: readonly string[],
   onChange: (paths: string[]) => void,
-  quietMs = 100,
+  quietMs = 50,
   maxWaitMs = 2000,
 ): { close(): Promise<void> } {
   let pending: string[] = [];

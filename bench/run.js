@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const all = ["generator", "start"];
+const all = ["generator", "start", "agent"];
 const out = mkdtempSync(join(tmpdir(), "berth-bench-"));
 for (const name of process.argv.slice(2).length ? process.argv.slice(2) : all) {
   console.log(`\n## ${name}`);

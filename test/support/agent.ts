@@ -11,7 +11,8 @@ export class Agent {
   constructor(private readonly um: UserManager) {}
 
   start(): this {
-    this.proc = spawn(process.execPath, [`${repo}bin/berthd`, "--user"], { env: { ...this.um.env, JOURNAL_STREAM: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    // Run the executable itself, so its interpreter line (and Node options) apply as in production.
+    this.proc = spawn(`${repo}bin/berthd`, ["--user"], { env: { ...this.um.env, JOURNAL_STREAM: "" }, stdio: ["ignore", "pipe", "pipe"] });
     let buf = "";
     this.proc.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();

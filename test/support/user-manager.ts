@@ -21,7 +21,8 @@ export class UserManager {
   private readonly id: string;
 
   constructor(private readonly extraEnv: Record<string, string> = {}) {
-    this.root = mkdtempSync("/tmp/berth-um-");
+    // tmpfs, as /run is on a real host: the generator writes there on every reload.
+    this.root = mkdtempSync("/dev/shm/berth-um-");
     this.id = this.root.slice(this.root.lastIndexOf("-") + 1);
     this.runtime = join(this.root, "runtime");
     this.defs = join(this.root, "defs");
