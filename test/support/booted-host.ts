@@ -1,0 +1,112 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { waitFor } from "./wait.js";
+
+const TEMPLATE = "/var/cache/berth-test/rootfs-bookworm";
+
+/** Builds (once per machine) a minimal Debian with systemd, the way an operator's host starts. */
+export function ensureRootfs(): string {
+  if (existsSync(join(TEMPLATE, "usr/lib/systemd/systemd"))) return TEMPLATE;
+  const tmp = `${TEMPLATE}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  const r = spawnSync("debootstrap", ["--variant=minbase", "--include=systemd,systemd-sysv,dbus,procps", "bookworm", tmp], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`debootstrap failed: ${r.stderr.slice(-2000)}`);
+  renameSync(tmp, TEMPLATE);
+  return TEMPLATE;
+}
+
+/**
+ * A booted system-mode systemd in a container (systemd-nspawn -b) that shares the host's network
+ * and Docker engine, with Node.js and the docker CLI of the host bound in: a fresh "host" on
+ * which install.sh runs as an operator would run it, and that can be rebooted in seconds.
+ */
+export class BootedHost {
+  readonly root: string;
+  private nspawn?: ChildProcess;
+  private leader = 0;
+  bootedAt = 0;
+
+  constructor() {
+    this.root = `/var/tmp/berth-host-${process.pid}-${Date.now()}`;
+    const r = spawnSync("cp", ["-a", ensureRootfs(), this.root]);
+    if (r.status !== 0) throw new Error(`cannot copy the root file system: ${r.stderr}`);
+    mkdirSync(join(this.root, "usr/local/bin"), { recursive: true });
+    symlinkSync("/usr/local/lib/node_modules/node/bin/node", join(this.root, "usr/local/bin/node"));
+    symlinkSync("../lib/node_modules/npm/bin/npm-cli.js", join(this.root, "usr/bin/npm"));
+    mkdirSync(join(this.root, "usr/local/lib/node_modules/node"), { recursive: true });
+    mkdirSync(join(this.root, "usr/lib/node_modules/npm"), { recursive: true });
+    spawnSync("touch", [join(this.root, "usr/bin/docker")]);
+    // A machine ID of its own, so the journal is the container's.
+    rmSync(join(this.root, "etc/machine-id"), { force: true });
+  }
+
+  async boot(): Promise<void> {
+    this.bootedAt = Date.now();
+    this.nspawn = spawn("systemd-nspawn", [
+      "-b", "--register=no", "--keep-unit", "--console=passive", "-D", this.root,
+      "--bind=/run/docker.sock",
+      "--bind-ro=/usr/bin/docker",
+      "--bind-ro=/usr/local/lib/node_modules/node",
+      "--bind-ro=/usr/lib/node_modules/npm",
+    ], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    this.nspawn.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    this.leader = await waitFor("the container's systemd", () => this.findLeader() || (this.nspawn!.exitCode !== null ? (() => { throw new Error(`nspawn exited: ${err}`); })() : undefined), 30_000);
+    await waitFor("boot to finish", () => /^(running|degraded)/.test(this.exec("systemctl is-system-running").stdout) || undefined, 120_000);
+  }
+
+  /** PID 1 of the container, seen from the host: the descendant of nspawn that runs systemd. */
+  private findLeader(): number | undefined {
+    const pid = this.nspawn?.pid;
+    if (!pid) return undefined;
+    const children = (p: number): number[] => {
+      try {
+        return readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const queue = children(pid);
+    while (queue.length) {
+      const p = queue.shift()!;
+      try {
+        if (readFileSync(`/proc/${p}/comm`, "utf8").trim() === "systemd") return p;
+      } catch {
+        continue;
+      }
+      queue.push(...children(p));
+    }
+    return undefined;
+  }
+
+  exec(command: string, timeoutMs = 600_000): { status: number; stdout: string; stderr: string } {
+    const r = spawnSync("nsenter", ["-t", String(this.leader), "-a", "--", "/bin/sh", "-c", command], {
+      encoding: "utf8", timeout: timeoutMs,
+      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C.UTF-8" },
+    });
+    return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
+  /** `systemctl reboot`; nspawn leaves when the container reboots, and is started again. */
+  async reboot(): Promise<void> {
+    const exited = new Promise((r) => this.nspawn!.once("exit", r));
+    this.exec("systemctl reboot");
+    await exited;
+    await this.boot();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.nspawn && this.nspawn.exitCode === null) {
+      const exited = new Promise((r) => this.nspawn!.once("exit", r));
+      this.exec("systemctl poweroff");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+      if (this.nspawn.exitCode === null) this.nspawn.kill("SIGKILL");
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  listDir(path: string): string[] {
+    return readdirSync(join(this.root, path));
+  }
+}
