@@ -21,9 +21,5 @@ export function quoteExecArg(arg: string): string {
 }
 
 export function formatExec(argv: readonly string[]): string {
-  // Appended in place: the line is copied once more into the unit text anyway, so a mapped array
-  // and its join would only be garbage.
-  let line = ":";
-  for (let i = 0; i < argv.length; i++) line += (i > 0 ? " " : "") + quoteExecArg(argv[i]!);
-  return line;
+  return ":" + argv.map(quoteExecArg).join(" ");
 }
