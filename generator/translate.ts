@@ -331,7 +331,7 @@ function dockerCreate(
   for (const word of command) argv.push(word);
   // The spec label lets the helper and berthd recognise a container that already is exactly this
   // definition: the intended spec, never what `docker inspect` happens to report.
-  const spec = digest(argv, "\0");
+  const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
   return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
 }
@@ -425,20 +425,21 @@ function rewrite(section: string, entry: Entry, keys: ReadonlySet<string>, ctx: 
 }
 
 function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
-  const helper = (...args: string[]): string[] => [...ctx.helper, ...args];
-  const create = [ctx.step, "create", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--", ...run.argv];
+  // concat() copies an array natively; a spread steps through it with an iterator, allocating a
+  // result object per element, and this runs once per definition.
+  const create = [ctx.step, "create", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--"].concat(run.argv);
   let ready: string[];
   if (run.waitHealthy || run.onFailure !== "none") {
-    ready = helper("ready", containerName);
+    ready = ctx.helper.concat("ready", containerName);
     if (run.waitHealthy) ready.push("--healthy");
     if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
   } else {
     ready = [ctx.step, "running", ctx.docker, containerName];
   }
   const stopSignal = c.value("StopSignal")?.toUpperCase();
-  const cleanExits = new Set([143]);
   const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
-  if (signalNumber !== undefined) cleanExits.add(128 + signalNumber);
+  // A container stopped by its stop signal exits 128+N through --init: that is a clean stop.
+  const cleanExits = signalNumber === undefined || 128 + signalNumber === 143 ? "143" : `143 ${128 + signalNumber}`;
 
   const lines: string[] = [
     "Type=exec",
@@ -447,9 +448,8 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
     `ExecStart=${formatExec([ctx.docker, "start", "--attach", containerName])}`,
     `ExecStartPost=${formatExec(ready)}`,
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
-    `ExecStopPost=${formatExec(helper("remove", containerName))}`,
-    // A container stopped by its stop signal exits 128+N through --init: that is a clean stop.
-    `SuccessExitStatus=${[...cleanExits].join(" ")}`,
+    `ExecStopPost=${formatExec(ctx.helper.concat("remove", containerName))}`,
+    `SuccessExitStatus=${cleanExits}`,
     `TimeoutStopSec=${run.stopTimeout + STOP_MARGIN}`,
     // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
     // when it returns. An explicit `systemctl stop` is never undone by Restart=.
