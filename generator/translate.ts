@@ -151,14 +151,15 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     { name: "Unit", lines: unitSection(def, ctx, containerName, out) },
     { name: "Service", lines: serviceSection(def, c, ctx, containerName, run) },
   ];
-  for (const [name, entries] of def.sections) {
-    if (OWN_SECTIONS.has(name)) continue;
+  // forEach, not for-of: destructuring each [name, entries] pair steps an iterator per pair.
+  def.sections.forEach((entries, name) => {
+    if (OWN_SECTIONS.has(name)) return;
     if (name === "Quadlet") {
       if (entries.length > 0) out.diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
-      continue;
+      return;
     }
     sections.push({ name, lines: entries.map((e) => `${e.key}=${e.value}`) });
-  }
+  });
   const links = installLinks(def, unitName, out.diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
   // A dropped definition is a service that should run, at boot too, not only when berthd starts it.
   // An [Install] section, even an empty one, takes this over.
