@@ -19,6 +19,8 @@ export interface ParsedUnitFile {
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const SECTION = /^\[([^[\]]+)\]$/;
 const COMMENT = /^\s*[#;]/;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
 
 /**
  * Parses systemd.syntax(7): `#`/`;` comments, `[Section]` headers, `Key=Value` with surrounding
@@ -73,9 +75,11 @@ export function parseUnitFile(text: string, file: string, into: Sections = new M
   for (let index = 0; index < lines.length; index++) {
     let raw = lines[index]!;
     // A string split is much cheaper than one on /\r?\n/; the CR of a CRLF ending goes here.
-    if (index < lines.length - 1 && raw.endsWith("\r")) raw = raw.slice(0, -1);
+    // Last characters are compared by code: endsWith() is a generic builtin call, and this loop
+    // runs for every line of every definition.
+    if (index < lines.length - 1 && raw.charCodeAt(raw.length - 1) === CR) raw = raw.slice(0, -1);
     if (pending !== undefined && COMMENT.test(raw)) continue;
-    if (raw.endsWith("\\") && !COMMENT.test(raw)) {
+    if (raw.charCodeAt(raw.length - 1) === BACKSLASH && !COMMENT.test(raw)) {
       const piece = raw.slice(0, -1) + " ";
       if (pending === undefined) {
         pending = piece;
