@@ -36,6 +36,7 @@ export class BootedHost {
     symlinkSync("../lib/node_modules/npm/bin/npm-cli.js", join(this.root, "usr/bin/npm"));
     mkdirSync(join(this.root, "usr/local/lib/node_modules/node"), { recursive: true });
     mkdirSync(join(this.root, "usr/lib/node_modules/npm"), { recursive: true });
+    mkdirSync(join(this.root, "etc/ssl/certs"), { recursive: true });
     spawnSync("touch", [join(this.root, "usr/bin/docker")]);
     // A machine ID of its own, so the journal is the container's.
     rmSync(join(this.root, "etc/machine-id"), { force: true });
@@ -49,6 +50,8 @@ export class BootedHost {
       "--bind-ro=/usr/bin/docker",
       "--bind-ro=/usr/local/lib/node_modules/node",
       "--bind-ro=/usr/lib/node_modules/npm",
+      // The host's CA store: this machine reaches the npm registry through a TLS-inspecting proxy.
+      "--bind-ro=/etc/ssl/certs",
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     this.nspawn.stderr!.on("data", (d: Buffer) => (err += d.toString()));
@@ -83,7 +86,10 @@ export class BootedHost {
   exec(command: string, timeoutMs = 600_000): { status: number; stdout: string; stderr: string } {
     const r = spawnSync("nsenter", ["-t", String(this.leader), "-a", "--", "/bin/sh", "-c", command], {
       encoding: "utf8", timeout: timeoutMs,
-      env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C.UTF-8" },
+      env: {
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C.UTF-8",
+        ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
+      },
     });
     return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   }
