@@ -1,6 +1,6 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { SPEC_LABEL, UNIT_LABEL } from "../generator/labels.js";
-import { dockerSocketPath } from "../runtime/docker-socket.js";
+import { call, dockerSocketPath, stream } from "../runtime/docker-socket.js";
 
 export interface ContainerState {
   name: string;
@@ -13,17 +13,37 @@ export interface ContainerState {
   created: Date;
 }
 
-/** The Docker Engine API as berthd uses it: berth's containers, images, pulls and events. */
-export class DockerClient {
-  readonly api: Docker;
+interface ListedContainer {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Created: number;
+  Labels: Record<string, string>;
+}
 
-  constructor(socketPath = dockerSocketPath()) {
-    this.api = new Docker({ socketPath });
+const query = (filters: Record<string, string[]>) => encodeURIComponent(JSON.stringify(filters));
+
+/**
+ * The Docker Engine API as berthd uses it. Status, events and removal go through the small
+ * socket client the units' helper uses; dockerode, which costs about 30 MB of resident memory
+ * once loaded, is loaded only when an image has to be pulled.
+ */
+export class DockerClient {
+  private dockerode: Promise<Docker> | undefined;
+
+  constructor(private readonly socketPath = dockerSocketPath()) {}
+
+  private async get<T>(path: string): Promise<T> {
+    const r = await call("GET", path, this.socketPath);
+    if (r.status !== 200) throw new Error(`Docker: GET ${path}: ${r.status} ${r.body.trim()}`);
+    return JSON.parse(r.body) as T;
   }
 
   /** berth's containers by unit name, found by the label every generated unit puts on them. */
   async containers(): Promise<Map<string, ContainerState>> {
-    const list = await this.api.listContainers({ all: true, filters: { label: [UNIT_LABEL] } });
+    const list = await this.get<ListedContainer[]>(`/containers/json?all=1&filters=${query({ label: [UNIT_LABEL] })}`);
     const out = new Map<string, ContainerState>();
     for (const c of list) {
       const unit = c.Labels[UNIT_LABEL]!;
@@ -38,27 +58,29 @@ export class DockerClient {
 
   /** Removes the container of a unit, if one is left (a unit stopped after its file vanished). */
   async removeUnitContainer(unit: string): Promise<void> {
-    const list = await this.api.listContainers({ all: true, filters: { label: [`${UNIT_LABEL}=${unit}`] } });
-    for (const c of list) await this.api.getContainer(c.Id).remove({ force: true, v: true });
-  }
-
-  async hasImage(ref: string): Promise<boolean> {
-    try {
-      await this.api.getImage(ref).inspect();
-      return true;
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return false;
-      throw e;
+    const list = await this.get<ListedContainer[]>(`/containers/json?all=1&filters=${query({ label: [`${UNIT_LABEL}=${unit}`] })}`);
+    for (const c of list) {
+      const r = await call("DELETE", `/containers/${c.Id}?force=1&v=1`, this.socketPath);
+      if (r.status !== 204 && r.status !== 404) throw new Error(`Docker: cannot remove ${c.Id}: ${r.body.trim()}`);
     }
   }
 
-  /** Pulls an image, reporting progress once per layer state change rather than per byte. */
+  async hasImage(ref: string): Promise<boolean> {
+    const r = await call("GET", `/images/${encodeURIComponent(ref)}/json`, this.socketPath);
+    if (r.status === 200) return true;
+    if (r.status === 404) return false;
+    throw new Error(`Docker: cannot inspect image ${ref}: ${r.body.trim()}`);
+  }
+
+  /** Pulls an image through dockerode, reporting progress once per layer state change. */
   async pull(ref: string, progress: (line: string) => void): Promise<void> {
-    const stream = await this.api.pull(ref);
+    this.dockerode ??= import("dockerode").then(({ default: D }) => new D({ socketPath: this.socketPath }));
+    const api = await this.dockerode;
+    const s = await api.pull(ref);
     await new Promise<void>((resolve, reject) => {
       const last = new Map<string, string>();
-      this.api.modem.followProgress(
-        stream,
+      api.modem.followProgress(
+        s,
         (err: Error | null) => (err ? reject(err) : resolve()),
         (e: { id?: string; status?: string; error?: string }) => {
           if (e.error) return reject(new Error(e.error));
@@ -72,42 +94,27 @@ export class DockerClient {
     });
   }
 
-  /** Follows container events for berth's containers until `stop` is called; reconnects on loss. */
+  /** Follows events of berth's containers until `stop` is called; reconnects when Docker goes away. */
   follow(onEvent: (e: { action: string; unit: string; name: string }) => void, onError: (e: Error) => void): () => void {
     let stopped = false;
-    let current: NodeJS.ReadableStream | undefined;
-    const open = async (): Promise<void> => {
+    let close = (): void => {};
+    // Filtered server-side: health probes would otherwise add exec events for every check.
+    const filters = query({ type: ["container"], label: [UNIT_LABEL], event: ["start", "die", "health_status", "oom", "destroy"] });
+    void (async () => {
       while (!stopped) {
-        try {
-          // Filtered server-side: health probes would otherwise add exec events for every check.
-          const s = (await this.api.getEvents({ filters: { type: ["container"], label: [UNIT_LABEL], event: ["start", "die", "health_status", "oom", "destroy"] } })) as NodeJS.ReadableStream;
-          current = s;
-          let buffer = "";
-          await new Promise<void>((resolve) => {
-            s.on("data", (chunk: Buffer) => {
-              buffer += chunk.toString();
-              for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-                const line = buffer.slice(0, nl);
-                buffer = buffer.slice(nl + 1);
-                if (!line.trim()) continue;
-                const m = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-                const attrs = m.Actor?.Attributes ?? {};
-                onEvent({ action: m.Action ?? "", unit: attrs[UNIT_LABEL] ?? "", name: attrs.name ?? "" });
-              }
-            });
-            s.on("end", resolve);
-            s.on("error", resolve);
-          });
-        } catch (e) {
-          onError(e as Error);
-        }
+        const s = stream(`/events?filters=${filters}`, (m) => {
+          const attrs = (m.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes ?? {};
+          onEvent({ action: String(m.Action ?? ""), unit: attrs[UNIT_LABEL] ?? "", name: attrs.name ?? "" });
+          return false;
+        }, this.socketPath);
+        close = s.close;
+        await s.closed.catch((e: Error) => onError(e));
         if (!stopped) await new Promise((r) => setTimeout(r, 2000));
       }
-    };
-    void open();
+    })();
     return () => {
       stopped = true;
-      (current as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+      close();
     };
   }
 }
