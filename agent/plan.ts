@@ -23,6 +23,9 @@ export interface Plan {
   unchanged: string[];
 }
 
+/** A template (`worker@.service`) is not a unit systemd can start or list; its instances are. */
+export const isTemplate = (unit: string): boolean => unit.endsWith("@.service");
+
 const RUNNING = new Set(["active", "activating", "reloading", "failed"]);
 
 /**
@@ -40,6 +43,8 @@ export function plan(
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
+    // A template only needs systemd to see it; its instances are started on their own.
+    if (isTemplate(u.unitName)) continue;
     const changed = o.applied?.text !== u.text || (o.runningSpec !== undefined && o.runningSpec !== u.spec);
     if (!o.applied) p.start.push(u.unitName);
     else if (!changed) p.unchanged.push(u.unitName);

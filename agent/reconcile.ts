@@ -7,7 +7,7 @@ import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { plan, type Observed, type Plan } from "./plan.js";
+import { isTemplate, plan, type Observed, type Plan } from "./plan.js";
 import type { SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
@@ -87,7 +87,7 @@ function deletedUnits(desired: readonly GeneratedUnit[], records: readonly Accep
 }
 
 async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[], loaded: ReadonlyMap<string, string>, extra: readonly string[]): Promise<Map<string, Observed>> {
-  const names = [...new Set([...desired.map((u) => u.unitName), ...extra])];
+  const names = [...new Set([...desired.map((u) => u.unitName), ...extra])].filter((n) => !isTemplate(n));
   const [states, containers] = await Promise.all([
     names.length > 0 ? ctx.systemd.call("ListUnitsByNames", "as", [names]) : Promise.resolve([[]]),
     ctx.docker.containers(),

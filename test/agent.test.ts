@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent } from "./support/agent.js";
@@ -31,7 +31,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "tw-one"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -127,6 +127,19 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     const again = agent.mark;
     process.kill(agent.pid!, "SIGHUP");
     expect(await agent.reconciled(again)).toMatch(/0 started, 0 restarted, 0 stopped/);
+  });
+
+  it("applies a template's instances and leaves the template itself alone", async () => {
+    const mark = agent.mark;
+    um.writeDefinition("tw@.container", def());
+    symlinkSync("tw@.container", join(um.defs, "tw@one.container"));
+    const done = await agent.reconciled(mark);
+    expect(done).not.toMatch(/failed/);
+    await waitFor("tw@one active", () => active("tw@one.service"));
+    expect(containerId("tw-one")).not.toBe("");
+    rmSync(join(um.defs, "tw@one.container"));
+    rmSync(join(um.defs, "tw@.container"));
+    await waitFor("tw@one stopped", () => !active("tw@one.service"));
   });
 
   it("berth plan shows a pending change and changes nothing; berth apply applies it", async () => {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import type { GeneratedUnit } from "../generator/generated-unit.js";
+import { plan, startOrder, type Observed } from "../agent/plan.js";
+
+const unit = (name: string, text = `text of ${name}`, after: string[] = [], spec = `spec-${name}`): GeneratedUnit => ({
+  base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: "img",
+  spec, text, links: [], after: after.map((a) => `${a}.service`),
+});
+const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] => [
+  u.unitName, { applied: { text: u.text, file: u.file }, loadedText: u.text, activeState: "active", runningSpec: u.spec, ...o },
+];
+
+describe("plan (what a reconcile does)", () => {
+  it("does nothing, and no reload, when everything is as applied", () => {
+    const a = unit("a");
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], stop: [], deferred: [], unchanged: ["a.service"] });
+  });
+
+  it("starts a unit berthd has never applied", () => {
+    const a = unit("a");
+    expect(plan([a], new Map([[a.unitName, {}]]), [])).toMatchObject({ reload: true, start: ["a.service"] });
+  });
+
+  it("restarts a changed unit that runs or failed, and defers one the operator stopped", () => {
+    const a = unit("a", "new a");
+    const b = unit("b", "new b");
+    const c = unit("c", "new c");
+    const old = (u: GeneratedUnit, state: string): [string, Observed] => [u.unitName, { applied: { text: "old", file: u.file }, loadedText: "old", activeState: state }];
+    const p = plan([a, b, c], new Map([old(a, "active"), old(b, "failed"), old(c, "inactive")]), []);
+    expect([p.restart, p.deferred, p.reload]).toEqual([["a.service", "b.service"], ["c.service"], true]);
+  });
+
+  it("restarts a unit whose running container was made from another spec, even when someone else already reloaded", () => {
+    const a = unit("a");
+    const p = plan([a], new Map([seen(a, { runningSpec: "older-spec" })]), []);
+    expect([p.restart, p.reload]).toEqual([["a.service"], false]);
+  });
+
+  it("stops units whose definition file was deleted, and reloads", () => {
+    expect(plan([], new Map(), ["gone.service"])).toMatchObject({ reload: true, stop: ["gone.service"] });
+  });
+
+  it("never starts a template itself", () => {
+    const t = { ...unit("w"), unitName: "w@.service" };
+    expect(plan([t], new Map(), [])).toMatchObject({ start: [], reload: true });
+  });
+
+  it("orders starts so that dependencies come first", () => {
+    const db = unit("db");
+    const ks = unit("keystone", undefined, ["db"]);
+    const api = unit("api", undefined, ["keystone", "db"]);
+    const p = plan([api, ks, db], new Map(), []);
+    expect(p.start).toEqual(["db.service", "keystone.service", "api.service"]);
+    expect([...startOrder([api, ks, db]).keys()]).toEqual(["db.service", "keystone.service", "api.service"]);
+  });
+});
