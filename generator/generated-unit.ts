@@ -12,6 +12,7 @@ export interface GeneratedUnit {
   spec: string;
   text: string;
   links: Translated["links"];
+  wantedAtBoot: boolean;
   /** Units this one is ordered after (After=, and Before= of others resolved by the caller). */
   after: string[];
   /** Set when this is the last accepted version standing in for an invalid definition. */
@@ -28,6 +29,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     spec: t.spec,
     text: t.text,
     links: t.links,
+    wantedAtBoot: t.wantedAtBoot,
     after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),
   };
 }

@@ -1,6 +1,7 @@
 import { formatDiagnostic, hasErrors } from "./diagnostics.js";
 import { reportToKmsg } from "./kmsg-log.js";
 import { stateDir } from "./accepted-store.js";
+import { berthTarget } from "./berth-target.js";
 import { detectScope, loadSet } from "./load-set.js";
 import { unitWriter } from "./write-units.js";
 
@@ -20,7 +21,10 @@ export function main(argv: readonly string[]): number {
   }
   const scope = detectScope();
   const set = loadSet({ scope, stateDir: stateDir(scope) });
-  set.output.forEach(unitWriter(outDir));
+  const write = unitWriter(outDir);
+  set.output.forEach(write);
+  const target = berthTarget(set.output, scope);
+  if (target) write({ unitName: "berth.target", text: target.text, links: [target.link] });
   for (const d of set.diagnostics) complain(`berth-generator: ${formatDiagnostic(d)}\n`);
   reportToKmsg(set.diagnostics, "berth-generator");
   return hasErrors(set.diagnostics) ? 1 : 0;

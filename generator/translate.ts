@@ -48,6 +48,8 @@ export interface Translated {
   image: string | undefined;
   /** Digest of the create argv, put on the container as a label. */
   spec: string;
+  /** Pulled in by berth.target, because the definition has no [Install] section. */
+  wantedAtBoot: boolean;
   text: string;
   /** Symlinks to create in the generator's output directory, relative to it. */
   links: Array<{ path: string; target: string }>;
@@ -161,11 +163,6 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     sections.push({ name, lines: entries.map((e) => `${e.key}=${e.value}`) });
   });
   const links = installLinks(def, unitName, out.diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
-  // A dropped definition is a service that should run, at boot too, not only when berthd starts it.
-  // An [Install] section, even an empty one, takes this over.
-  if (!def.sections.has("Install") && def.name.kind !== "template") {
-    links.push({ path: `${ctx.scope === "system" ? "multi-user.target" : "default.target"}.wants/${unitName}`, target: `../${unitName}` });
-  }
 
   const diagnostics = c.diagnostics.length > 0 ? [...out.diagnostics, ...c.diagnostics] : out.diagnostics;
   return {
@@ -174,6 +171,9 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     containerName,
     image: run.image?.value,
     spec: run.spec,
+    // A dropped definition is a service that should run, at boot too, not only when berthd starts
+    // it. An [Install] section, even an empty one, takes this over.
+    wantedAtBoot: !def.sections.has("Install") && def.name.kind !== "template",
     text: render(def.file, sections),
     links,
     dependencies: out.dependencies,

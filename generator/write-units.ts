@@ -7,7 +7,7 @@ import type { GeneratedUnit } from "./generated-unit.js";
  * Synchronous on purpose: measured, a thousand small async writes cost more in promise and
  * thread-pool overhead than they gain.
  */
-export function unitWriter(outDir: string): (unit: GeneratedUnit) => void {
+export function unitWriter(outDir: string): (unit: Pick<GeneratedUnit, "unitName" | "text" | "links">) => void {
   mkdirSync(outDir, { recursive: true });
   // Unit names never contain "/", so they can be appended to the directory as they are.
   const prefix = dirPrefix(outDir);

@@ -17,16 +17,19 @@ describe("berth-generator (systemd.generator(7))", () => {
     const defs = tree({ "db.container": image(), "api.container": image("", "After=db.container") });
     const r = generate(defs);
     expect(r.status).toBe(0);
-    expect(readdirSync(r.out).sort()).toEqual(["api.service", "db.service", "multi-user.target.wants"]);
+    expect(readdirSync(r.out).sort()).toEqual(["api.service", "berth.target", "db.service", "multi-user.target.wants"]);
     expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain(`SourcePath=${join(defs, "api.container")}\n`);
     expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain("After=db.service\n");
   });
 
-  it("makes every definition without [Install] wanted at boot, and lets [Install] decide otherwise", () => {
-    const defs = tree({ "db.container": image(), "manual.container": image("[Install]\n"), "w@.container": image() });
+  it("makes every definition without [Install] wanted at boot through berth.target, and lets [Install] decide otherwise", () => {
+    const defs = tree({ "db.container": image(), "api.container": image(), "manual.container": image("[Install]\n"), "w@.container": image() });
     const r = generate(defs);
-    expect(readdirSync(join(r.out, "multi-user.target.wants"))).toEqual(["db.service"]);
-    expect(readlinkSync(join(r.out, "multi-user.target.wants/db.service"))).toBe("../db.service");
+    expect(readdirSync(join(r.out, "multi-user.target.wants"))).toEqual(["berth.target"]);
+    expect(readlinkSync(join(r.out, "multi-user.target.wants/berth.target"))).toBe("../berth.target");
+    expect(readFileSync(join(r.out, "berth.target"), "utf8")).toMatch(/^Wants=api\.service db\.service$/m);
+    // No definition to start at boot, no target.
+    expect(readdirSync(generate(tree({ "m.container": image("[Install]\n") })).out)).toEqual(["m.service"]);
   });
 
   it("carries out [Install] as symlinks", () => {
