@@ -9,9 +9,8 @@ const PRIORITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6,
 
 export type Logger = pino.Logger;
 
-export function createLogger(options: { json?: boolean; level?: string } = {}): Logger {
-  const journal = Boolean(process.env.JOURNAL_STREAM);
-  if (journal && !options.json) {
+export function createLogger(options: { level?: string } = {}): Logger {
+  if (process.env.JOURNAL_STREAM) {
     return pino(
       {
         level: options.level ?? "info",

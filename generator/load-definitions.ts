@@ -18,8 +18,6 @@ export interface LoadedDefinition {
   /** An empty main file masks the name, as an empty unit file does in systemd. */
   masked: boolean;
   diagnostics: Diagnostic[];
-  /** Every file that went into it, for change detection. */
-  files: string[];
 }
 
 function listDir(dir: string): Dirent[] {
@@ -125,5 +123,5 @@ export function loadDefinition(source: DefinitionSource, readText = (p: string) 
     if (file === source.file && text.trim() === "") masked = true;
     diagnostics.push(...parseUnitFile(text, file, sections).diagnostics);
   }
-  return { definition: { name: source.name, file: source.file, sections }, masked, diagnostics, files };
+  return { definition: { name: source.name, file: source.file, sections }, masked, diagnostics };
 }

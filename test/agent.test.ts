@@ -3,6 +3,7 @@ import { readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent } from "./support/agent.js";
+import { ensureJournald } from "./support/host-services.js";
 import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
 import { repo } from "./support/run.js";
 import { UserManager } from "./support/user-manager.js";
@@ -221,6 +222,7 @@ describe("berthd as a systemd service", () => {
 
   beforeAll(async () => {
     ensureTestImage();
+    ensureJournald();
     docker(["rm", "-f", "svc-one"]);
     um = await new UserManager().start();
     um.writeDefinition("svc-one.container", def());

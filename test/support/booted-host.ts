@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "./wait.js";
 
@@ -110,9 +110,5 @@ export class BootedHost {
       if (this.nspawn.exitCode === null) this.nspawn.kill("SIGKILL");
     }
     rmSync(this.root, { recursive: true, force: true });
-  }
-
-  listDir(path: string): string[] {
-    return readdirSync(join(this.root, path));
   }
 }
