@@ -73,11 +73,19 @@ export class DockerClient {
   }
 
   /** Pulls an image through dockerode, reporting progress once per layer state change. */
-  async pull(ref: string, progress: (line: string) => void): Promise<void> {
+  async pull(ref: string, progress: (line: string) => void, deadlineMs = 30 * 60_000): Promise<void> {
     this.dockerode ??= import("dockerode").then(({ default: D }) => new D({ socketPath: this.socketPath }));
     const api = await this.dockerode;
     const s = await api.pull(ref);
-    await new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    // A stalled registry must not hold the reconcile for ever.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        (s as unknown as { destroy?: () => void }).destroy?.();
+        reject(new Error(`no progress within ${deadlineMs / 60_000} minutes`));
+      }, deadlineMs);
+    });
+    const done = new Promise<void>((resolve, reject) => {
       const last = new Map<string, string>();
       api.modem.followProgress(
         s,
@@ -92,6 +100,11 @@ export class DockerClient {
         },
       );
     });
+    try {
+      await Promise.race([done, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Follows events of berth's containers until `stop` is called; reconnects when Docker goes away. */

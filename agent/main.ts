@@ -41,7 +41,11 @@ async function main(argv: string[]): Promise<number> {
       log.error({ err: e }, `reconcile failed: ${(e as Error).message}`);
     }
     Object.assign(status, { at: new Date().toISOString(), diagnostics: result?.diagnostics ?? status.diagnostics, failures: result?.failures ?? status.failures });
-    writeStatus(stateDir, status);
+    try {
+      writeStatus(stateDir, status);
+    } catch (e) {
+      log.warn(`cannot write ${stateDir}/status.json: ${(e as Error).message}`);
+    }
     if (!ready) {
       ready = true;
       notify("--ready", `--status=watching ${unitDirs(scope).join(", ")}`);
@@ -62,7 +66,11 @@ async function main(argv: string[]): Promise<number> {
     })().finally(() => (running = undefined));
   };
 
-  const watcher = watchDefinitions(unitDirs(scope), (paths) => request(`${paths.length} change${paths.length === 1 ? "" : "s"}`));
+  const watcher = watchDefinitions(
+    unitDirs(scope),
+    (paths) => request(`${paths.length} change${paths.length === 1 ? "" : "s"}`),
+    (e) => log.warn(`watching the definition directories: ${e.message}; changes are still picked up by the periodic resync`),
+  );
   const stopEvents = docker.follow(
     (e) => {
       if (e.action === "oom" || e.action === "die" || e.action.startsWith("health_status: unhealthy")) {

@@ -157,8 +157,9 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
 
   // Pull first, so the restart is the only downtime; a failed pull leaves the old container up.
   for (const name of [...p.start, ...p.restart]) {
-    const image = byName.get(name)?.image;
-    if (!image || image.includes("%") || (await ctx.docker.hasImage(image).catch(() => true))) continue;
+    const unit = byName.get(name);
+    const image = unit?.image;
+    if (!image || unit.pull === "never" || image.includes("%") || (await ctx.docker.hasImage(image).catch(() => true))) continue;
     log.info(`${name}: pulling ${image}`);
     try {
       await ctx.docker.pull(image, (line) => log.info(`${name}: ${image}: ${line}`));
@@ -168,6 +169,18 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       p.restart = p.restart.filter((n) => n !== name);
     }
   }
+
+  // A deleted template takes its running instances with it.
+  const stops: string[] = [];
+  for (const name of p.stop) {
+    if (!isTemplate(name)) {
+      stops.push(name);
+      continue;
+    }
+    const [instances] = (await ctx.systemd.call("ListUnitsByPatterns", "asas", [[], [name.replace(/@\.service$/, "@*.service")]])) as [Array<[string, string, string, string]>];
+    for (const [unit, , , active] of instances) if (active !== "inactive") stops.push(unit);
+  }
+  p.stop = stops;
 
   // Stop removed units while systemd still has their unit files: once reloaded they are
   // "not-found" and have lost their ExecStop=/ExecStopPost=, so nothing would remove the container.

@@ -7,12 +7,13 @@ const MANAGER = "org.freedesktop.systemd1.Manager";
 /** The system bus allows 128 pending replies per connection; stay well below. */
 const MAX_IN_FLIGHT = 32;
 const CALL_TIMEOUT_MS = 30_000;
+const JOB_WAIT_MS = 10 * 60_000;
 
 export type Scope = "system" | "user";
 
 export interface JobResult {
   unit: string;
-  result: "done" | "canceled" | "timeout" | "failed" | "dependency" | "skipped" | "lost";
+  result: "done" | "canceled" | "timeout" | "failed" | "dependency" | "skipped" | "lost" | "pending";
 }
 
 /** Unit names as systemd escapes them into object paths. */
@@ -47,10 +48,14 @@ export class SystemdClient extends EventEmitter {
 
   private async open(): Promise<dbus.MessageBus> {
     const bus = this.scope === "system" ? dbus.systemBus() : dbus.sessionBus();
+    // A refused Hello or a socket error must never reach Node as an unhandled "error" event.
+    bus.on("error", () => undefined);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("D-Bus: no answer to Hello")), CALL_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        bus.disconnect();
+        reject(new Error("D-Bus: no answer to Hello"));
+      }, CALL_TIMEOUT_MS);
       bus.once("connect", () => (clearTimeout(timer), resolve()));
-      // A refused Hello or a socket error arrives here; it must not crash the process.
       bus.once("error", (e: Error) => (clearTimeout(timer), reject(e)));
     });
     bus.on("error", (e: Error) => this.lost(bus, e));
@@ -58,14 +63,20 @@ export class SystemdClient extends EventEmitter {
     stream?.on("end", () => this.lost(bus, new Error("D-Bus connection closed")));
     stream?.on("close", () => this.lost(bus, new Error("D-Bus connection closed")));
     bus.on("message", (m: dbus.Message) => this.onMessage(m));
+    try {
+      await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
+        `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`,
+      ]);
+      await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
+        `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
+      ]);
+      await this.raw(bus, SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", []);
+    } catch (e) {
+      // Half set up is worse than not connected: without Subscribe no job result would arrive.
+      bus.disconnect();
+      throw e;
+    }
     this.bus = bus;
-    await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
-      `type='signal',sender='${SYSTEMD}',interface='${MANAGER}',member='JobRemoved'`,
-    ]);
-    await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
-      `type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD}'`,
-    ]);
-    await this.raw(bus, SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", []);
     this.emit("connected");
     return bus;
   }
@@ -149,15 +160,28 @@ export class SystemdClient extends EventEmitter {
     return String(await this.property(unit, "Unit", "LoadState"));
   }
 
-  /** Queues a job and resolves with its result once systemd removes it. */
-  async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit", unit: string): Promise<JobResult> {
+  /**
+   * Queues a job and resolves with its result once systemd removes it, or with "pending" after
+   * `waitMs`: a unit that keeps failing and restarting can hold its start job open, and one such
+   * unit must not stall every later reconcile.
+   */
+  async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit", unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
     const [job] = (await this.call(method, "ss", [unit, "replace"])) as [string];
     const early = this.finished.get(job);
     if (early) {
       this.finished.delete(job);
       return early;
     }
-    return new Promise((resolve) => this.waiting.set(job, resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(job);
+        resolve({ unit, result: "pending" });
+      }, waitMs);
+      this.waiting.set(job, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
   }
 
   async resetFailed(unit: string): Promise<void> {

@@ -9,6 +9,7 @@ import { basename } from "node:path";
 export function watchDefinitions(
   dirs: readonly string[],
   onChange: (paths: string[]) => void,
+  onError: (e: Error) => void,
   quietMs = 50,
   maxWaitMs = 2000,
 ): { close(): Promise<void> } {
@@ -27,6 +28,8 @@ export function watchDefinitions(
     return !name.startsWith(".") && (name.endsWith(".container") || name.endsWith(".conf") || name.endsWith(".d"));
   };
   const watcher: FSWatcher = watch([...dirs], { ignoreInitial: true, followSymlinks: true, depth: 8 });
+  // Out of inotify watches, a permission error…: keep running; the periodic resync still applies changes.
+  watcher.on("error", (e) => onError(e as Error));
   watcher.on("all", (_event, path) => {
     if (!relevant(path)) return;
     pending.push(path);

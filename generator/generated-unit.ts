@@ -8,6 +8,8 @@ export interface GeneratedUnit {
   unitName: string;
   containerName: string;
   image: string | undefined;
+  /** Pull= of the definition; berthd never pulls for "never". */
+  pull: "missing" | "always" | "never" | "newer" | undefined;
   /** Digest of the container's create argv, also found on the container as a label. */
   spec: string;
   text: string;
@@ -26,6 +28,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     unitName: t.unitName,
     containerName: t.containerName,
     image: t.image,
+    pull: t.pull,
     spec: t.spec,
     text: t.text,
     links: t.links,

@@ -46,6 +46,7 @@ export interface Translated {
   unitName: string;
   containerName: string;
   image: string | undefined;
+  pull: "missing" | "always" | "never" | "newer" | undefined;
   /** Digest of the create argv, put on the container as a label. */
   spec: string;
   /** Pulled in by berth.target, because the definition has no [Install] section. */
@@ -170,6 +171,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     unitName,
     containerName,
     image: run.image?.value,
+    pull: run.pull,
     spec: run.spec,
     // A dropped definition is a service that should run, at boot too, not only when berthd starts
     // it. An [Install] section, even an empty one, takes this over.

@@ -17,6 +17,9 @@ export interface ApiResponse {
   body: string;
 }
 
+/** A wedged dockerd must not hang a unit's start or berthd's reconcile for ever. */
+const CALL_TIMEOUT_MS = 60_000;
+
 export function call(method: string, path: string, socketPath = dockerSocketPath()): Promise<ApiResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers: { Host: "docker" } }, (res) => {
@@ -26,6 +29,7 @@ export function call(method: string, path: string, socketPath = dockerSocketPath
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
       res.on("error", reject);
     });
+    req.setTimeout(CALL_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${CALL_TIMEOUT_MS / 1000} s`)));
     req.on("error", (e) => reject(new DockerUnreachable(`Docker is not reachable at ${socketPath}: ${e.message}`)));
     req.end();
   });
@@ -60,7 +64,11 @@ export function stream(
       req.destroy();
       resolve();
     };
-    req.on("error", (e) => reject(new DockerUnreachable(`Docker is not reachable at ${socketPath}: ${e.message}`)));
+    req.on("error", (e) => {
+      // Nobody must wait for an opening that will not come.
+      opened();
+      reject(new DockerUnreachable(`Docker is not reachable at ${socketPath}: ${e.message}`));
+    });
     req.end();
   });
   return { opened: openedP, closed, close: () => close() };

@@ -52,6 +52,7 @@ describe("containers as systemd services (real dockerd, real systemd)", () => {
     define("lc-healthy", fake("lc-healthy", 8001, 2));
     define("lc-hof", container(`Exec=sh -c "touch /ok; exec sleep 600"\nHealthCmd=test -f /ok\nHealthInterval=500ms\nHealthRetries=1\nHealthOnFailure=kill`, "", "RestartSec=1"));
     define("lc-nopull", `[Container]\nImage=berth-test/absent:never\nPull=never\n[Service]\nRestart=no\n`);
+    define("lc-noexec", container("RunInit=false\nExec=/no/such/program", "", "Restart=no"));
     define("lc-log", container(`Exec=sh -c "echo out-line; echo err-line >&2; exec sleep 600"`));
     um.reload();
   });
@@ -158,6 +159,14 @@ describe("containers as systemd services (real dockerd, real systemd)", () => {
       return j.some((l) => /Pull=never/.test(l.MESSAGE)) ? j : undefined;
     });
     expect(lines.map((l) => l.MESSAGE)).toContain("image berth-test/absent:never is not present on this host, and Pull=never forbids pulling it");
+  });
+
+  it("a container Docker cannot start fails its unit at once, not at TimeoutStartSec", () => {
+    const t0 = Date.now();
+    expect(um.systemctl(["start", "lc-noexec.service"]).status).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(state("lc-noexec").ActiveState).toBe("failed");
+    expect(inspect("lc-noexec")).toBeUndefined();
   });
 
   it("the container's stdout and stderr are in the unit's journal", async () => {
