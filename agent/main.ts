@@ -10,6 +10,7 @@ import { watchDefinitions } from "./watcher.js";
 
 const RESYNC_MS = 5 * 60_000;
 const SHUTDOWN_GRACE_MS = 20_000;
+const DELETION_GRACE_MS = 2_000;
 
 /** Tells systemd (Type=notify) how far we are; systemd-notify waits until the manager has read it. */
 function notify(...args: string[]): void {
@@ -23,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
   const stateDir = defaultStateDir(scope);
   const systemd = new SystemdClient(scope);
   const docker = new DockerClient();
+  const deletionGrace = { ms: DELETION_GRACE_MS, missingSince: new Map<string, number>() };
   const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: readStatus(stateDir)?.events ?? {} };
 
   let running: Promise<void> | undefined;
@@ -34,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
-      result = await reconcile({ scope, systemd, docker, log, stateDir });
+      result = await reconcile({ scope, systemd, docker, log, stateDir, deletionGrace });
+      if (result.retryAfterMs !== undefined) setTimeout(() => request("a deletion settled"), result.retryAfterMs + 50);
       const p = result.plan;
       log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
     } catch (e) {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Scope } from "./search-path.js";
@@ -34,7 +34,14 @@ export function writeAccepted(dir: string, unit: GeneratedUnit, now = new Date()
   mkdirSync(join(dir, "accepted"), { recursive: true });
   const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: now.toISOString() };
   const at = path(dir, unit.base);
-  writeFileSync(`${at}.tmp`, JSON.stringify(record) + "\n");
+  // Flushed before the rename: after a power cut a record is either the old one or the new one.
+  const fd = openSync(`${at}.tmp`, "w");
+  try {
+    writeSync(fd, JSON.stringify(record) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(`${at}.tmp`, at);
 }
 

@@ -78,15 +78,29 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await waitFor("ag-a with V=4", () => active("ag-a.service") && docker(["inspect", "-f", "{{.Config.Env}}", "ag-a"]).stdout.includes("V=4"));
   });
 
-  it("a deletion stops the service and its unit is gone", async () => {
+  it("a deletion stops the service and its unit is gone, once the file has stayed deleted", async () => {
     const mark = agent.mark;
     rmSync(join(um.defs, "ag-b.container"));
     await agent.reconciled(mark);
+    // Not at once: tools that delete and recreate, or a git checkout, must not stop a service.
+    expect(active("ag-b.service")).toBe(true);
     await waitFor("ag-b stopped and gone", () => {
       const s = um.show("ag-b.service", "LoadState", "ActiveState");
       return s.LoadState === "not-found" && s.ActiveState === "inactive";
     });
     expect(docker(["inspect", "ag-b"]).status).not.toBe(0);
+  });
+
+  it("a definition deleted and written again at once leaves its service alone", async () => {
+    const a = containerId("ag-a");
+    const text = readFileSync(join(um.defs, "ag-a.container"), "utf8");
+    const mark = agent.mark;
+    rmSync(join(um.defs, "ag-a.container"));
+    await agent.waitForLog(/ag-a\.service: definition gone/, mark);
+    um.writeDefinition("ag-a.container", text);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(containerId("ag-a")).toBe(a);
+    expect(active("ag-a.service")).toBe(true);
   });
 
   it("a burst of 50 files written by temp-and-rename causes exactly one Reload", async () => {
@@ -97,10 +111,13 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent.reconciled(mark, 180_000);
     expect(um.generatorRuns() - before).toBe(1);
     for (let i = 0; i < 50; i++) expect(active(`burst${i}.service`)).toBe(true);
-    // Cleaning up is another single batch.
+    // Cleaning up is another batch; deletions are acted on once they have stayed deleted.
     const mark2 = agent.mark;
     for (let i = 0; i < 50; i++) rmSync(join(um.defs, `burst${i}.container`));
-    await agent.reconciled(mark2, 180_000);
+    await agent.waitForLog(/definition gone; stopping if it is still gone/, mark2);
+    await agent.waitForLog(/reconciling \(a deletion settled\)/, mark2, 30_000);
+    await waitFor("the burst stopped", () => !active("burst0.service") && !active("burst49.service"), 180_000);
+    await agent.reconciled(agent.mark - 1);
   });
 
   it("survives a systemd daemon-reexec", async () => {
