@@ -53,7 +53,12 @@ async function scenario(size: number): Promise<void> {
       um.writeDefinition(`${names[0]}.container`, def(0, t + 1));
       reconciles.push(Number(/in (\d+) ms/.exec(await agent.reconciled(m2))![1]));
     }
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${agent.pid}/status`, "utf8"))![1]) / 1024;
+    const rssNow = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${agent.pid}/status`, "utf8"))![1]) / 1024;
+    const busy = rssNow();
+    // Steady state: V8 hands pages back some seconds after the last burst of work.
+    await new Promise((r) => setTimeout(r, 20_000));
+    const rss = rssNow();
+    console.log(`  berthd resident memory right after the last reconcile: ${busy.toFixed(0)} MB`);
     const mm = agent.mark;
     process.kill(agent.pid!, "SIGUSR2");
     console.log(`  ${await agent.waitForLog(/^memory:/, mm)}`);
@@ -62,13 +67,21 @@ async function scenario(size: number): Promise<void> {
       const maps = readFileSync(`/proc/${agent.pid}/smaps`, "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
       const rows = maps.map((m) => ({ head: m.split("\n")[0]!.slice(0, 110), rss: Number(/\nRss:\s+(\d+)/.exec(m)?.[1] ?? 0) }));
       for (const r of rows.sort((a, b) => b.rss - a.rss).slice(0, 12)) console.log(`    ${r.rss} kB ${r.head}`);
+      const kinds = new Map<string, [number, number]>();
+      for (const r of rows) {
+        const parts = r.head.split(/\s+/);
+        const kind = `${parts[1]} ${parts[5] ? "file" : "anon"}`;
+        const k = kinds.get(kind) ?? [0, 0];
+        kinds.set(kind, [k[0] + r.rss, k[1] + 1]);
+      }
+      for (const [k, [rss, n]] of kinds) console.log(`    ${k}: ${rss} kB in ${n} mappings`);
     }
     console.log(`${size} definitions:`);
     console.log(`  rename → start job issued (excluding Reload): p50 ${pct(toJob, 0.5)} ms, p90 ${pct(toJob, 0.9)} ms`);
     console.log(`  systemd Reload: p50 ${pct(reloads, 0.5)} ms`);
     console.log(`  rename → unit active: p50 ${pct(toActive, 0.5)} ms`);
     console.log(`  reconcile of one changed definition: p50 ${pct(reconciles, 0.5)} ms`);
-    console.log(`  berthd resident memory: ${rss.toFixed(0)} MB`);
+    console.log(`  berthd resident memory, idle 20 s later: ${rss.toFixed(0)} MB`);
     results.set(size, pct(reconciles, 0.5));
   } finally {
     await agent.stop("SIGKILL");
