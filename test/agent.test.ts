@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent } from "./support/agent.js";
+import { Agent, agentOnFreshManager } from "./support/agent.js";
 import { ensureJournald } from "./support/host-services.js";
 import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
 import { repo } from "./support/run.js";
@@ -23,9 +23,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
     docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new"]);
-    um = await new UserManager().start();
-    agent = new Agent(um).start();
-    await agent.reconciled();
+    ({ um, agent } = await agentOnFreshManager());
   });
 
   afterAll(async () => {
@@ -184,9 +182,7 @@ describe("berthd and images", () => {
     ensureTestImage();
     docker(["rm", "-f", "ag-img"]);
     registry = await new LocalRegistry().start();
-    um = await new UserManager().start();
-    agent = new Agent(um).start();
-    await agent.reconciled();
+    ({ um, agent } = await agentOnFreshManager());
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { repo } from "./run.js";
-import type { UserManager } from "./user-manager.js";
+import { UserManager } from "./user-manager.js";
 import { waitFor } from "./wait.js";
 
 /** berthd --user running against a throwaway user manager, with its log lines collected. */
@@ -54,4 +54,12 @@ export class Agent {
     p.kill(signal);
     return exited;
   }
+}
+
+/** A fresh user manager with berthd running on it, after its first reconcile. */
+export async function agentOnFreshManager(): Promise<{ um: UserManager; agent: Agent }> {
+  const um = await new UserManager().start();
+  const agent = new Agent(um).start();
+  await agent.reconciled();
+  return { um, agent };
 }
