@@ -10,7 +10,6 @@ export interface ContainerState {
   status: string;
   health: string | undefined;
   image: string;
-  created: Date;
 }
 
 interface ListedContainer {
@@ -19,7 +18,6 @@ interface ListedContainer {
   Image: string;
   State: string;
   Status: string;
-  Created: number;
   Labels: Record<string, string>;
 }
 
@@ -50,7 +48,7 @@ export class DockerClient {
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace("health: ", "");
       out.set(unit, {
         name: (c.Names[0] ?? "").replace(/^\//, ""), unit, spec: c.Labels[SPEC_LABEL], state: c.State, status: c.Status,
-        health, image: c.Image, created: new Date(c.Created * 1000),
+        health, image: c.Image,
       });
     }
     return out;
