@@ -11,6 +11,10 @@ import { watchDefinitions } from "./watcher.js";
 const RESYNC_MS = 5 * 60_000;
 const SHUTDOWN_GRACE_MS = 20_000;
 const DELETION_GRACE_MS = 2_000;
+// A reconcile that failed outright (systemd or its bus unreachable) is retried sooner than the
+// periodic resync: 1 s, doubling up to 30 s.
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 /** Tells systemd (Type=notify) how far we are; systemd-notify waits until the manager has read it. */
 function notify(...args: string[]): void {
@@ -31,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
   let again = false;
   let ready = false;
   let stopping = false;
+  let retryMs = RETRY_FIRST_MS;
+  let retry: NodeJS.Timeout | undefined;
   const once = async (reason: string): Promise<void> => {
     log.info(`reconciling (${reason})`);
     const t0 = Date.now();
@@ -40,8 +46,12 @@ async function main(argv: string[]): Promise<number> {
       if (result.retryAfterMs !== undefined) setTimeout(() => request("a deletion settled"), result.retryAfterMs + 50);
       const p = result.plan;
       log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
+      retryMs = RETRY_FIRST_MS;
     } catch (e) {
-      log.error({ err: e }, `reconcile failed: ${(e as Error).message}`);
+      log.error({ err: e }, `reconcile failed: ${(e as Error).message}; retrying in ${retryMs / 1000} s`);
+      clearTimeout(retry);
+      retry = setTimeout(() => request("retry after a failed reconcile"), retryMs);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     }
     Object.assign(status, { at: new Date().toISOString(), diagnostics: result?.diagnostics ?? status.diagnostics, failures: result?.failures ?? status.failures });
     try {
@@ -85,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   );
   systemd.on("disconnected", (e: Error) => {
     log.warn(`lost systemd's bus: ${e.message}; reconnecting`);
-    setTimeout(() => request("reconnected to systemd"), 1000);
+    setTimeout(() => request("reconnecting to systemd"), 1000);
   });
   systemd.on("reexecuted", () => request("systemd re-executed"));
   const resync = setInterval(() => request("periodic resync"), RESYNC_MS);
@@ -108,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
   clearInterval(resync);
+  clearTimeout(retry);
   stopEvents();
   await watcher.close();
   const pending = running as Promise<void> | undefined;
