@@ -431,14 +431,15 @@ function rewrite(section: string, entry: Entry, keys: ReadonlySet<string>, ctx: 
 function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
-  const create = [ctx.step, "create", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--"].concat(run.argv);
+  // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--"].concat(run.argv);
   let ready: string[];
   if (run.waitHealthy || run.onFailure !== "none") {
     ready = ctx.helper.concat("ready", containerName);
     if (run.waitHealthy) ready.push("--healthy");
     if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
   } else {
-    ready = [ctx.step, "running", ctx.docker, containerName];
+    ready = [ctx.step, "running", ctx.docker, containerName, run.spec];
   }
   const stopSignal = c.value("StopSignal")?.toUpperCase();
   const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
@@ -448,8 +449,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   const lines: string[] = [
     "Type=exec",
     `SyslogIdentifier=${containerName}`,
-    `ExecStartPre=${formatExec(create)}`,
-    `ExecStart=${formatExec([ctx.docker, "start", "--attach", containerName])}`,
+    `ExecStart=${formatExec(start)}`,
     `ExecStartPost=${formatExec(ready)}`,
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
     `ExecStopPost=${formatExec(ctx.helper.concat("remove", containerName))}`,

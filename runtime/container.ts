@@ -3,7 +3,7 @@ import { SPEC_LABEL } from "../generator/labels.js";
 import { call, DockerUnreachable, stream } from "./docker-socket.js";
 
 /**
- * Runs inside each generated unit: `create` as ExecStartPre=, `ready` as ExecStartPost=
+ * Runs inside each generated unit: `create` when berth-step's `docker run` was refused, `ready` as ExecStartPost=
  * (the unit turns active, and units ordered after it start, only when this exits 0), `remove`
  * after stop, and `watch` to carry out HealthOnFailure=.
  */
@@ -83,6 +83,7 @@ const ready: Command = async (name, args) => {
   let outcome: ((code: number) => void) | undefined;
   const result = new Promise<number>((r) => (outcome = r));
   const settle = (code: number, message: string): void => {
+    if (!outcome) return;
     (code === 0 ? say : complain)(message);
     outcome?.(code);
     outcome = undefined;
@@ -110,13 +111,22 @@ const ready: Command = async (name, args) => {
     return outcome === undefined;
   });
   events.closed.catch((e: Error) => settle(1, e.message));
+  // The unit's main process runs the container. Until it has, a container of this name may be a
+  // leftover about to be replaced, or absent; once it has ended, nothing more will start.
+  const mainPid = Number(process.env.MAINPID);
+  const alive = setInterval(() => {
+    try {
+      if (mainPid > 0) process.kill(mainPid, 0);
+    } catch {
+      settle(1, `${name} ended before it was ready`);
+    }
+  }, 200);
   await events.opened;
   const r = await call("GET", path(name, "/json"));
   if (r.status === 200) {
     const info = JSON.parse(r.body) as Inspect;
     const state = info.State ?? {};
     if (wantHealthy && !info.Config?.Healthcheck?.Test?.length) settle(1, `${name} has no health check to wait for`);
-    if (state.Status === "exited" || state.Status === "dead") settle(1, `${name} exited with status ${state.ExitCode} before it was ready`);
     running ||= state.Running === true;
     health ??= state.Health?.Status;
     if (wantHealthy && running && health === "starting") say(`${name} is running; waiting for its health check`);
@@ -125,6 +135,7 @@ const ready: Command = async (name, args) => {
     settle(1, `cannot inspect ${name}: ${r.body.trim()}`);
   }
   const code = await result;
+  clearInterval(alive);
   events.close();
   if (code === 0 && onUnhealthy && onUnhealthy !== "none") {
     // Lives on in the unit's cgroup, so systemd ends it with the unit.

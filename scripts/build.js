@@ -2,7 +2,7 @@
 // container helper on every start and stop; loading one file instead of a dozen modules takes
 // about 15 ms off each run (see docs/performance.md).
 import { build } from "esbuild";
-import { chmodSync, copyFileSync } from "node:fs";
+import { copyFileSync, chmodSync } from "node:fs";
 
 const common = {
   bundle: true,
@@ -28,11 +28,7 @@ await build({
   outExtension: { ".js": ".cjs" },
   format: "cjs",
   define: { "import.meta.dirname": "__dirname" },
-  // bin/berth-generator is a link to this file: run directly, Node sees a .cjs path and loads it
-  // without the ES module loader a wrapper script would need (about 7 ms per daemon-reload).
-  banner: { js: "#!/usr/bin/env node" },
 });
-chmodSync("dist/berth-generator.cjs", 0o755);
 
 // The units' fast paths, a shell script beside the helper it falls back to.
 copyFileSync("runtime/berth-step", "dist/berth-step");

@@ -91,7 +91,7 @@ describe("berth render", () => {
     const file = join(tree({ "new.container": image("Exec=sleep 1") }), "new.container");
     const r = berth(["render", file], root);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^ExecStartPre=.* create --name new /m);
+    expect(r.stdout).toMatch(/^ExecStart=.* create --name new /m);
     const bad = join(tree({ "bad.container": image("Pod=x") }), "bad.container");
     const b = berth(["render", bad], root);
     expect(b.status).toBe(1);

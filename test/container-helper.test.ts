@@ -7,7 +7,7 @@ const helper = (...args: string[]) => spawnSync(process.execPath, [`${repo}dist/
 const id = (name: string) => docker(["inspect", "-f", "{{.Id}}", name]).stdout.trim();
 const createArgv = (spec: string) => ["/usr/bin/docker", "create", "--name", "hx", "--label", `io.berth.spec=${spec}`, "--network", "none", TEST_IMAGE, "sleep", "600"];
 
-describe("berth-container create (the unit's ExecStartPre) against real Docker", () => {
+describe("berth-container create (after Docker refused the unit's run) against real Docker", () => {
   beforeAll(() => {
     ensureTestImage();
     docker(["rm", "-f", "hx"]);

@@ -48,10 +48,10 @@ describe("generated units in a real systemd", () => {
     ensureTestImage();
     docker(["rm", "-f", "berth-rt"]);
     const dir = tree({});
-    recorded = join(dir, "create-argv");
+    recorded = join(dir, "run-argv");
     const wrapper = join(dir, "docker");
-    // Records the exact argv systemd hands to `docker create`, then runs the real thing.
-    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = create ]; then for a; do printf '%s\\0' "$a"; done > ${recorded}; fi\nexec /usr/bin/docker "$@"\n`);
+    // Records the exact argv systemd has berth-step hand to `docker run`, then runs the real thing.
+    writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = run ]; then for a; do printf '%s\\0' "$a"; done > ${recorded}; fi\nexec /usr/bin/docker "$@"\n`);
     chmodSync(wrapper, 0o755);
     um = await new UserManager({ BERTH_DOCKER: wrapper }).start();
     um.writeDefinition("rt.container", roundTrip);
@@ -75,8 +75,8 @@ describe("generated units in a real systemd", () => {
   });
 
   it("hands docker create exactly the intended argv, read back over D-Bus", () => {
-    const pre = um.execArgv("rt.service", "ExecStartPre")[0]!;
-    const create = pre.slice(pre.indexOf("--") + 1);
+    const start = um.execArgv("rt.service", "ExecStart")[0]!;
+    const create = start.slice(start.indexOf("--") + 1);
     expect(create[1]).toBe("create");
     expect(create.slice(-expectedExec.length)).toEqual(expectedExec);
     const envs = create.filter((_, i) => create[i - 1] === "--env");
@@ -84,7 +84,8 @@ describe("generated units in a real systemd", () => {
     expect(create).toContain("hostile=" + HOSTILE.join("|"));
     // No value grew into a directive of its own.
     expect(um.execArgv("rt.service", "ExecStartPost")).toHaveLength(1);
-    expect(um.execArgv("rt.service", "ExecStart")).toEqual([[expect.stringMatching(/docker$/), "start", "--attach", "berth-rt"]]);
+    expect(um.execArgv("rt.service", "ExecStart")).toHaveLength(1);
+    expect(start.slice(0, 2)).toEqual([expect.stringMatching(/berth-step$/), "run"]);
   });
 
   it("runs it: the process gets that argv and the container those values", () => {

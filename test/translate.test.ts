@@ -177,13 +177,13 @@ describe("translate: [Container] keys become docker create options", () => {
 });
 
 describe("translate: the unit around the container", () => {
-  it("wraps the container: stale removal, create, attach, readiness, stop, removal", () => {
+  it("wraps the container: run attached (stale removal on refusal), readiness, stop, removal", () => {
     const t = translateText(base + "StopTimeout=180\n");
-    const pre = unitValues(t, "ExecStartPre").map(execArgv);
-    expect(pre).toHaveLength(1);
-    expect(pre[0]!.slice(0, 7)).toEqual(["/berth/berth-step", "create", "/node", "svc", "-", "--", "/usr/bin/docker"]);
-    expect(execArgv(unitValues(t, "ExecStart")[0]!)).toEqual(["/usr/bin/docker", "start", "--attach", "svc"]);
-    expect(execArgv(unitValues(t, "ExecStartPost")[0]!)).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc"]);
+    expect(unitValues(t, "ExecStartPre")).toEqual([]);
+    const start = unitValues(t, "ExecStart").map(execArgv);
+    expect(start).toHaveLength(1);
+    expect(start[0]!.slice(0, 8)).toEqual(["/berth/berth-step", "run", "/node", "svc", "-", "--", "/usr/bin/docker", "create"]);
+    expect(execArgv(unitValues(t, "ExecStartPost")[0]!)).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", t.spec]);
     expect(execArgv(unitValues(t, "ExecStop")[0]!)).toEqual(["/usr/bin/docker", "stop", "--time", "180", "svc"]);
     expect(execArgv(unitValues(t, "ExecStopPost")[0]!)).toEqual(["/node", "/berth/container.js", "remove", "svc"]);
     expect(unitValues(t, "TimeoutStopSec")).toEqual(["210"]);
@@ -195,7 +195,8 @@ describe("translate: the unit around the container", () => {
     const ready = (lines: string) => execArgv(unitValues(translateText(base + lines), "ExecStartPost")[0]!).slice(2);
     expect(ready("HealthCmd=true")).toEqual(["ready", "svc", "--healthy"]);
     expect(ready("HealthCmd=true\nNotify=healthy")).toEqual(["ready", "svc", "--healthy"]);
-    expect(execArgv(unitValues(translateText(base + "HealthCmd=true\nNotify=false"), "ExecStartPost")[0]!)).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc"]);
+    const notifyOff = translateText(base + "HealthCmd=true\nNotify=false");
+    expect(execArgv(unitValues(notifyOff, "ExecStartPost")[0]!)).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", notifyOff.spec]);
     expect(ready("HealthCmd=true\nHealthOnFailure=kill")).toEqual(["ready", "svc", "--healthy", "--on-unhealthy", "kill"]);
     expect(errorsOf("Notify=healthy")[0]).toMatch(/needs a HealthCmd/);
     expect(errorsOf("HealthOnFailure=kill")[0]).toMatch(/needs a HealthCmd/);

@@ -25,9 +25,9 @@ export function execArgv(line: string): string[] {
   return r.words;
 }
 
-/** The `docker create` argv the unit will run: what the helper's `create` runs after `--`. */
+/** The `docker create` argv of the unit: what `berth-step run` runs as `docker run`, after `--`. */
 export function createArgv(t: Translated): string[] {
-  const argv = unitValues(t, "ExecStartPre").map(execArgv).find((a) => a[1] === "create");
-  if (!argv) throw new Error("no create line");
+  const argv = unitValues(t, "ExecStart").map(execArgv).find((a) => a[1] === "run");
+  if (!argv) throw new Error("no run line");
   return argv.slice(argv.indexOf("--") + 1);
 }
