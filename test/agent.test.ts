@@ -269,3 +269,29 @@ describe("berthd as a systemd service", () => {
     expect(um.show("svc-one.service", "ActiveState").ActiveState).toBe("active");
   });
 });
+
+describe("berthd started before systemd's bus is up", () => {
+  let um: UserManager;
+  let agent: Agent;
+
+  afterAll(async () => {
+    await agent?.stop("SIGKILL");
+    await um?.stop();
+    docker(["rm", "-f", "late-one"]);
+  });
+
+  it("retries the failed reconcile on its own, backing off, until systemd answers", async () => {
+    ensureTestImage();
+    um = new UserManager();
+    // An empty [Install] keeps systemd from starting it at boot: only berthd will.
+    um.writeDefinition("late-one.container", def("[Install]\n"));
+    agent = new Agent(um).start();
+    await agent.waitForLog(/^reconcile failed: .*; retrying in 1 s$/);
+    await agent.waitForLog(/^reconcile failed: .*; retrying in 2 s$/);
+    const mark = agent.mark;
+    await um.start();
+    await agent.waitForLog(/^reconciling \(retry after a failed reconcile\)$/, mark, 30_000);
+    expect(await agent.reconciled(mark, 30_000)).toMatch(/1 started/);
+    await waitFor("late-one active", () => um.show("late-one.service", "ActiveState").ActiveState === "active");
+  });
+});
