@@ -88,6 +88,9 @@ async function scenario(size: number): Promise<void> {
     results.set(size, [pct(reconciles, 0.5), pct(withoutReload, 0.5)]);
   } finally {
     await agent.stop("SIGKILL");
+    // A few at a time: hundreds of concurrent stops and removals have deadlocked dockerd 20.10 here.
+    const units = [...names, ...Array.from({ length: TRIALS }, (_, t) => `new${size}-${t}`)].map((n) => `${n}.service`);
+    for (let i = 0; i < units.length; i += 20) um.systemctl(["stop", ...units.slice(i, i + 20)]);
     await um.stop();
     const left = docker(["ps", "-aq", "--filter", "label=io.berth.unit"]).stdout.trim().split("\n").filter(Boolean);
     if (left.length) docker(["rm", "-f", ...left]);

@@ -45,6 +45,8 @@ const create: Command = async (name, args) => {
       return 0;
     }
     await removeContainer(name);
+    // Explains the "name already in use" refusal docker run has just written to the journal.
+    say(`removed a leftover container ${name} (${info.State?.Status ?? "unknown state"})`);
   }
   const i = args.indexOf("--require-image");
   const image = i >= 0 && i < dash ? args[i + 1] : undefined;

@@ -17,7 +17,9 @@ describe("berth-container create (after Docker refused the unit's run) against r
   it("replaces a stopped leftover, keeps a running container with the same spec, replaces one with another", () => {
     expect(helper("create", "hx", "--", ...createArgv("aaaa")).status).toBe(0);
     const created = id("hx");
-    expect(helper("create", "hx", "--", ...createArgv("aaaa")).status).toBe(0);
+    const replaced = helper("create", "hx", "--", ...createArgv("aaaa"));
+    expect(replaced.status).toBe(0);
+    expect(replaced.stdout).toContain("removed a leftover container hx (created)");
     expect(id("hx")).not.toBe(created); // not running: a leftover, replaced
 
     docker(["start", "hx"]);
