@@ -21,10 +21,11 @@ export function main(argv: readonly string[]): number {
   }
   const scope = detectScope();
   const set = loadSet({ scope, stateDir: stateDir(scope) });
-  const write = unitWriter(outDir);
-  set.output.forEach(write);
+  const writer = unitWriter(outDir);
+  for (const unit of set.output) writer.write(unit);
   const target = berthTarget(set.output, scope);
-  if (target) write({ unitName: "berth.target", text: target.text, links: [target.link] });
+  if (target) writer.write({ unitName: "berth.target", text: target.text, links: [target.link] });
+  writer.finish();
   for (const d of set.diagnostics) complain(`berth-generator: ${formatDiagnostic(d)}\n`);
   reportToKmsg(set.diagnostics, "berth-generator");
   return hasErrors(set.diagnostics) ? 1 : 0;

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeAccepted } from "../generator/accepted-store.js";
@@ -17,7 +17,7 @@ describe("berth-generator (systemd.generator(7))", () => {
     const defs = tree({ "db.container": image(), "api.container": image("", "After=db.container") });
     const r = generate(defs);
     expect(r.status).toBe(0);
-    expect(readdirSync(r.out).sort()).toEqual(["api.service", "berth.target", "db.service", "multi-user.target.wants"]);
+    expect(readdirSync(r.out).sort()).toEqual(["api.service", "berth.target", "db.service", "multi-user.target.d"]);
     expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain(`SourcePath=${join(defs, "api.container")}\n`);
     expect(readFileSync(join(r.out, "api.service"), "utf8")).toContain("After=db.service\n");
   });
@@ -25,17 +25,26 @@ describe("berth-generator (systemd.generator(7))", () => {
   it("makes every definition without [Install] wanted at boot through berth.target, and lets [Install] decide otherwise", () => {
     const defs = tree({ "db.container": image(), "api.container": image(), "manual.container": image("[Install]\n"), "w@.container": image() });
     const r = generate(defs);
-    expect(readdirSync(join(r.out, "multi-user.target.wants"))).toEqual(["berth.target"]);
-    expect(readlinkSync(join(r.out, "multi-user.target.wants/berth.target"))).toBe("../berth.target");
+    expect(readFileSync(join(r.out, "multi-user.target.d/berth-install.conf"), "utf8")).toMatch(/^\[Unit\]\nWants=berth\.target\n$/m);
     expect(readFileSync(join(r.out, "berth.target"), "utf8")).toMatch(/^Wants=api\.service db\.service$/m);
     // No definition to start at boot, no target.
     expect(readdirSync(generate(tree({ "m.container": image("[Install]\n") })).out)).toEqual(["m.service"]);
   });
 
-  it("carries out [Install] as symlinks", () => {
-    const defs = tree({ "db.container": image("[Install]\nWantedBy=multi-user.target\nAlias=mysql.service\n") });
+  it("carries out [Install]: WantedBy=/RequiredBy= as one drop-in per target, Alias= as a symlink", () => {
+    const defs = tree({
+      "db.container": image("[Install]\nWantedBy=multi-user.target\nAlias=mysql.service\n"),
+      "mq.container": image("[Install]\nWantedBy=multi-user.target\nRequiredBy=openstack.target\n"),
+      "w@.container": image("[Install]\nWantedBy=multi-user.target\n"),
+      "w@one.container": "",
+    });
+    rmSync(join(defs, "w@one.container"));
+    symlinkSync("w@.container", join(defs, "w@one.container"));
     const r = generate(defs);
-    expect(readlinkSync(join(r.out, "multi-user.target.wants/db.service"))).toBe("../db.service");
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(r.out, "multi-user.target.d/berth-install.conf"), "utf8")).toMatch(/^Wants=db\.service mq\.service w@one\.service$/m);
+    expect(readFileSync(join(r.out, "openstack.target.d/berth-install.conf"), "utf8")).toMatch(/^\[Unit\]\nRequires=mq\.service$/m);
+    expect(existsSync(join(r.out, "multi-user.target.wants"))).toBe(false);
     expect(readlinkSync(join(r.out, "mysql.service"))).toBe("db.service");
     expect(lstatSync(join(r.out, "mysql.service")).isSymbolicLink()).toBe(true);
   });
