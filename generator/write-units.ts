@@ -4,7 +4,7 @@ import type { GeneratedUnit } from "./generated-unit.js";
 
 /** The `[Install]` link directories, and the dependency each stands for. */
 const DEPENDENCY_OF_LINK_DIR: Readonly<Record<string, string>> = { wants: "Wants", requires: "Requires", upholds: "Upholds" };
-const LINK_IN_DEPENDENCY_DIR = /^([^/]+)\.(wants|requires|upholds)\/([^/]+)$/;
+const LINK_IN_DEPENDENCY_DIR = new RegExp(`^([^/]+)\\.(${Object.keys(DEPENDENCY_OF_LINK_DIR).join("|")})/([^/]+)$`);
 
 export interface UnitWriter {
   write(unit: Pick<GeneratedUnit, "unitName" | "text" | "links">): void;

@@ -49,7 +49,8 @@ const create: Command = async (name, args) => {
     say(`removed a leftover container ${name} (${info.State?.Status ?? "unknown state"})`);
   }
   const i = args.indexOf("--require-image");
-  const image = i >= 0 && i < dash ? args[i + 1] : undefined;
+  // berth-step passes "-" when Pull= allows pulling.
+  const image = i >= 0 && i < dash && args[i + 1] !== "-" ? args[i + 1] : undefined;
   if (image !== undefined && (await call("GET", `/images/${encodeURIComponent(image)}/json`)).status === 404) {
     complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
     return 1;
@@ -87,7 +88,7 @@ const ready: Command = async (name, args) => {
   const settle = (code: number, message: string): void => {
     if (!outcome) return;
     (code === 0 ? say : complain)(message);
-    outcome?.(code);
+    outcome(code);
     outcome = undefined;
   };
   const check = (): void => {
@@ -116,13 +117,13 @@ const ready: Command = async (name, args) => {
   // The unit's main process runs the container. Until it has, a container of this name may be a
   // leftover about to be replaced, or absent; once it has ended, nothing more will start.
   const mainPid = Number(process.env.MAINPID);
-  const alive = setInterval(() => {
+  const alive = mainPid > 0 ? setInterval(() => {
     try {
-      if (mainPid > 0) process.kill(mainPid, 0);
+      process.kill(mainPid, 0);
     } catch {
       settle(1, `${name} ended before it was ready`);
     }
-  }, 200);
+  }, 200) : undefined;
   await events.opened;
   const r = await call("GET", path(name, "/json"));
   if (r.status === 200) {
