@@ -22,7 +22,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   beforeAll(async () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus"]);
     ({ um, agent } = await agentOnFreshManager());
   });
 
@@ -30,7 +30,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "tw-one"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "tw-one"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -126,6 +126,23 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(done).toMatch(/1 started/);
     expect(active("ag-c.service")).toBe(true);
     expect(agent.lines.slice(mark).some((l) => /StartUnit ended/.test(l.msg))).toBe(false);
+  });
+
+  it("reconnects after the bus crashed and came back, and applies what changed meanwhile", async () => {
+    const mark = agent.mark;
+    await um.crashBus();
+    await agent.waitForLog(/^lost systemd's bus: /, mark);
+    um.writeDefinition("ag-bus.container", def());
+    await waitFor("ag-bus active", () => active("ag-bus.service"));
+    expect(agent.lines.slice(mark).some((l) => /StartUnit ended/.test(l.msg))).toBe(false);
+    // Job results still arrive: the new connection has its match rules and subscription back.
+    await agent.waitForLog(/^reconciling \(reconnecting to systemd\)$/, mark);
+    await waitFor("berthd idle", () => agent.lines.filter((l) => /^reconcil(ing|ed in)/.test(l.msg)).at(-1)?.msg.startsWith("reconciled"));
+    const edit = agent.mark;
+    um.writeDefinition("ag-bus.container", def("Environment=V=2"));
+    expect(await agent.reconciled(edit)).toMatch(/0 started, 1 restarted, 0 stopped/);
+    rmSync(join(um.defs, "ag-bus.container"));
+    await waitFor("ag-bus stopped", () => !active("ag-bus.service"));
   });
 
   it("killed with -9 in the middle of an apply, a restarted agent converges with no needless restarts", async () => {

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { repo } from "./run.js";
+import { waitFor } from "./wait.js";
 
 const CGROUP_ROOTS = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((p) => existsSync(p));
 
@@ -58,9 +59,9 @@ export class UserManager {
     mkdirSync(gens);
     // A wrapper that counts runs: each daemon-reload runs the generator exactly once.
     writeFileSync(join(gens, "berth-generator"), `#!/bin/sh\necho run >> ${this.generatorRunsFile}\nexec ${join(repo, "bin/berth-generator")} "$@"\n`, { mode: 0o755 });
-    const dbus = spawnSync("dbus-daemon", ["--session", `--address=${this.bus}`, "--fork", "--print-pid"], { encoding: "utf8" });
-    if (dbus.status !== 0) throw new Error(`dbus-daemon: ${dbus.stderr}`);
-    this.dbusPid = Number(dbus.stdout.trim());
+    // The manager's first connection. Once up, it also starts dbus.socket from dbus-user-session,
+    // which takes over the same address: clients that connect later get that socket-activated bus.
+    this.startBus();
     const cgroups = CGROUP_ROOTS.map((r) => join(r, `berth-test-${this.id}`));
     for (const c of cgroups) mkdirSync(c, { recursive: true });
     // Move the shell into the new subtree, then become the manager, so its cgroup paths are its own.
@@ -71,12 +72,38 @@ export class UserManager {
     });
     let log = "";
     this.manager.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+    if (await this.answering()) return this;
+    throw new Error(`user manager did not start: ${log}`);
+  }
+
+  /** Waits up to 10 s for the manager to answer on the bus. */
+  private async answering(): Promise<boolean> {
     for (let i = 0; i < 100; i++) {
       const state = this.systemctl(["is-system-running"]).stdout.trim();
-      if (state === "running" || state === "degraded") return this;
+      if (state === "running" || state === "degraded") return true;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`user manager did not start: ${log}`);
+    return false;
+  }
+
+  private startBus(): void {
+    const dbus = spawnSync("dbus-daemon", ["--session", `--address=${this.bus}`, "--fork", "--print-pid"], { encoding: "utf8" });
+    if (dbus.status !== 0) throw new Error(`dbus-daemon: ${dbus.stderr}`);
+    this.dbusPid = Number(dbus.stdout.trim());
+  }
+
+  /**
+   * The session bus crashes: the manager's own dbus.service (socket-activated from dbus.socket on
+   * the bus address, as dbus-user-session sets it up) is killed with SIGKILL. Every client loses
+   * its connection, match rules and subscription; the next connection starts a new bus, and
+   * systemd joins it once dbus.service is back.
+   */
+  async crashBus(): Promise<void> {
+    const pid = Number(this.show("dbus.service", "MainPID").MainPID);
+    if (!pid) throw new Error("this user manager runs no dbus.service (is dbus-user-session installed?)");
+    process.kill(pid, "SIGKILL");
+    await waitFor("the bus to die", () => !existsSync(`/proc/${pid}`), 10_000);
+    if (!(await this.answering())) throw new Error("the user manager did not come back on a new bus");
   }
 
   systemctl(args: string[]): { status: number; stdout: string; stderr: string } {
