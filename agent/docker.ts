@@ -3,6 +3,7 @@ import { SPEC_LABEL, UNIT_LABEL } from "../generator/labels.js";
 import { call, dockerSocketPath, stream } from "../runtime/docker-socket.js";
 
 export interface ContainerState {
+  id: string;
   name: string;
   unit: string;
   spec: string | undefined;
@@ -30,6 +31,15 @@ const query = (filters: Record<string, string[]>) => encodeURIComponent(JSON.str
  */
 export class DockerClient {
   private dockerode: Promise<Docker> | undefined;
+  /**
+   * Running berth containers (id → unit and spec), kept current from the event stream so that a
+   * reconcile need not list every container: at 300 that list costs dockerd about 30 ms. Only
+   * trusted while the stream is open and since a listing made while it was open.
+   */
+  private readonly running = new Map<string, { unit: string; spec: string | undefined }>();
+  private streaming = false;
+  private seeded = false;
+  private eventsSeen = 0;
 
   constructor(private readonly socketPath = dockerSocketPath()) {}
 
@@ -47,11 +57,39 @@ export class DockerClient {
       const unit = c.Labels[UNIT_LABEL]!;
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace("health: ", "");
       out.set(unit, {
-        name: (c.Names[0] ?? "").replace(/^\//, ""), unit, spec: c.Labels[SPEC_LABEL], state: c.State, status: c.Status,
+        id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), unit, spec: c.Labels[SPEC_LABEL], state: c.State, status: c.Status,
         health, image: c.Image,
       });
     }
     return out;
+  }
+
+  /** The spec label of each unit's running container. */
+  async runningSpecs(): Promise<Map<string, string | undefined>> {
+    if (!this.seeded) {
+      const seen = this.eventsSeen;
+      const listed = [...(await this.containers()).values()].filter((c) => c.state === "running");
+      // An event that arrived while the list was on its way may be newer than the list.
+      if (this.streaming && seen === this.eventsSeen) {
+        this.running.clear();
+        for (const c of listed) this.running.set(c.id, { unit: c.unit, spec: c.spec });
+        this.seeded = true;
+      } else {
+        return new Map(listed.map((c) => [c.unit, c.spec]));
+      }
+    }
+    return new Map([...this.running.values()].map((c) => [c.unit, c.spec]));
+  }
+
+  /** The next runningSpecs() lists again (a full resync). */
+  forgetRunning(): void {
+    this.seeded = false;
+  }
+
+  private track(action: string, id: string, attrs: Record<string, string>): void {
+    this.eventsSeen++;
+    if (action === "start") this.running.set(id, { unit: attrs[UNIT_LABEL] ?? "", spec: attrs[SPEC_LABEL] });
+    else if (action === "die" || action === "destroy") this.running.delete(id);
   }
 
   /** Removes the container of a unit, if one is left (a unit stopped after its file vanished). */
@@ -114,12 +152,17 @@ export class DockerClient {
     void (async () => {
       while (!stopped) {
         const s = stream(`/events?filters=${filters}`, (m) => {
-          const attrs = (m.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes ?? {};
+          const actor = (m.Actor as { ID?: string; Attributes?: Record<string, string> } | undefined) ?? {};
+          const attrs = actor.Attributes ?? {};
+          this.track(String(m.Action ?? ""), actor.ID ?? "", attrs);
           onEvent({ action: String(m.Action ?? ""), unit: attrs[UNIT_LABEL] ?? "", name: attrs.name ?? "" });
           return false;
         }, this.socketPath);
         close = s.close;
+        void s.opened.then(() => (this.streaming = !stopped));
         await s.closed.catch((e: Error) => onError(e));
+        this.streaming = false;
+        this.seeded = false;
         if (!stopped) await new Promise((r) => setTimeout(r, 2000));
       }
     })();

@@ -98,8 +98,13 @@ async function main(argv: string[]): Promise<number> {
     setTimeout(() => request("reconnecting to systemd"), 1000);
   });
   systemd.on("reexecuted", () => request("systemd re-executed"));
-  const resync = setInterval(() => request("periodic resync"), RESYNC_MS);
-  process.on("SIGHUP", () => request("SIGHUP"));
+  // A full resync also lists Docker's containers again instead of trusting what events told us.
+  const fullResync = (reason: string): void => {
+    docker.forgetRunning();
+    request(reason);
+  };
+  const resync = setInterval(() => fullResync("periodic resync"), RESYNC_MS);
+  process.on("SIGHUP", () => fullResync("SIGHUP"));
   process.on("SIGUSR2", () => {
     const m = process.memoryUsage();
     void import("node:v8").then((v8) => log.info(`spaces: ${v8.getHeapSpaceStatistics().map((x) => `${x.space_name} ${(x.space_size / 2 ** 20).toFixed(1)}/${(x.space_used_size / 2 ** 20).toFixed(1)}`).join(", ")}`));

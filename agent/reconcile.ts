@@ -65,14 +65,21 @@ function loadedUnits(dir: string): Map<string, string> {
   return out;
 }
 
-function acceptedRecords(stateDir: string): AcceptedUnit[] {
+/** The accepted records by definition base name. */
+function acceptedRecords(stateDir: string): Map<string, AcceptedUnit> {
+  const out = new Map<string, AcceptedUnit>();
   let names: string[] = [];
   try {
     names = readdirSync(join(stateDir, "accepted")).filter((n) => n.endsWith(".json"));
   } catch {
-    return [];
+    return out;
   }
-  return names.map((n) => readAccepted(stateDir, n.slice(0, -".json".length))).filter((r): r is AcceptedUnit => r !== undefined);
+  for (const n of names) {
+    const base = n.slice(0, -".json".length);
+    const r = readAccepted(stateDir, base);
+    if (r) out.set(base, r);
+  }
+  return out;
 }
 
 /** Units whose definition file is gone: a deliberate removal. */
@@ -94,7 +101,7 @@ function deletedUnits(desired: readonly GeneratedUnit[], records: readonly Accep
 }
 
 /** Keeps only deletions older than the grace period; the rest wait for a later reconcile. */
-function settledDeletions(ctx: ReconcileContext, d: { units: string[]; bases: string[] }): { units: string[]; bases: string[]; retryAfterMs?: number } {
+function settledDeletions(ctx: ReconcileContext, d: { units: string[]; bases: string[] }, records: ReadonlyMap<string, AcceptedUnit>): { units: string[]; bases: string[]; retryAfterMs?: number } {
   const grace = ctx.deletionGrace;
   if (!grace) return d;
   const now = Date.now();
@@ -114,26 +121,25 @@ function settledDeletions(ctx: ReconcileContext, d: { units: string[]; bases: st
   if (young.size === 0) return d;
   ctx.log.info(`${[...young].join(", ")}: definition gone; stopping if it is still gone in ${Math.ceil((retryAfterMs ?? 0) / 1000)} s`);
   // A young deletion's unit must also survive the reload: keep its record until it is settled.
-  const youngBases = new Set(acceptedRecords(ctx.stateDir).filter((r) => young.has(r.unitName)).map((r) => r.base));
+  const youngBases = new Set([...records.values()].filter((r) => young.has(r.unitName)).map((r) => r.base));
   return { units: d.units.filter((u) => !young.has(u)), bases: d.bases.filter((b) => !youngBases.has(b)), retryAfterMs };
 }
 
-async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[], loaded: ReadonlyMap<string, string>, extra: readonly string[]): Promise<Map<string, Observed>> {
+async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[], loaded: ReadonlyMap<string, string>, records: ReadonlyMap<string, AcceptedUnit>, extra: readonly string[]): Promise<Map<string, Observed>> {
   const names = [...new Set([...desired.map((u) => u.unitName), ...extra])].filter((n) => !isTemplate(n));
-  const [states, containers] = await Promise.all([
+  const [states, specs] = await Promise.all([
     names.length > 0 ? ctx.systemd.call("ListUnitsByNames", "as", [names]) : Promise.resolve([[]]),
-    ctx.docker.containers(),
+    ctx.docker.runningSpecs(),
   ]);
   const active = new Map((states[0] as Array<[string, string, string, string]>).map(([name, , , activeState]) => [name, activeState]));
   const out = new Map<string, Observed>();
   for (const u of desired) {
-    const record = readAccepted(ctx.stateDir, u.base);
-    const c = containers.get(u.unitName);
+    const record = records.get(u.base);
     out.set(u.unitName, {
       applied: record && record.unitName === u.unitName ? record : undefined,
       loadedText: loaded.get(u.unitName),
       activeState: active.get(u.unitName),
-      runningSpec: c?.state === "running" ? c.spec : undefined,
+      runningSpec: specs.get(u.unitName),
     });
   }
   for (const name of extra) if (!out.has(name)) out.set(name, { activeState: active.get(name) });
@@ -144,8 +150,9 @@ async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[],
 export async function preview(ctx: ReconcileContext): Promise<{ plan: Plan; diagnostics: Diagnostic[]; desired: GeneratedUnit[] }> {
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const deleted = deletedUnits(set.output, acceptedRecords(ctx.stateDir), loaded);
-  const observed = await observe(ctx, set.output, loaded, deleted.units);
+  const records = acceptedRecords(ctx.stateDir);
+  const deleted = deletedUnits(set.output, [...records.values()], loaded);
+  const observed = await observe(ctx, set.output, loaded, records, deleted.units);
   return { plan: plan(set.output, observed, deleted.units), diagnostics: set.diagnostics, desired: set.output };
 }
 
@@ -160,9 +167,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   for (const d of set.diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const deleted = settledDeletions(ctx, deletedUnits(set.output, acceptedRecords(ctx.stateDir), loaded));
+  const records = acceptedRecords(ctx.stateDir);
+  const deleted = settledDeletions(ctx, deletedUnits(set.output, [...records.values()], loaded), records);
   const tLoaded = Date.now();
-  const observed = await observe(ctx, set.output, loaded, deleted.units);
+  const observed = await observe(ctx, set.output, loaded, records, deleted.units);
   const p = plan(set.output, observed, deleted.units);
   log.debug(`read ${set.output.length} definitions in ${tLoaded - tStart} ms, observed systemd and Docker in ${Date.now() - tLoaded} ms`);
   const byName = new Map(set.output.map((u) => [u.unitName, u]));

@@ -53,6 +53,10 @@ async function scenario(size: number): Promise<void> {
       const m2 = agent.mark;
       um.writeDefinition(`${names[0]}.container`, def(0, t + 1));
       const took = Number(/in (\d+) ms/.exec(await agent.reconciled(m2))![1]);
+      if (process.env.BENCH_TRACE) {
+        const ls = agent.lines.slice(m2);
+        for (const l of ls) console.log(`    +${l.time - ls[0]!.time} ms ${l.msg}`);
+      }
       reconciles.push(took);
       withoutReload.push(took - Number(/in (\d+) ms/.exec(await agent.waitForLog(/^reloaded systemd in/, m2))![1]));
     }
