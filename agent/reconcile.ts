@@ -100,6 +100,21 @@ function deletedUnits(desired: readonly GeneratedUnit[], records: readonly Accep
   return { units: [...units], bases };
 }
 
+/**
+ * Units whose definition now names another unit (`ServiceName=` changed): the old unit is stopped
+ * like a deleted one, at once, since the file is there and the new unit will want its container
+ * name. Its record is not forgotten: the new unit's replaces it when it starts.
+ */
+function renamedUnits(desired: readonly GeneratedUnit[], records: ReadonlyMap<string, AcceptedUnit>): string[] {
+  const wanted = new Set(desired.map((u) => u.unitName));
+  const out: string[] = [];
+  for (const u of desired) {
+    const was = records.get(u.base)?.unitName;
+    if (was !== undefined && was !== u.unitName && !wanted.has(was)) out.push(was);
+  }
+  return out;
+}
+
 /** Keeps only deletions older than the grace period; the rest wait for a later reconcile. */
 function settledDeletions(ctx: ReconcileContext, d: { units: string[]; bases: string[] }, records: ReadonlyMap<string, AcceptedUnit>): { units: string[]; bases: string[]; retryAfterMs?: number } {
   const grace = ctx.deletionGrace;
@@ -151,9 +166,9 @@ export async function preview(ctx: ReconcileContext): Promise<{ plan: Plan; diag
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
   const records = acceptedRecords(ctx.stateDir);
-  const deleted = deletedUnits(set.output, [...records.values()], loaded);
-  const observed = await observe(ctx, set.output, loaded, records, deleted.units);
-  return { plan: plan(set.output, observed, deleted.units), diagnostics: set.diagnostics, desired: set.output };
+  const gone = [...deletedUnits(set.output, [...records.values()], loaded).units, ...renamedUnits(set.output, records)];
+  const observed = await observe(ctx, set.output, loaded, records, gone);
+  return { plan: plan(set.output, observed, gone), diagnostics: set.diagnostics, desired: set.output };
 }
 
 /**
@@ -169,9 +184,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
   const records = acceptedRecords(ctx.stateDir);
   const deleted = settledDeletions(ctx, deletedUnits(set.output, [...records.values()], loaded), records);
+  const gone = [...deleted.units, ...renamedUnits(set.output, records)];
   const tLoaded = Date.now();
-  const observed = await observe(ctx, set.output, loaded, records, deleted.units);
-  const p = plan(set.output, observed, deleted.units);
+  const observed = await observe(ctx, set.output, loaded, records, gone);
+  const p = plan(set.output, observed, gone);
   log.debug(`read ${set.output.length} definitions in ${tLoaded - tStart} ms, observed systemd and Docker in ${Date.now() - tLoaded} ms`);
   const byName = new Map(set.output.map((u) => [u.unitName, u]));
   const failures: Failure[] = [];

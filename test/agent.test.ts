@@ -22,7 +22,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   beforeAll(async () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren"]);
     ({ um, agent } = await agentOnFreshManager());
   });
 
@@ -30,7 +30,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "tw-one"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -116,6 +116,21 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent.waitForLog(/reconciling \(a deletion settled\)/, mark2, 30_000);
     await waitFor("the burst stopped", () => !active("burst0.service") && !active("burst49.service"), 180_000);
     await agent.reconciled(agent.mark - 1);
+  });
+
+  it("a changed ServiceName= stops the old unit and starts the new one with the container", async () => {
+    let mark = agent.mark;
+    um.writeDefinition("ag-ren.container", def());
+    await agent.reconciled(mark);
+    await waitFor("ag-ren active", () => active("ag-ren.service"));
+    mark = agent.mark;
+    um.writeDefinition("ag-ren.container", def("ServiceName=ag-renamed"));
+    expect(await agent.reconciled(mark)).toMatch(/1 started, 0 restarted, 1 stopped/);
+    await waitFor("ag-renamed active", () => active("ag-renamed.service"));
+    expect(um.show("ag-ren.service", "ActiveState", "LoadState")).toEqual({ ActiveState: "inactive", LoadState: "not-found" });
+    expect(docker(["inspect", "-f", "{{.State.Running}} {{index .Config.Labels \"io.berth.unit\"}}", "ag-ren"]).stdout.trim()).toBe("true ag-renamed.service");
+    rmSync(join(um.defs, "ag-ren.container"));
+    await waitFor("ag-renamed stopped", () => !active("ag-renamed.service"));
   });
 
   it("survives a systemd daemon-reexec", async () => {
