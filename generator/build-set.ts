@@ -1,15 +1,22 @@
 import { error, hasErrors, type Diagnostic } from "./diagnostics.js";
+import type { GeneratedUnit } from "./generated-unit.js";
 import type { LoadedDefinition } from "./load-definitions.js";
 import { translate, unitNameOf, type TranslateContext, type Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
 
-export type BuildOptions = Omit<TranslateContext, "resolve"> & { searched: readonly string[] };
+export type BuildOptions = Omit<TranslateContext, "resolve"> & {
+  searched: readonly string[];
+  /** The last accepted version of a definition file, which stands in for it while it has errors. */
+  accepted?: (base: string, file: string) => Pick<GeneratedUnit, "unitName" | "containerName"> | undefined;
+};
 
 export interface BuiltSet {
   /** Units that can be written: those whose own file had no error. */
   units: Translated[];
   /** Every definition that was translated, valid or not, for reporting. */
   all: Translated[];
+  /** Definitions with errors of their own whose accepted version stands in, holding its names. */
+  standIns: Set<Translated>;
   diagnostics: Diagnostic[];
 }
 
@@ -37,18 +44,29 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   const diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];
   const units: Translated[] = [];
+  const standIns = new Set<Translated>();
   const claimedUnits = new Map<string, Translated>();
   const claimedContainers = new Map<string, Translated>();
   for (const l of loaded) {
     const t = translate(l.definition, ctx);
     const mine = l.diagnostics.length > 0 ? [...l.diagnostics, ...t.diagnostics] : t.diagnostics;
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
-      if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}`));
+      if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}${standIns.has(owner) ? " (its last accepted version)" : ""}`));
     };
-    // A definition that cannot be generated claims no name, so a valid namesake still runs.
+    // A definition that cannot be generated claims no name, so a valid namesake still runs,
+    // unless its last accepted version stands in for it: that one keeps running under its names.
     const broken = hasErrors(mine);
-    clash("unit name", t.unitName, claimedUnits.get(t.unitName));
-    clash("container name", t.containerName, claimedContainers.get(t.containerName));
+    const standIn = broken ? options.accepted?.(l.definition.name.base, l.definition.file) : undefined;
+    const names = standIn ?? t;
+    const unitOwner = claimedUnits.get(names.unitName);
+    const containerOwner = claimedContainers.get(names.containerName);
+    clash("unit name", names.unitName, unitOwner);
+    clash("container name", names.containerName, containerOwner);
+    if (standIn && !unitOwner && !containerOwner) {
+      standIns.add(t);
+      claimedUnits.set(names.unitName, t);
+      claimedContainers.set(names.containerName, t);
+    }
     if (!broken && !claimedUnits.has(t.unitName)) claimedUnits.set(t.unitName, t);
     if (!broken && !claimedContainers.has(t.containerName)) claimedContainers.set(t.containerName, t);
     if (mine.length > 0) diagnostics.push(...mine);
@@ -56,5 +74,5 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     all.push(t);
   }
   diagnostics.push(...validateSet(all, options.searched));
-  return { units, all, diagnostics };
+  return { units, all, standIns, diagnostics };
 }

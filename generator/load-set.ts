@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
-import { readAccepted } from "./accepted-store.js";
+import { readAccepted, type AcceptedUnit } from "./accepted-store.js";
 import { error, warning, type Diagnostic } from "./diagnostics.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, type DefinitionSource } from "./load-definitions.js";
@@ -56,6 +56,11 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     else sources.push(source);
   }
   const loaded = sources.map((s) => loadDefinition(s)).filter((l) => !l.masked);
+  const stateDir = options.stateDir;
+  const accepted = stateDir === undefined ? undefined : (base: string, file: string) => {
+    const a = readAccepted(stateDir, base);
+    return a && a.file === file ? a : undefined;
+  };
   const built = buildSet(loaded, {
     docker: dockerPath(env),
     // The executables are bundled side by side in dist/.
@@ -64,9 +69,10 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     deviceExists: existsSync,
     scope: options.scope,
     searched: dirs,
+    ...(accepted ? { accepted } : {}),
   });
   diagnostics.push(...built.diagnostics);
-  const output = options.stateDir === undefined ? built.units.map(generatedUnit) : withAccepted(built, sources, diagnostics, options.stateDir);
+  const output = accepted === undefined ? built.units.map(generatedUnit) : withAccepted(built, sources, diagnostics, accepted);
   return { ...built, diagnostics, dirs, sources, output };
 }
 
@@ -75,7 +81,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
  * in effect. Without one, a definition with only set errors is still written as it is: systemd
  * copes with a missing dependency or a port clash, and the operator has been told.
  */
-function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], diagnostics: Diagnostic[], dir: string): GeneratedUnit[] {
+function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], diagnostics: Diagnostic[], accepted: (base: string, file: string) => AcceptedUnit | undefined): GeneratedUnit[] {
   const failing = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.file));
   const dropIns = new Map(sources.map((s) => [s.file, s.dropIns]));
   const writable = new Set(built.units);
@@ -86,10 +92,11 @@ function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], dia
       if (writable.has(t)) output.push(generatedUnit(t));
       continue;
     }
-    const accepted = readAccepted(dir, t.definition.name.base);
-    if (accepted && accepted.file === t.definition.file) {
-      diagnostics.push(warning(t.definition.file, 0, `has errors; the version accepted at ${accepted.acceptedAt} stays in effect`));
-      output.push({ ...accepted, acceptedFrom: accepted.acceptedAt });
+    // With errors of its own, only a stand-in that the set let keep its names is used.
+    const standIn = writable.has(t) || built.standIns.has(t) ? accepted(t.definition.name.base, t.definition.file) : undefined;
+    if (standIn) {
+      diagnostics.push(warning(t.definition.file, 0, `has errors; the version accepted at ${standIn.acceptedAt} stays in effect`));
+      output.push({ ...standIn, acceptedFrom: standIn.acceptedAt });
     } else if (writable.has(t)) {
       output.push(generatedUnit(t));
     }

@@ -72,6 +72,23 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(readFileSync(join(generate(defs, { BERTH_STATE_DIR: state }).out, "db.service"), "utf8")).toContain("V=3");
   });
 
+  it("an invalid definition's accepted version keeps its names: a newcomer cannot take them", () => {
+    const defs = tree({ "db.container": image() });
+    const state = tree({});
+    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(state, u);
+    writeFileSync(join(defs, "db.container"), image("HealthRetries=oops"));
+    writeFileSync(join(defs, "db2.container"), image("ContainerName=db\nServiceName=db"));
+    const r = generate(defs, { BERTH_STATE_DIR: state });
+    expect(r.status).toBe(1);
+    expect(readdirSync(r.out).filter((f) => f.endsWith(".service"))).toEqual(["db.service"]);
+    expect(readFileSync(join(r.out, "db.service"), "utf8")).toContain(`SourcePath=${join(defs, "db.container")}\n`);
+    expect(r.stderr).toContain(`db2.container: error: unit name "db.service" is already used by ${join(defs, "db.container")} (its last accepted version)`);
+    expect(r.stderr).toContain(`container name "db" is already used by ${join(defs, "db.container")} (its last accepted version)`);
+    // Without an accepted version, the invalid definition claims nothing and the newcomer runs.
+    const fresh = generate(defs, { BERTH_STATE_DIR: tree({}) });
+    expect(readFileSync(join(fresh.out, "db.service"), "utf8")).toContain(`SourcePath=${join(defs, "db2.container")}\n`);
+  });
+
   it("leaves no temporary files behind", () => {
     const r = generate(tree({ "a.container": image() }));
     expect(readdirSync(r.out).filter((f) => f.startsWith("."))).toEqual([]);
