@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, realpathSync, type Dirent } from "node:fs";
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
 import { dirPrefix } from "./paths.js";
@@ -25,6 +25,14 @@ function listDir(dir: string): Dirent[] {
     return readdirSync(dir, { withFileTypes: true });
   } catch {
     return [];
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -55,6 +63,12 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
         if (ent.name.endsWith(".d")) {
           if (depth === 0) dropInDirs.set(path, undefined);
         } else if (depth < 8) walk(path, `${path}/`, depth + 1);
+        continue;
+      }
+      // A linked drop-in directory counts, as it does for systemd's own units. Other linked
+      // directories are not walked: a link back up the tree would multiply the walk.
+      if (ent.isSymbolicLink() && ent.name.endsWith(".d") && isDirectory(path)) {
+        if (depth === 0) dropInDirs.set(path, undefined);
         continue;
       }
       if (!ent.name.endsWith(SUFFIX) || seen.has(ent.name)) continue;

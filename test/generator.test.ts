@@ -89,6 +89,14 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(readFileSync(join(fresh.out, "db.service"), "utf8")).toContain(`SourcePath=${join(defs, "db2.container")}\n`);
   });
 
+  it("reads drop-ins from a linked NAME.container.d, as berth validate and render do", () => {
+    const defs = tree({ "db.container": image(), "shared/limits.conf": "[Container]\nEnvironment=FROM_LINK=1\n" });
+    symlinkSync(join(defs, "shared"), join(defs, "db.container.d"));
+    expect(readFileSync(join(generate(defs).out, "db.service"), "utf8")).toContain("FROM_LINK=1");
+    const rendered = runBin("berth", ["render", join(defs, "db.container")], { BERTH_UNIT_DIRS: defs });
+    expect(rendered.stdout).toContain("FROM_LINK=1");
+  });
+
   it("leaves no temporary files behind", () => {
     const r = generate(tree({ "a.container": image() }));
     expect(readdirSync(r.out).filter((f) => f.startsWith("."))).toEqual([]);
