@@ -110,9 +110,16 @@ export class SystemdClient extends EventEmitter {
         if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value!);
       }
     } else if (m.member === "NameOwnerChanged" && m.body[0] === SYSTEMD && m.body[2]) {
-      // systemd re-executed: a new unique name, and its subscriber list starts empty.
+      // systemd re-executed (or rejoined the bus) under a new unique name. It usually carries its
+      // subscribers over and answers AlreadySubscribed; if it lost them, this subscribes again.
+      // Any other failure: start over with a new connection.
       const bus = this.bus;
-      if (bus) void this.raw(bus, SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", []).then(() => this.emit("reexecuted"), () => undefined);
+      if (bus) {
+        void this.raw(bus, SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe", "", []).then(
+          () => this.emit("reexecuted"),
+          (e: Error & { type?: string }) => (e.type === "org.freedesktop.systemd1.AlreadySubscribed" ? this.emit("reexecuted") : this.lost(bus, e)),
+        );
+      }
     }
   }
 

@@ -134,8 +134,13 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   });
 
   it("survives a systemd daemon-reexec", async () => {
+    await agent.idle();
+    let mark = agent.mark;
     expect(um.systemctl(["daemon-reexec"]).status).toBe(0);
-    const mark = agent.mark;
+    // It notices (systemd's new bus name), subscribes again and resyncs.
+    await agent.waitForLog(/^reconciling \(systemd re-executed\)$/, mark);
+    await agent.idle();
+    mark = agent.mark;
     um.writeDefinition("ag-c.container", def());
     const done = await agent.reconciled(mark);
     expect(done).toMatch(/1 started/);
@@ -144,6 +149,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   });
 
   it("reconnects after the bus crashed and came back, and applies what changed meanwhile", async () => {
+    await agent.idle();
     const mark = agent.mark;
     await um.crashBus();
     await agent.waitForLog(/^lost systemd's bus: /, mark);
@@ -152,7 +158,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(agent.lines.slice(mark).some((l) => /StartUnit ended/.test(l.msg))).toBe(false);
     // Job results still arrive: the new connection has its match rules and subscription back.
     await agent.waitForLog(/^reconciling \(reconnecting to systemd\)$/, mark);
-    await waitFor("berthd idle", () => agent.lines.filter((l) => /^reconcil(ing|ed in)/.test(l.msg)).at(-1)?.msg.startsWith("reconciled"));
+    await agent.idle();
     const edit = agent.mark;
     um.writeDefinition("ag-bus.container", def("Environment=V=2"));
     expect(await agent.reconciled(edit)).toMatch(/0 started, 1 restarted, 0 stopped/);

@@ -39,6 +39,11 @@ export class Agent {
     return this.waitForLog(/^reconciled in/, from, ms);
   }
 
+  /** Waits until no reconcile is in progress (the last one logged has finished). */
+  async idle(ms = 60_000): Promise<void> {
+    await waitFor("berthd to finish its reconcile", () => this.lines.filter((l) => /^reconcil(ing|ed in)/.test(l.msg)).at(-1)?.msg.startsWith("reconciled"), ms);
+  }
+
   get pid(): number | undefined {
     return this.proc?.pid;
   }

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { repo } from "./run.js";
 import { waitFor } from "./wait.js";
 
+const USER_BUS_SOCKET = "/usr/lib/systemd/user/dbus.socket";
 const CGROUP_ROOTS = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"].filter((p) => existsSync(p));
 
 /**
@@ -59,9 +60,10 @@ export class UserManager {
     mkdirSync(gens);
     // A wrapper that counts runs: each daemon-reload runs the generator exactly once.
     writeFileSync(join(gens, "berth-generator"), `#!/bin/sh\necho run >> ${this.generatorRunsFile}\nexec ${join(repo, "bin/berth-generator")} "$@"\n`, { mode: 0o755 });
-    // The manager's first connection. Once up, it also starts dbus.socket from dbus-user-session,
-    // which takes over the same address: clients that connect later get that socket-activated bus.
-    this.startBus();
+    // As on a host with dbus-user-session, the manager's own dbus.socket provides the session bus
+    // at $XDG_RUNTIME_DIR/bus, and systemd joins it once dbus.service runs. Without that package,
+    // a bus of our own, started before the manager so that it finds it.
+    if (!existsSync(USER_BUS_SOCKET)) this.startBus();
     const cgroups = CGROUP_ROOTS.map((r) => join(r, `berth-test-${this.id}`));
     for (const c of cgroups) mkdirSync(c, { recursive: true });
     // Move the shell into the new subtree, then become the manager, so its cgroup paths are its own.
