@@ -15,6 +15,7 @@ export interface ContainerState {
 
 interface ListedContainer {
   Id: string;
+  Created: number;
   Names: string[];
   Image: string;
   State: string;
@@ -38,6 +39,8 @@ export class DockerClient {
    */
   private readonly running = new Map<string, { unit: string; spec: string | undefined }>();
   private streaming = false;
+  /** Counts stream openings, so that a listing that spans a reconnect is not kept. */
+  private opened = 0;
   private seeded = false;
   private eventsSeen = 0;
 
@@ -53,7 +56,8 @@ export class DockerClient {
   async containers(): Promise<Map<string, ContainerState>> {
     const list = await this.get<ListedContainer[]>(`/containers/json?all=1&filters=${query({ label: [UNIT_LABEL] })}`);
     const out = new Map<string, ContainerState>();
-    for (const c of list) {
+    // Newest last, so that it wins: a renamed leftover with the same unit label is older.
+    for (const c of list.sort((a, b) => a.Created - b.Created)) {
       const unit = c.Labels[UNIT_LABEL]!;
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace("health: ", "");
       out.set(unit, {
@@ -67,10 +71,10 @@ export class DockerClient {
   /** The spec label of each unit's running container. */
   async runningSpecs(): Promise<Map<string, string | undefined>> {
     if (!this.seeded) {
-      const seen = this.eventsSeen;
+      const [seen, opened] = [this.eventsSeen, this.opened];
       const listed = [...(await this.containers()).values()].filter((c) => c.state === "running");
       // An event that arrived while the list was on its way may be newer than the list.
-      if (this.streaming && seen === this.eventsSeen) {
+      if (this.streaming && seen === this.eventsSeen && opened === this.opened) {
         this.running.clear();
         for (const c of listed) this.running.set(c.id, { unit: c.unit, spec: c.spec });
         this.seeded = true;
@@ -151,7 +155,10 @@ export class DockerClient {
     const filters = query({ type: ["container"], label: [UNIT_LABEL], event: ["start", "die", "health_status", "oom", "destroy"] });
     void (async () => {
       while (!stopped) {
-        const s = stream(`/events?filters=${filters}`, (m) => {
+        // dockerd answers before it subscribes: ask for the last seconds again, so that no event
+        // between the answer and the subscription is lost (replays are harmless, they are in order).
+        const since = Math.floor(Date.now() / 1000) - 2;
+        const s = stream(`/events?since=${since}&filters=${filters}`, (m) => {
           const actor = (m.Actor as { ID?: string; Attributes?: Record<string, string> } | undefined) ?? {};
           const attrs = actor.Attributes ?? {};
           this.track(String(m.Action ?? ""), actor.ID ?? "", attrs);
@@ -159,7 +166,10 @@ export class DockerClient {
           return false;
         }, this.socketPath);
         close = s.close;
-        void s.opened.then(() => (this.streaming = !stopped));
+        void s.opened.then(() => {
+          this.opened++;
+          this.streaming = !stopped;
+        });
         await s.closed.catch((e: Error) => onError(e));
         this.streaming = false;
         this.seeded = false;

@@ -105,12 +105,12 @@ function deletedUnits(desired: readonly GeneratedUnit[], records: readonly Accep
  * like a deleted one, at once, since the file is there and the new unit will want its container
  * name. Its record is not forgotten: the new unit's replaces it when it starts.
  */
-function renamedUnits(desired: readonly GeneratedUnit[], records: ReadonlyMap<string, AcceptedUnit>): string[] {
+function renamedUnits(desired: readonly GeneratedUnit[], records: ReadonlyMap<string, AcceptedUnit>): Map<string, string> {
   const wanted = new Set(desired.map((u) => u.unitName));
-  const out: string[] = [];
+  const out = new Map<string, string>();
   for (const u of desired) {
     const was = records.get(u.base)?.unitName;
-    if (was !== undefined && was !== u.unitName && !wanted.has(was)) out.push(was);
+    if (was !== undefined && was !== u.unitName && !wanted.has(was)) out.set(was, u.unitName);
   }
   return out;
 }
@@ -166,7 +166,7 @@ export async function preview(ctx: ReconcileContext): Promise<{ plan: Plan; diag
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
   const records = acceptedRecords(ctx.stateDir);
-  const gone = [...deletedUnits(set.output, [...records.values()], loaded).units, ...renamedUnits(set.output, records)];
+  const gone = [...new Set([...deletedUnits(set.output, [...records.values()], loaded).units, ...renamedUnits(set.output, records).keys()])];
   const observed = await observe(ctx, set.output, loaded, records, gone);
   return { plan: plan(set.output, observed, gone), diagnostics: set.diagnostics, desired: set.output };
 }
@@ -184,7 +184,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
   const records = acceptedRecords(ctx.stateDir);
   const deleted = settledDeletions(ctx, deletedUnits(set.output, [...records.values()], loaded), records);
-  const gone = [...deleted.units, ...renamedUnits(set.output, records)];
+  const renamed = renamedUnits(set.output, records);
+  const gone = [...new Set([...deleted.units, ...renamed.keys()])];
   const tLoaded = Date.now();
   const observed = await observe(ctx, set.output, loaded, records, gone);
   const p = plan(set.output, observed, gone);
@@ -226,9 +227,13 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     }
   }
 
+  // A renamed unit whose successor will not start (its pull failed) keeps running as it is.
+  const starting = new Set([...p.start, ...p.restart]);
+  const leaving = p.stop.filter((name) => !renamed.has(name) || starting.has(renamed.get(name)!));
+
   // A deleted template takes its running instances with it.
   const stops: string[] = [];
-  for (const name of p.stop) {
+  for (const name of leaving) {
     if (!isTemplate(name)) {
       stops.push(name);
       continue;
@@ -236,7 +241,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     const [instances] = (await ctx.systemd.call("ListUnitsByPatterns", "asas", [[], [name.replace(/@\.service$/, "@*.service")]])) as [Array<[string, string, string, string]>];
     for (const [unit, , , active] of instances) if (active !== "inactive") stops.push(unit);
   }
-  p.stop = stops;
+  // An instance can also be listed on its own (its file deleted or renamed with the template).
+  p.stop = [...new Set(stops)];
 
   // Stop removed units while systemd still has their unit files: once reloaded they are
   // "not-found" and have lost their ExecStop=/ExecStopPost=, so nothing would remove the container.

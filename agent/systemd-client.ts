@@ -33,7 +33,8 @@ export class SystemdClient extends EventEmitter {
   private inFlight = 0;
   private readonly queue: Array<() => void> = [];
   private readonly finished = new Map<string, JobResult>();
-  private readonly waiting = new Map<string, (r: JobResult) => void>();
+  /** Callers waiting for a job; two calls can get the same job back when systemd merges them. */
+  private readonly waiting = new Map<string, Array<(r: JobResult) => void>>();
   private closed = false;
 
   constructor(private readonly scope: Scope) {
@@ -90,8 +91,10 @@ export class SystemdClient extends EventEmitter {
       // already gone
     }
     // Jobs in flight can no longer be followed; report them as lost so nobody waits forever.
-    for (const [path, resolve] of this.waiting) resolve({ unit: "", result: "lost" });
+    for (const resolvers of this.waiting.values()) for (const resolve of resolvers) resolve({ unit: "", result: "lost" });
     this.waiting.clear();
+    // A new manager numbers its jobs from 1 again.
+    this.finished.clear();
     if (!this.closed) this.emit("disconnected", e);
   }
 
@@ -100,15 +103,13 @@ export class SystemdClient extends EventEmitter {
     if (m.interface === MANAGER && m.member === "JobRemoved") {
       const [, job, unit, result] = m.body as [number, string, string, JobResult["result"]];
       const r = { unit, result };
-      const w = this.waiting.get(job);
-      if (w) {
-        this.waiting.delete(job);
-        w(r);
-      } else {
-        this.finished.set(job, r);
-        // Results nobody asked for (other clients' jobs) must not pile up.
-        if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value!);
-      }
+      const resolvers = this.waiting.get(job);
+      this.waiting.delete(job);
+      for (const resolve of resolvers ?? []) resolve(r);
+      // Kept for a caller whose StartUnit reply is still on its way; results nobody asks for
+      // (other clients' jobs) must not pile up.
+      this.finished.set(job, r);
+      if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value!);
     } else if (m.member === "NameOwnerChanged" && m.body[0] === SYSTEMD && m.body[2]) {
       // systemd re-executed (or rejoined the bus) under a new unique name. It usually carries its
       // subscribers over and answers AlreadySubscribed; if it lost them, this subscribes again.
@@ -175,19 +176,19 @@ export class SystemdClient extends EventEmitter {
   async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit", unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
     const [job] = (await this.call(method, "ss", [unit, "replace"])) as [string];
     const early = this.finished.get(job);
-    if (early) {
-      this.finished.delete(job);
-      return early;
-    }
+    if (early) return early;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(job);
-        resolve({ unit, result: "pending" });
-      }, waitMs);
-      this.waiting.set(job, (r) => {
+      const done = (r: JobResult): void => {
         clearTimeout(timer);
         resolve(r);
-      });
+      };
+      const timer = setTimeout(() => {
+        const rest = (this.waiting.get(job) ?? []).filter((w) => w !== done);
+        if (rest.length > 0) this.waiting.set(job, rest);
+        else this.waiting.delete(job);
+        resolve({ unit, result: "pending" });
+      }, waitMs);
+      this.waiting.set(job, [...(this.waiting.get(job) ?? []), done]);
     });
   }
 

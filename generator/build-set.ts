@@ -53,24 +53,26 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}${standIns.has(owner) ? " (its last accepted version)" : ""}`));
     };
-    // A definition that cannot be generated claims no name, so a valid namesake still runs,
-    // unless its last accepted version stands in for it: that one keeps running under its names.
-    const broken = hasErrors(mine);
-    const standIn = broken ? options.accepted?.(l.definition.name.base, l.definition.file) : undefined;
-    const names = standIn ?? t;
-    const unitOwner = claimedUnits.get(names.unitName);
-    const containerOwner = claimedContainers.get(names.containerName);
-    clash("unit name", names.unitName, unitOwner);
-    clash("container name", names.containerName, containerOwner);
-    if (standIn && !unitOwner && !containerOwner) {
-      standIns.add(t);
-      claimedUnits.set(names.unitName, t);
-      claimedContainers.set(names.containerName, t);
+    clash("unit name", t.unitName, claimedUnits.get(t.unitName));
+    clash("container name", t.containerName, claimedContainers.get(t.containerName));
+    if (!hasErrors(mine)) {
+      claimedUnits.set(t.unitName, t);
+      claimedContainers.set(t.containerName, t);
+      units.push(t);
+    } else {
+      // It cannot be generated, so it claims no name and a valid namesake still runs, unless its
+      // last accepted version stands in for it: that one keeps running under its own names.
+      const standIn = options.accepted?.(l.definition.name.base, l.definition.file);
+      const holder = standIn && (claimedUnits.get(standIn.unitName) ?? claimedContainers.get(standIn.containerName));
+      if (standIn && holder) {
+        mine.push(error(l.definition.file, 0, `its last accepted version cannot stand in: ${holder.definition.file} now uses its unit or container name`));
+      } else if (standIn) {
+        standIns.add(t);
+        claimedUnits.set(standIn.unitName, t);
+        claimedContainers.set(standIn.containerName, t);
+      }
     }
-    if (!broken && !claimedUnits.has(t.unitName)) claimedUnits.set(t.unitName, t);
-    if (!broken && !claimedContainers.has(t.containerName)) claimedContainers.set(t.containerName, t);
     if (mine.length > 0) diagnostics.push(...mine);
-    if (!hasErrors(mine)) units.push(t);
     all.push(t);
   }
   diagnostics.push(...validateSet(all, options.searched));

@@ -265,6 +265,15 @@ describe("berthd and images", () => {
     expect(agent.lines.slice(edit).some((l) => /ag-img\.service: cannot pull .*app:missing/.test(l.msg))).toBe(true);
     expect(containerId("ag-img")).toBe(old);
     expect(um.show("ag-img.service", "ActiveState").ActiveState).toBe("active");
+
+    // Renamed as well: the old unit is not stopped for a successor that cannot start.
+    const renamed = agent.mark;
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${registry.host}/berth/app:missing\nNetwork=none\nExec=sleep 600\nServiceName=ag-img2\n`);
+    await agent.reconciled(renamed, 120_000);
+    expect(agent.lines.slice(renamed).some((l) => /ag-img2\.service: cannot pull .*app:missing/.test(l.msg))).toBe(true);
+    expect(agent.lines.slice(renamed).some((l) => /ag-img\.service: stopping/.test(l.msg))).toBe(false);
+    expect(containerId("ag-img")).toBe(old);
+    expect(um.show("ag-img.service", "ActiveState").ActiveState).toBe("active");
   });
 });
 

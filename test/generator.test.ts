@@ -84,7 +84,19 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(readFileSync(join(r.out, "db.service"), "utf8")).toContain(`SourcePath=${join(defs, "db.container")}\n`);
     expect(r.stderr).toContain(`db2.container: error: unit name "db.service" is already used by ${join(defs, "db.container")} (its last accepted version)`);
     expect(r.stderr).toContain(`container name "db" is already used by ${join(defs, "db.container")} (its last accepted version)`);
+    // An edit that only clashes keeps the accepted version in effect too.
+    writeFileSync(join(defs, "db.container"), image());
+    writeFileSync(join(defs, "db2.container"), image());
+    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(state, u);
+    writeFileSync(join(defs, "db2.container"), image("ServiceName=db"));
+    const clashed = generate(defs, { BERTH_STATE_DIR: state });
+    expect(readdirSync(clashed.out).filter((f) => f.endsWith(".service")).sort()).toEqual(["db.service", "db2.service"]);
+    expect(readFileSync(join(clashed.out, "db2.service"), "utf8")).toContain(`SourcePath=${join(defs, "db2.container")}\n`);
+    expect(clashed.stderr).toContain(`db2.container: error: unit name "db.service" is already used by ${join(defs, "db.container")}`);
+    expect(clashed.stderr).toMatch(/db2\.container: warning: has errors; the version accepted at .* stays in effect/);
     // Without an accepted version, the invalid definition claims nothing and the newcomer runs.
+    writeFileSync(join(defs, "db.container"), image("HealthRetries=oops"));
+    writeFileSync(join(defs, "db2.container"), image("ContainerName=db\nServiceName=db"));
     const fresh = generate(defs, { BERTH_STATE_DIR: tree({}) });
     expect(readFileSync(join(fresh.out, "db.service"), "utf8")).toContain(`SourcePath=${join(defs, "db2.container")}\n`);
   });
