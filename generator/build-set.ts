@@ -1,5 +1,5 @@
 import { error, hasErrors, type Diagnostic } from "./diagnostics.js";
-import type { GeneratedUnit } from "./generated-unit.js";
+import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
 import { translate, unitNameOf, type TranslateContext, type Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
@@ -7,7 +7,7 @@ import { validateSet } from "./validate-set.js";
 export type BuildOptions = Omit<TranslateContext, "resolve"> & {
   searched: readonly string[];
   /** The last accepted version of a definition file, which stands in for it while it has errors. */
-  accepted?: (base: string, file: string) => Pick<GeneratedUnit, "unitName" | "containerName"> | undefined;
+  accepted?: (base: string, file: string) => AcceptedUnit | undefined;
 };
 
 export interface BuiltSet {
@@ -15,8 +15,8 @@ export interface BuiltSet {
   units: Translated[];
   /** Every definition that was translated, valid or not, for reporting. */
   all: Translated[];
-  /** Definitions with errors of their own whose accepted version stands in, holding its names. */
-  standIns: Set<Translated>;
+  /** Accepted versions standing in for definitions with errors of their own, holding their names. */
+  standIns: Map<Translated, AcceptedUnit>;
   diagnostics: Diagnostic[];
 }
 
@@ -44,7 +44,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   const diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];
   const units: Translated[] = [];
-  const standIns = new Set<Translated>();
+  const standIns = new Map<Translated, AcceptedUnit>();
   const claimedUnits = new Map<string, Translated>();
   const claimedContainers = new Map<string, Translated>();
   for (const l of loaded) {
@@ -67,7 +67,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
       if (standIn && holder) {
         mine.push(error(l.definition.file, 0, `its last accepted version cannot stand in: ${holder.definition.file} now uses its unit or container name`));
       } else if (standIn) {
-        standIns.add(t);
+        standIns.set(t, standIn);
         claimedUnits.set(standIn.unitName, t);
         claimedContainers.set(standIn.containerName, t);
       }

@@ -93,7 +93,7 @@ function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], dia
       continue;
     }
     // With errors of its own, only a stand-in that the set let keep its names is used.
-    const standIn = writable.has(t) || built.standIns.has(t) ? accepted(t.definition.name.base, t.definition.file) : undefined;
+    const standIn = writable.has(t) ? accepted(t.definition.name.base, t.definition.file) : built.standIns.get(t);
     if (standIn) {
       diagnostics.push(warning(t.definition.file, 0, `has errors; the version accepted at ${standIn.acceptedAt} stays in effect`));
       output.push({ ...standIn, acceptedFrom: standIn.acceptedAt });

@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DockerClient } from "../agent/docker.js";
 import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
-
-async function poll<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-    const v = await check();
-    if (v !== undefined) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitFor } from "./support/wait.js";
 
 const run = (name: string, spec: string) =>
   docker(["run", "-d", "--name", name, "--network", "none", "--label", `io.berth.unit=${name}.service`, "--label", `io.berth.spec=${spec}`, TEST_IMAGE, "sleep", "600"]);
@@ -39,7 +32,7 @@ describe("berthd's view of running containers, kept from Docker's events (real d
     run("dcx-a", "aaaa");
     const lists = vi.spyOn(client, "containers");
     // Once the event stream is open, a listing is kept and later calls are answered from events.
-    const afterSeeding = await poll("a kept listing", async () => {
+    const afterSeeding = await waitFor("a kept listing", async () => {
       const before = lists.mock.calls.length;
       await client.runningSpecs();
       return before > 0 && lists.mock.calls.length === before ? before : undefined;
@@ -55,7 +48,7 @@ describe("berthd's view of running containers, kept from Docker's events (real d
     for (const [what, act, expected] of steps) {
       act();
       expect(await listed(), what).toEqual(expected);
-      const seen = await poll(what, async () => {
+      const seen = await waitFor(what, async () => {
         const v = ours(await client.runningSpecs());
         return JSON.stringify([...v].sort()) === JSON.stringify([...expected].sort()) ? v : undefined;
       });

@@ -74,18 +74,15 @@ export class UserManager {
     });
     let log = "";
     this.manager.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-    if (await this.answering()) return this;
-    throw new Error(`user manager did not start: ${log}`);
+    await this.answering().catch(() => {
+      throw new Error(`user manager did not start: ${log}`);
+    });
+    return this;
   }
 
-  /** Waits up to 10 s for the manager to answer on the bus. */
-  private async answering(): Promise<boolean> {
-    for (let i = 0; i < 100; i++) {
-      const state = this.systemctl(["is-system-running"]).stdout.trim();
-      if (state === "running" || state === "degraded") return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return false;
+  /** Waits up to 10 s for the manager to answer (systemctl falls back to its private socket). */
+  private async answering(): Promise<void> {
+    await waitFor("the user manager to answer", () => ["running", "degraded"].includes(this.systemctl(["is-system-running"]).stdout.trim()), 10_000);
   }
 
   private startBus(): void {
@@ -105,7 +102,7 @@ export class UserManager {
     if (!pid) throw new Error("this user manager runs no dbus.service (is dbus-user-session installed?)");
     process.kill(pid, "SIGKILL");
     await waitFor("the bus to die", () => !existsSync(`/proc/${pid}`), 10_000);
-    if (!(await this.answering())) throw new Error("the user manager did not come back on a new bus");
+    await this.answering();
   }
 
   systemctl(args: string[]): { status: number; stdout: string; stderr: string } {
