@@ -6,7 +6,7 @@ import { createLogger } from "./log.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
 import { readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
-import { watchDefinitions } from "./watcher.js";
+import { describeChanges, watchDefinitions } from "./watcher.js";
 
 const RESYNC_MS = 5 * 60_000;
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -32,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
   const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: readStatus(stateDir)?.events ?? {} };
 
   let running: Promise<void> | undefined;
-  let again = false;
+  // Why the next reconcile runs: requests made while one runs are served together by the next,
+  // and each reason stays in its log line.
+  let reasons: string[] = [];
   let ready = false;
   let stopping = false;
   let retryMs = RETRY_FIRST_MS;
@@ -66,22 +68,20 @@ async function main(argv: string[]): Promise<number> {
   };
   const request = (reason: string): void => {
     if (stopping) return;
-    if (running) {
-      again = true;
-      return;
-    }
+    if (!reasons.includes(reason)) reasons.push(reason);
+    if (running) return;
     running = (async () => {
-      await once(reason);
-      while (again && !stopping) {
-        again = false;
-        await once("changes during the last reconcile");
+      while (reasons.length > 0 && !stopping) {
+        const now = reasons;
+        reasons = [];
+        await once(now.join("; "));
       }
     })().finally(() => (running = undefined));
   };
 
   const watcher = watchDefinitions(
     unitDirs(scope),
-    (paths) => request(`${paths.length} change${paths.length === 1 ? "" : "s"}`),
+    (paths) => request(describeChanges(paths)),
     (e) => log.warn(`watching the definition directories: ${e.message}; changes are still picked up by the periodic resync`),
   );
   const stopEvents = docker.follow(

@@ -61,12 +61,12 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     }
     spawnSync("chmod", ["+x", ...["install.sh", "bin/berth", "bin/berthd", "bin/berth-generator", "runtime/berth-step"].map((f) => join(host.root, "root/berth", f))]);
     await host.boot();
-  }, 600_000);
+  });
 
   afterAll(async () => {
     await host?.destroy();
     for (const s of services) docker(["rm", "-f", containerName(s)]);
-  }, 120_000);
+  });
 
   it("install.sh checks, installs, and starts berthd", () => {
     const r = sh("cd /root/berth && ./install.sh");
@@ -79,13 +79,13 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     // Idempotent: a second run upgrades in place.
     expect(sh("cd /root/berth && ./install.sh").status).toBe(0);
     expect(sh("systemctl is-active berthd").stdout.trim()).toBe("active");
-  }, 600_000);
+  });
 
   it("the simulated control plane comes up, each service only after its dependencies were ready", async () => {
     for (const s of services) copyFileSync(join(SIM, `${s}.container`), join(host.root, "etc/berth", `${s}.container`));
-    await waitFor("all 17 services active", () => allActive() || undefined, 180_000);
+    await waitFor("all 17 services active", () => allActive() || undefined);
     expectOrdered();
-  }, 240_000);
+  });
 
   it("systemctl and journalctl work on them as usual", () => {
     expect(sh("systemctl status keystone --no-pager").stdout).toMatch(/Active: active \(running\)/);
@@ -96,14 +96,14 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
   it("after a reboot everything comes back in order from the generator alone, with the agent disabled", async () => {
     expect(sh("systemctl disable --now berthd").status).toBe(0);
     await host.reboot();
-    await waitFor("all services active after reboot", () => allActive() || undefined, 180_000);
+    await waitFor("all services active after reboot", () => allActive() || undefined);
     const allReady = Math.max(...services.map(readyAt));
     expectOrdered();
     expect(sh("systemctl is-active berthd").stdout.trim()).toBe("inactive");
     const took = allReady - host.bootedAt;
     const path = criticalPath();
     console.log(`boot to all ${services.length} services active: ${(took / 1000).toFixed(1)} s; critical path ${(path / 1000).toFixed(1)} s; ratio ${(took / path).toFixed(2)}`);
-  }, 300_000);
+  });
 
   it("an edit restarts only that service", async () => {
     expect(sh("systemctl enable --now berthd").status).toBe(0);
@@ -114,23 +114,23 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     await waitFor("horizon replaced", () => {
       const now = ids();
       return now.horizon !== before.horizon && now.horizon !== "" && sh("systemctl is-active horizon").stdout.trim() === "active";
-    }, 60_000);
+    });
     const after = ids();
     for (const s of services) if (s !== "horizon") expect(after[s], s).toBe(before[s]);
-  }, 120_000);
+  });
 
   it("a typo changes nothing running; berth status and the journal show the error", async () => {
     const before = ids();
     const file = join(host.root, "etc/berth/keystone.container");
     writeFileSync(`${file}.tmp`, readFileSync(file, "utf8").replace("HealthInterval=200ms", "HealthInterval=fast"));
     renameSync(`${file}.tmp`, file);
-    await waitFor("the error in berthd's journal", () => /keystone\.container:\d+: error: HealthInterval=/.test(sh("journalctl -u berthd --no-pager").stdout) || undefined, 60_000);
+    await waitFor("the error in berthd's journal", () => /keystone\.container:\d+: error: HealthInterval=/.test(sh("journalctl -u berthd --no-pager").stdout) || undefined);
     expect(sh("berth status").stdout).toMatch(/keystone\.service: .*HealthInterval=: expected a duration/);
     expect(ids()).toEqual(before);
     // Also across someone else's daemon-reload.
     sh("systemctl daemon-reload");
     expect(sh("systemctl show -p ExecStart keystone").stdout).toContain("--health-interval 200ms");
-  }, 120_000);
+  });
 
   it("install.sh --uninstall removes berth and leaves the definitions", () => {
     const r = sh("cd /root/berth && ./install.sh --uninstall");
@@ -139,5 +139,5 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     expect(sh("ls /etc/berth | wc -l").stdout.trim()).toBe("17");
     expect(sh("systemctl is-active berthd").stdout.trim()).not.toBe("active");
     expect(docker(["ps", "-q", "--filter", "label=io.berth.unit"]).stdout.trim()).toBe("");
-  }, 300_000);
+  });
 });
