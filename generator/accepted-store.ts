@@ -12,6 +12,8 @@ import type { GeneratedUnit } from "./generated-unit.js";
  */
 export interface AcceptedUnit extends GeneratedUnit {
   acceptedAt: string;
+  /** Written before its start or restart job, cleared once the job ended "done". */
+  pending?: true;
 }
 
 export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
@@ -20,7 +22,17 @@ export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): st
   return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local/state"), "berth");
 }
 
-const path = (dir: string, base: string) => join(dir, "accepted", `${base}.json`);
+/**
+ * Where the records are kept. In system scope that is under /etc, not /var/lib: the generator
+ * reads them at boot, and systemd runs generators before a separate /var is mounted
+ * (systemd.generator(7)). The directory starts with a dot, so no walk takes it for definitions.
+ */
+export function acceptedDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+  if (scope === "system" && !env.BERTH_STATE_DIR) return "/etc/berth/.accepted";
+  return join(stateDir(scope, env), "accepted");
+}
+
+const path = (dir: string, base: string) => join(dir, `${base}.json`);
 
 export function readAccepted(dir: string, base: string): AcceptedUnit | undefined {
   try {
@@ -30,9 +42,9 @@ export function readAccepted(dir: string, base: string): AcceptedUnit | undefine
   }
 }
 
-export function writeAccepted(dir: string, unit: GeneratedUnit, now = new Date()): void {
-  mkdirSync(join(dir, "accepted"), { recursive: true });
-  const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: now.toISOString() };
+export function writeAccepted(dir: string, unit: GeneratedUnit, options: { pending?: boolean; now?: Date } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: (options.now ?? new Date()).toISOString(), ...(options.pending ? { pending: true as const } : {}) };
   const at = path(dir, unit.base);
   // Flushed before the rename: after a power cut a record is either the old one or the new one.
   const fd = openSync(`${at}.tmp`, "w");

@@ -26,8 +26,8 @@ export interface LoadSetOptions {
   dirs?: readonly string[];
   /** Extra files standing in for definitions of the given file name (`berth validate --as`). */
   overlay?: ReadonlyArray<{ fileName: string; path: string }>;
-  /** Where last accepted versions are kept; without it, none stand in for invalid definitions. */
-  stateDir?: string;
+  /** Where last accepted versions are kept (acceptedDir); without it, none stand in for invalid definitions. */
+  acceptedDir?: string;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -56,9 +56,9 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     else sources.push(source);
   }
   const loaded = sources.map((s) => loadDefinition(s)).filter((l) => !l.masked);
-  const stateDir = options.stateDir;
-  const accepted = stateDir === undefined ? undefined : (base: string, file: string) => {
-    const a = readAccepted(stateDir, base);
+  const records = options.acceptedDir;
+  const accepted = records === undefined ? undefined : (base: string, file: string) => {
+    const a = readAccepted(records, base);
     return a && a.file === file ? a : undefined;
   };
   const built = buildSet(loaded, {

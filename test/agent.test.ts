@@ -23,7 +23,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   beforeAll(async () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf"]);
     ({ um, agent } = await agentOnFreshManager());
   });
 
@@ -31,7 +31,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -197,9 +197,59 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(done).not.toMatch(/failed/);
     await waitFor("tw@one active", () => active("tw@one.service"));
     expect(containerId("tw-one")).not.toBe("");
+    // An instance started from the template alone: its container names the instance.
+    expect(um.systemctl(["start", "tw@two.service"]).status).toBe(0);
+    expect(docker(["inspect", "-f", '{{index .Config.Labels "io.berth.unit"}}', "tw-two"]).stdout.trim()).toBe("tw@two.service");
     rmSync(join(um.defs, "tw@one.container"));
     rmSync(join(um.defs, "tw@.container"));
-    await waitFor("tw@one stopped", () => !active("tw@one.service"));
+    await waitFor("tw@one and tw@two stopped", () => !active("tw@one.service") && !active("tw@two.service"));
+  });
+
+  it("berth plan shows what berthd then does: a young deletion, a rename and a failed start, retried", async () => {
+    const verbs: Record<string, string> = { starting: "start", restarting: "restart", stopping: "stop" };
+    /** berthd's actions in the first reconcile begun after `from`, as plan's verbs. */
+    const actions = async (from: number): Promise<string[]> => {
+      await agent.reconciled(from);
+      const began = agent.lines.findIndex((l, i) => i >= from && l.msg.startsWith("reconciling ("));
+      const end = agent.lines.findIndex((l, i) => i > began && l.msg.startsWith("reconciled in"));
+      return agent.lines.slice(began, end).flatMap((l) => {
+        const act = /^(\S+\.service): (starting|restarting|stopping)$/.exec(l.msg);
+        if (act) return [`${verbs[act[2]!]} ${act[1]}`];
+        const gone = /^(.+): definition gone;/.exec(l.msg);
+        return gone ? gone[1]!.split(", ").map((u) => `wait ${u}`) : [];
+      }).sort();
+    };
+    const planned = () => berth("plan").stdout.split("\n").map((l) => /^(start|restart|stop|wait)\s+(\S+)/.exec(l)).filter((m) => m !== null).map((m) => `${m[1]} ${m[2]}`).sort();
+
+    let mark = agent.mark;
+    um.writeDefinition("ag-p1.container", def());
+    um.writeDefinition("ag-p2.container", def());
+    await agent.reconciled(mark);
+    await agent.idle();
+    await agent.stop();
+    rmSync(join(um.defs, "ag-p1.container"));
+    um.writeDefinition("ag-p2.container", def("ServiceName=ag-p2new"));
+    um.writeDefinition("ag-pf.container", `[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nExec=/no/such/program\n[Service]\nRestart=no\n`);
+    const first = planned();
+    expect(first).toEqual(["start ag-p2new.service", "start ag-pf.service", "stop ag-p2.service", "wait ag-p1.service"]);
+    mark = agent.mark;
+    agent = new Agent(um).start();
+    expect(await actions(mark)).toEqual(first);
+    expect(agent.lines.slice(mark).some((l) => /^ag-pf\.service: StartUnit ended with "failed"; it is tried again$/.test(l.msg))).toBe(true);
+
+    // The failed start is not taken for applied: plan and berthd's retry both restart it.
+    await agent.idle();
+    const retry = planned();
+    expect(retry).toContain("restart ag-pf.service");
+    const again = agent.mark;
+    await agent.waitForLog(/^reconciling \(.*retry after failures/, again);
+    expect(await actions(again)).toContain("restart ag-pf.service");
+    await agent.waitForLog(/^ag-p1\.service: stopping$/, mark);
+
+    rmSync(join(um.defs, "ag-pf.container"));
+    rmSync(join(um.defs, "ag-p2.container"));
+    await waitFor("ag-pf and ag-p2new gone", () => um.show("ag-pf.service", "LoadState").LoadState === "not-found" && !active("ag-p2new.service"));
+    await agent.idle();
   });
 
   it("berth plan shows a pending change and changes nothing; berth apply applies it", async () => {

@@ -60,6 +60,9 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
       copyFileSync(join(repo, f), join(host.root, "root/berth", f));
     }
     spawnSync("chmod", ["+x", ...["install.sh", "bin/berth", "bin/berthd", "bin/berth-generator", "runtime/berth-step"].map((f) => join(host.root, "root/berth", f))]);
+    // /var on a file system of its own, as on many servers: systemd mounts it after the generators.
+    spawnSync("cp", ["-a", join(host.root, "var"), join(host.root, "srv/var")]);
+    writeFileSync(join(host.root, "etc/fstab"), "/srv/var /var none bind 0 0\n");
     await host.boot();
   });
 
@@ -130,6 +133,18 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     // Also across someone else's daemon-reload.
     sh("systemctl daemon-reload");
     expect(sh("systemctl show -p ExecStart keystone").stdout).toContain("--health-interval 200ms");
+  });
+
+  it("after a reboot, with /var on its own file system, the definition with the typo runs its last accepted version", async () => {
+    expect(sh("systemctl disable --now berthd").status).toBe(0);
+    const before = ids().keystone;
+    await host.reboot();
+    // /var is mounted after the generators ran: what they read from it at boot was not there.
+    expect(sh("findmnt -n -o SOURCE /var").stdout).toContain("/srv/var");
+    await waitFor("all services active after reboot", () => allActive() || undefined);
+    expect(sh("systemctl show -p ExecStart keystone").stdout).toContain("--health-interval 200ms");
+    expect(ids().keystone).not.toBe(before);
+    expectOrdered();
   });
 
   it("install.sh --uninstall removes berth and leaves the definitions", () => {
