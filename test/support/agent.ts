@@ -83,10 +83,13 @@ export async function agentOnFreshManager(): Promise<{ um: UserManager; agent: A
  */
 export function printAgentLogOnFailure(get: () => Agent | undefined): void {
   beforeEach(({ onTestFailed }) => {
-    const from = get()?.mark ?? 0;
+    const at = get();
+    const from = at?.mark ?? 0;
     const t0 = Date.now();
     onTestFailed(() => {
-      const lines = get()?.lines.slice(from) ?? [];
+      const now = get();
+      // A test that started a new agent: all of the new one's lines.
+      const lines = (now === at ? now?.lines.slice(from) : now?.lines) ?? [];
       console.error(`berthd's log during the test (ms since its start):\n${lines.map((l) => `${String(l.time - t0).padStart(7)} ${l.msg}`).join("\n")}`);
     });
   });
