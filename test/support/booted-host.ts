@@ -45,7 +45,10 @@ export class BootedHost {
   async boot(): Promise<void> {
     this.bootedAt = Date.now();
     this.nspawn = spawn("systemd-nspawn", [
-      "-b", "--register=no", "--keep-unit", "--console=passive", "-D", this.root,
+      // The console's output is read (and dropped): with a passive pty that nobody reads, PID 1
+      // blocked for good once its status lines filled the buffer, as on a slow shutdown that
+      // prints many "A stop job is running".
+      "-b", "--register=no", "--keep-unit", "--console=read-only", "-D", this.root,
       "--bind=/run/docker.sock",
       "--bind-ro=/usr/bin/docker",
       "--bind-ro=/usr/local/lib/node_modules/node",
