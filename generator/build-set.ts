@@ -55,7 +55,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   const claimedContainers = new Map<string, Translated>();
   for (const l of loaded) {
     const t = translate(l.definition, ctx);
-    const mine = l.diagnostics.length > 0 ? [...l.diagnostics, ...t.diagnostics] : t.diagnostics;
+    const mine = l.unread ? [...l.diagnostics] : l.diagnostics.length > 0 ? [...l.diagnostics, ...t.diagnostics] : t.diagnostics;
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}${standIns.has(owner) ? " (its last accepted version)" : ""}`));
     };

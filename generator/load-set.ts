@@ -4,9 +4,10 @@ import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, type AcceptedUnit } from "./accepted-store.js";
 import { error, warning, type Diagnostic } from "./diagnostics.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
-import { discoverDefinitions, findDropIns, loadDefinition, type DefinitionSource } from "./load-definitions.js";
+import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
 import { parseDefinitionName } from "./names.js";
 import { unitDirs, type Scope } from "./search-path.js";
+import { trustRules } from "./trust.js";
 
 export function detectScope(env: NodeJS.ProcessEnv = process.env): Scope {
   // systemd ≥ 251 tells generators which manager runs them.
@@ -55,7 +56,8 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     if (index >= 0) sources[index] = source;
     else sources.push(source);
   }
-  const loaded = sources.map((s) => loadDefinition(s)).filter((l) => !l.masked);
+  const trust = trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0));
+  const loaded = sources.map((s) => loadDefinition(s, trust)).filter((l) => !l.masked);
   const stateDir = options.stateDir;
   const accepted = stateDir === undefined ? undefined : (base: string, file: string) => {
     const a = readAccepted(stateDir, base);
