@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { forgetAccepted, readAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
+import { forgetAccepted, readAllAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
@@ -61,23 +61,6 @@ function loadedUnits(dir: string): Map<string, string> {
     } catch {
       // a symlink (Alias=) to a unit that is listed under its own name
     }
-  }
-  return out;
-}
-
-/** The accepted records by definition base name. */
-function acceptedRecords(stateDir: string): Map<string, AcceptedUnit> {
-  const out = new Map<string, AcceptedUnit>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(join(stateDir, "accepted")).filter((n) => n.endsWith(".json"));
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const base = n.slice(0, -".json".length);
-    const r = readAccepted(stateDir, base);
-    if (r) out.set(base, r);
   }
   return out;
 }
@@ -165,7 +148,7 @@ async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[],
 export async function preview(ctx: ReconcileContext): Promise<{ plan: Plan; diagnostics: Diagnostic[]; desired: GeneratedUnit[] }> {
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const records = acceptedRecords(ctx.stateDir);
+  const records = readAllAccepted(ctx.stateDir, (file, problem) => ctx.log.warn(`${file}: ${problem}`));
   const gone = [...new Set([...deletedUnits(set.output, [...records.values()], loaded).units, ...renamedUnits(set.output, records).keys()])];
   const observed = await observe(ctx, set.output, loaded, records, gone);
   return { plan: plan(set.output, observed, gone), diagnostics: set.diagnostics, desired: set.output };
@@ -182,7 +165,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
   for (const d of set.diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const records = acceptedRecords(ctx.stateDir);
+  const records = readAllAccepted(ctx.stateDir, (file, problem) => ctx.log.warn(`${file}: ${problem}`));
   const deleted = settledDeletions(ctx, deletedUnits(set.output, [...records.values()], loaded), records);
   const renamed = renamedUnits(set.output, records);
   const gone = [...new Set([...deleted.units, ...renamed.keys()])];

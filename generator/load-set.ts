@@ -59,8 +59,12 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   const trust = trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0));
   const loaded = sources.map((s) => loadDefinition(s, trust)).filter((l) => !l.masked);
   const stateDir = options.stateDir;
+  // Each record is read once, however often the set asks, so a damaged one is reported once.
+  const records = new Map<string, AcceptedUnit | undefined>();
+  const warn = (file: string, problem: string) => diagnostics.push(warning(file, 0, problem));
   const accepted = stateDir === undefined ? undefined : (base: string, file: string) => {
-    const a = readAccepted(stateDir, base);
+    if (!records.has(base)) records.set(base, readAccepted(stateDir, base, warn));
+    const a = records.get(base);
     return a && a.file === file ? a : undefined;
   };
   const built = buildSet(loaded, {
