@@ -5,17 +5,30 @@ import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { preview, reconcile, type ReconcileContext } from "../agent/reconcile.js";
 import { readStatus } from "../agent/status-file.js";
-import { SystemdClient } from "../agent/systemd-client.js";
+import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
+import { DockerUnreachable } from "../runtime/docker-socket.js";
 import type { ParsedArgs } from "./args.js";
 
-function context(scope: Scope): ReconcileContext {
-  return { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), stateDir: stateDir(scope) };
+/** Failures of the host rather than of berth: said in one line, without a stack trace. */
+const UNREACHABLE = [BusUnreachable, DockerUnreachable];
+
+/** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
+async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>): Promise<number> {
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), stateDir: stateDir(scope) };
+  try {
+    return await command(ctx);
+  } catch (e) {
+    if (!UNREACHABLE.some((kind) => e instanceof kind)) throw e;
+    process.stderr.write(`berth: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    ctx.systemd.close();
+  }
 }
 
 /** `berth plan`: what a reconcile would do now; changes nothing. */
 export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
+  return withContext(scope, async (ctx) => {
     const { plan, diagnostics } = await preview(ctx);
     for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
     const lines = [
@@ -28,22 +41,17 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
     process.stdout.write(lines.length ? lines.join("\n") + "\n" : "nothing to do\n");
     process.stdout.write(`${plan.unchanged.length} unchanged\n`);
     return 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }
 
 /** `berth apply`: one reconcile, waiting for its jobs; non-zero if anything failed. */
 export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
+  return withContext(scope, async (ctx) => {
     const r = await reconcile(ctx);
     const p = r.plan;
     process.stdout.write(`${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged\n`);
     return r.failures.length > 0 || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }
 
 interface ServiceStatus {
@@ -60,8 +68,7 @@ interface ServiceStatus {
 
 /** `berth status [--json]`: each service as systemd and Docker see it, with berth's last error. */
 export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
+  return withContext(scope, async (ctx) => {
     const { desired, diagnostics } = await preview(ctx);
     const containers = await ctx.docker.containers();
     const agent = readStatus(ctx.stateDir);
@@ -98,7 +105,5 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
       for (const d of diagnostics) if (!rows.some((r) => r.definition === d.file)) process.stdout.write(`${formatDiagnostic(d)}\n`);
     }
     return 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }

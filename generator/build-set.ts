@@ -88,6 +88,6 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     if (mine.length > 0) diagnostics.push(...mine);
     all.push(t);
   }
-  diagnostics.push(...validateSet(all, options.searched));
+  diagnostics.push(...validateSet(all, options.searched, new Set([...units, ...standIns.keys()])));
   return { units, all, standIns, diagnostics };
 }
