@@ -136,6 +136,11 @@ install_berth() {
   mkdir -p "$BIN_DIR" "$SYSTEM_GENERATORS" "$USER_GENERATORS"
   # Definitions become root's units: only root may add or change them, whatever was there before.
   install -d -o root -g root -m 0755 /etc/berth /var/lib/berth
+  # Last accepted versions moved to /etc: the generator reads them at boot, before a separate /var.
+  if [ -d /var/lib/berth/accepted ] && [ ! -e /etc/berth/.accepted ]; then
+    mv /var/lib/berth/accepted /etc/berth/.accepted
+    chmod 0700 /etc/berth/.accepted
+  fi
   ln -sfn "$PREFIX/bin/berth" "$BIN_DIR/berth"
   ln -sfn "$PREFIX/bin/berthd" "$BIN_DIR/berthd"
   ln -sfn "$PREFIX/bin/berth-generator" "$SYSTEM_GENERATORS/berth-generator"

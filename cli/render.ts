@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { stateDir } from "../generator/accepted-store.js";
+import { acceptedDir } from "../generator/accepted-store.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
@@ -13,7 +13,7 @@ export function render(args: ParsedArgs, scope: Scope): number {
   const isFile = target.includes("/") || (target.endsWith(".container") && existsSync(target));
   const fileName = args.options.get("as") ?? basename(target);
   // systemd ignores a relative SourcePath=, and the unit names its source by it.
-  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: resolve(target) }] : [], stateDir: stateDir(scope) });
+  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: resolve(target) }] : [], acceptedDir: acceptedDir(scope) });
   const wanted = isFile ? fileName.replace(/\.container$/, "") : target.replace(/\.(container|service)$/, "");
   const matches = (u: { base: string; unitName: string; containerName: string }) =>
     u.base === wanted || u.unitName === `${wanted}.service` || u.containerName === wanted;

@@ -34,6 +34,7 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
   ["wantedAtBoot", (v) => typeof v === "boolean", "true or false"],
   ["after", (v) => Array.isArray(v) && v.every(isString), "a list of unit names"],
   ["acceptedAt", (v) => isString(v) && !Number.isNaN(Date.parse(v)), "a time"],
+  ["pending", (v) => v === undefined || v === true, "true when present"],
 ];
 
 /**

@@ -13,6 +13,8 @@ import type { GeneratedUnit } from "./generated-unit.js";
  */
 export interface AcceptedUnit extends GeneratedUnit {
   acceptedAt: string;
+  /** Written before its start or restart job, cleared once the job ended "done". */
+  pending?: true;
 }
 
 export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
@@ -21,7 +23,17 @@ export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): st
   return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local/state"), "berth");
 }
 
-const path = (dir: string, base: string) => join(dir, "accepted", `${base}.json`);
+/**
+ * Where the records are kept. In system scope that is under /etc, not /var/lib: the generator
+ * reads them at boot, and systemd runs generators before a separate /var is mounted
+ * (systemd.generator(7)). The directory starts with a dot, so no walk takes it for definitions.
+ */
+export function acceptedDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+  if (scope === "system" && !env.BERTH_STATE_DIR) return "/etc/berth/.accepted";
+  return join(stateDir(scope, env), "accepted");
+}
+
+const path = (dir: string, base: string) => join(dir, `${base}.json`);
 
 /** Told about a record that is ignored: its file, and what is wrong with it. */
 export type RecordWarning = (file: string, problem: string) => void;
@@ -46,7 +58,7 @@ export function readAllAccepted(dir: string, warn: RecordWarning): Map<string, A
   const out = new Map<string, AcceptedUnit>();
   let names: string[] = [];
   try {
-    names = readdirSync(join(dir, "accepted")).filter((n) => n.endsWith(".json"));
+    names = readdirSync(dir).filter((n) => n.endsWith(".json"));
   } catch {
     return out;
   }
@@ -59,12 +71,11 @@ export function readAllAccepted(dir: string, warn: RecordWarning): Map<string, A
 }
 
 /** Records hold unit text, `Environment=` values included: root's alone, as the definitions are. */
-export function writeAccepted(dir: string, unit: GeneratedUnit, now = new Date()): void {
-  const records = join(dir, "accepted");
-  mkdirSync(records, { recursive: true, mode: 0o700 });
+export function writeAccepted(dir: string, unit: GeneratedUnit, options: { pending?: boolean; now?: Date } = {}): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   // A directory made by an older berth was 0755.
-  chmodSync(records, 0o700);
-  const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: now.toISOString() };
+  chmodSync(dir, 0o700);
+  const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: (options.now ?? new Date()).toISOString(), ...(options.pending ? { pending: true as const } : {}) };
   const at = path(dir, unit.base);
   // Flushed before the rename: after a power cut a record is either the old one or the new one.
   const fd = openSync(`${at}.tmp`, "w", 0o600);

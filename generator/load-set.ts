@@ -27,8 +27,8 @@ export interface LoadSetOptions {
   dirs?: readonly string[];
   /** Extra files standing in for definitions of the given file name (`berth validate --as`). */
   overlay?: ReadonlyArray<{ fileName: string; path: string }>;
-  /** Where last accepted versions are kept; without it, none stand in for invalid definitions. */
-  stateDir?: string;
+  /** Where last accepted versions are kept (acceptedDir); without it, none stand in for invalid definitions. */
+  acceptedDir?: string;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -58,12 +58,12 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   }
   const trust = trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0));
   const loaded = sources.map((s) => loadDefinition(s, trust)).filter((l) => !l.masked);
-  const stateDir = options.stateDir;
+  const dir = options.acceptedDir;
   // Each record is read once, however often the set asks, so a damaged one is reported once.
   const records = new Map<string, AcceptedUnit | undefined>();
   const warn = (file: string, problem: string) => diagnostics.push(warning(file, 0, problem));
-  const accepted = stateDir === undefined ? undefined : (base: string, file: string) => {
-    if (!records.has(base)) records.set(base, readAccepted(stateDir, base, warn));
+  const accepted = dir === undefined ? undefined : (base: string, file: string) => {
+    if (!records.has(base)) records.set(base, readAccepted(dir, base, warn));
     const a = records.get(base);
     return a && a.file === file ? a : undefined;
   };

@@ -1,6 +1,6 @@
 import { formatDiagnostic, hasErrors } from "./diagnostics.js";
 import { reportToKmsg } from "./kmsg-log.js";
-import { stateDir } from "./accepted-store.js";
+import { acceptedDir } from "./accepted-store.js";
 import { berthTarget } from "./berth-target.js";
 import { detectScope, loadSet } from "./load-set.js";
 import { unitWriter } from "./write-units.js";
@@ -20,7 +20,7 @@ export function main(argv: readonly string[]): number {
     return 2;
   }
   const scope = detectScope();
-  const set = loadSet({ scope, stateDir: stateDir(scope) });
+  const set = loadSet({ scope, acceptedDir: acceptedDir(scope) });
   const writer = unitWriter(outDir);
   for (const unit of set.output) writer.write(unit);
   const target = berthTarget(set.output, scope);

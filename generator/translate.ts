@@ -219,7 +219,9 @@ function dockerCreate(
   containerName: string,
   diagnostics: Diagnostic[],
 ): ContainerRun {
-  const argv: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no", "--label", `${UNIT_LABEL}=${unitName}`];
+  // A template's instances each name themselves: systemd expands %n to "worker@blue.service".
+  const unitLabel = def.name.kind === "template" ? "%n" : unitName;
+  const argv: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no", "--label", `${UNIT_LABEL}=${unitLabel}`];
   const fixedArgs = argv.length;
   const ports: Translated["ports"] = [];
 

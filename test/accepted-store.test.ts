@@ -10,7 +10,7 @@ import { image, tree } from "./support/tree.js";
 function accepted(defs: string): { state: string; record: Record<string, unknown> } {
   const state = tree({});
   const unit = loadSet({ scope: "system", dirs: [defs] }).output.find((u) => u.base === "db")!;
-  writeAccepted(state, unit);
+  writeAccepted(join(state, "accepted"), unit);
   return { state, record: JSON.parse(readFileSync(join(state, "accepted/db.json"), "utf8")) as Record<string, unknown> };
 }
 
@@ -34,17 +34,17 @@ describe("accepted records", () => {
   it.each(bad)("%s is ignored with a warning", (_name, value, problem) => {
     const state = tree({ "accepted/db.json": JSON.stringify(value) });
     const warnings: string[] = [];
-    expect(readAccepted(state, "db", (file, p) => warnings.push(`${file}: ${p}`))).toBeUndefined();
+    expect(readAccepted(join(state, "accepted"), "db", (file, p) => warnings.push(`${file}: ${p}`))).toBeUndefined();
     expect(warnings).toEqual([expect.stringContaining(`${join(state, "accepted/db.json")}: ignored: ${problem}`)]);
   });
 
   it("a sound record is read back as it was written; a missing one is no news", () => {
     const { state } = accepted(defs);
     const warnings: string[] = [];
-    expect(readAccepted(state, "db", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "db.service", links: record.links });
-    expect(readAccepted(state, "nope", (_f, p) => warnings.push(p))).toBeUndefined();
+    expect(readAccepted(join(state, "accepted"), "db", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "db.service", links: record.links });
+    expect(readAccepted(join(state, "accepted"), "nope", (_f, p) => warnings.push(p))).toBeUndefined();
     writeFileSync(join(state, "accepted/junk.json"), "{ not json");
-    expect([...readAllAccepted(state, (_f, p) => warnings.push(p)).keys()]).toEqual(["db"]);
+    expect([...readAllAccepted(join(state, "accepted"), (_f, p) => warnings.push(p)).keys()]).toEqual(["db"]);
     expect(warnings).toEqual([expect.stringMatching(/^ignored: .*JSON/)]);
   });
 
@@ -52,11 +52,11 @@ describe("accepted records", () => {
     const state = tree({ "accepted/db.json.tmp": "" });
     chmodSync(join(state, "accepted"), 0o755);
     chmodSync(join(state, "accepted/db.json.tmp"), 0o644);
-    writeAccepted(state, loadSet({ scope: "system", dirs: [defs] }).output[0]!);
+    writeAccepted(join(state, "accepted"), loadSet({ scope: "system", dirs: [defs] }).output[0]!);
     expect(statSync(join(state, "accepted")).mode & 0o7777).toBe(0o700);
     expect(statSync(join(state, "accepted/db.json")).mode & 0o7777).toBe(0o600);
     const fresh = join(tree({}), "state");
-    writeAccepted(fresh, loadSet({ scope: "system", dirs: [defs] }).output[0]!);
+    writeAccepted(join(fresh, "accepted"), loadSet({ scope: "system", dirs: [defs] }).output[0]!);
     expect(statSync(join(fresh, "accepted")).mode & 0o7777).toBe(0o700);
   });
 

@@ -61,7 +61,7 @@ describe("berth-generator (systemd.generator(7))", () => {
     const defs = tree({ "db.container": image("Environment=V=1"), "web.container": image() });
     const state = tree({});
     const accepted = loadSet({ scope: "system", dirs: [defs] }).output;
-    for (const u of accepted) writeAccepted(state, u);
+    for (const u of accepted) writeAccepted(join(state, "accepted"), u);
     writeFileSync(join(defs, "db.container"), image("Environment=V=2\nHealthRetries=oops"));
     const r = generate(defs, { BERTH_STATE_DIR: state });
     expect(r.status).toBe(1);
@@ -75,7 +75,7 @@ describe("berth-generator (systemd.generator(7))", () => {
   it("an invalid definition's accepted version keeps its names: a newcomer cannot take them", () => {
     const defs = tree({ "db.container": image() });
     const state = tree({});
-    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(state, u);
+    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(join(state, "accepted"), u);
     writeFileSync(join(defs, "db.container"), image("HealthRetries=oops"));
     writeFileSync(join(defs, "db2.container"), image("ContainerName=db\nServiceName=db"));
     const r = generate(defs, { BERTH_STATE_DIR: state });
@@ -87,7 +87,7 @@ describe("berth-generator (systemd.generator(7))", () => {
     // An edit that only clashes keeps the accepted version in effect too.
     writeFileSync(join(defs, "db.container"), image());
     writeFileSync(join(defs, "db2.container"), image());
-    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(state, u);
+    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(join(state, "accepted"), u);
     writeFileSync(join(defs, "db2.container"), image("ServiceName=db"));
     const clashed = generate(defs, { BERTH_STATE_DIR: state });
     expect(readdirSync(clashed.out).filter((f) => f.endsWith(".service")).sort()).toEqual(["db.service", "db2.service"]);

@@ -55,8 +55,8 @@ export class BootedHost {
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     this.nspawn.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    this.leader = await waitFor("the container's systemd", () => this.findLeader() || (this.nspawn!.exitCode !== null ? (() => { throw new Error(`nspawn exited: ${err}`); })() : undefined), 30_000);
-    await waitFor("boot to finish", () => /^(running|degraded)/.test(this.exec("systemctl is-system-running").stdout) || undefined, 120_000);
+    this.leader = await waitFor("the container's systemd", () => this.findLeader() || (this.nspawn!.exitCode !== null ? (() => { throw new Error(`nspawn exited: ${err}`); })() : undefined));
+    await waitFor("boot to finish", () => /^(running|degraded)/.test(this.exec("systemctl is-system-running").stdout) || undefined);
   }
 
   /** PID 1 of the container, seen from the host: the descendant of nspawn that runs systemd. */
