@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { forgetAccepted, readAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
+import { forgetAccepted, readAllAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
@@ -63,23 +63,6 @@ function loadedUnits(dir: string): Map<string, string> {
     } catch {
       // a symlink (Alias=) to a unit that is listed under its own name
     }
-  }
-  return out;
-}
-
-/** The accepted records by definition base name. */
-function acceptedRecords(dir: string): Map<string, AcceptedUnit> {
-  const out = new Map<string, AcceptedUnit>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".json"));
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const base = n.slice(0, -".json".length);
-    const r = readAccepted(dir, base);
-    if (r) out.set(base, r);
   }
   return out;
 }
@@ -156,7 +139,7 @@ export interface Assessment {
 export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<Assessment> {
   const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), acceptedDir: ctx.acceptedDir });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const records = acceptedRecords(ctx.acceptedDir);
+  const records = readAllAccepted(ctx.acceptedDir, (file, problem) => ctx.log.warn(`${file}: ${problem}`));
   const deleted = deletedUnits(set.output, [...records.values()], loaded);
   const { settled, waiting } = graceDeletions(deleted.units, ctx.missingSince, DELETION_GRACE_MS, now);
   const renamed = renamedUnits(set.output, records);

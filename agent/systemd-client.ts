@@ -27,6 +27,15 @@ export function unitPath(unit: string): string {
  * bus goes away, and re-subscription when systemd re-executes (it gets a new unique name).
  * Job results are buffered by job path because JobRemoved often arrives before StartUnit's reply.
  */
+/** What to check when a manager's bus cannot be reached at all. */
+const BUS_HINT: Record<Scope, string> = {
+  system: "is this host running systemd, with its system bus (dbus)? For your own manager, use --user",
+  user: "is your user manager running, with its session bus (dbus-user-session) and DBUS_SESSION_BUS_ADDRESS?",
+};
+
+/** The manager's bus could not be reached: one line for the operator, not a stack trace. */
+export class BusUnreachable extends Error {}
+
 export class SystemdClient extends EventEmitter {
   private bus: dbus.MessageBus | undefined;
   private connecting: Promise<dbus.MessageBus> | undefined;
@@ -60,6 +69,8 @@ export class SystemdClient extends EventEmitter {
       }, CALL_TIMEOUT_MS);
       bus.once("connect", () => (clearTimeout(timer), resolve()));
       bus.once("error", (e: Error) => (clearTimeout(timer), reject(e)));
+    }).catch((e: Error) => {
+      throw new BusUnreachable(`cannot reach the ${this.scope} manager over D-Bus (${e.message}): ${BUS_HINT[this.scope]}`);
     });
     let end!: (e: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));

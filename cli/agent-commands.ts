@@ -5,19 +5,32 @@ import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
 import { readStatus } from "../agent/status-file.js";
-import { SystemdClient } from "../agent/systemd-client.js";
+import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
+import { DockerUnreachable } from "../runtime/docker-socket.js";
 import type { ParsedArgs } from "./args.js";
 
-function context(scope: Scope): ReconcileContext {
+/** Failures of the host rather than of berth: said in one line, without a stack trace. */
+const UNREACHABLE = [BusUnreachable, DockerUnreachable];
+
+/** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
+async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>): Promise<number> {
   // berthd's clock for deleted definitions, so that plan shows what berthd will do.
   const missingSince = new Map(Object.entries(readStatus(stateDir(scope))?.missingSince ?? {}));
-  return { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), acceptedDir: acceptedDir(scope), missingSince };
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), acceptedDir: acceptedDir(scope), missingSince };
+  try {
+    return await command(ctx);
+  } catch (e) {
+    if (!UNREACHABLE.some((kind) => e instanceof kind)) throw e;
+    process.stderr.write(`berth: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    ctx.systemd.close();
+  }
 }
 
 /** `berth plan`: what a reconcile would do now; changes nothing. */
 export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
+  return withContext(scope, async (ctx) => {
     const { plan, diagnostics, renamed } = await assess(ctx);
     for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
     const lines = [
@@ -31,9 +44,7 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
     process.stdout.write(lines.length ? lines.join("\n") + "\n" : "nothing to do\n");
     process.stdout.write(`${plan.unchanged.length} unchanged\n`);
     return 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }
 
 /**
@@ -41,8 +52,7 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
  * failed. A deletion still in its grace period is waited out, as berthd would.
  */
 export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
+  return withContext(scope, async (ctx) => {
     const done = { start: 0, restart: 0, stop: 0 };
     let failed = false;
     let r = await reconcile(ctx);
@@ -57,9 +67,7 @@ export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<num
     }
     process.stdout.write(`${done.start} started, ${done.restart} restarted, ${done.stop} stopped, ${r.plan.unchanged.length} unchanged\n`);
     return failed || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }
 
 interface ServiceStatus {
@@ -76,8 +84,7 @@ interface ServiceStatus {
 
 /** `berth status [--json]`: each service as systemd and Docker see it, with berth's last error. */
 export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
+  return withContext(scope, async (ctx) => {
     const { desired, diagnostics } = await assess(ctx);
     const containers = await ctx.docker.containers();
     const agent = readStatus(stateDir(scope));
@@ -114,7 +121,5 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
       for (const d of diagnostics) if (!rows.some((r) => r.definition === d.file)) process.stdout.write(`${formatDiagnostic(d)}\n`);
     }
     return 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }

@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
 import { dirPrefix } from "./paths.js";
 import { dropInDirNames } from "./search-path.js";
+import { trustProblem, type OwnerAndMode, type TrustRules } from "./trust.js";
 import type { Definition } from "./translate.js";
 import { parseUnitFile, type Sections } from "./unit-file.js";
 
@@ -17,6 +19,8 @@ export interface LoadedDefinition {
   definition: Definition;
   /** An empty main file masks the name, as an empty unit file does in systemd. */
   masked: boolean;
+  /** The main file was not read (unreadable or not trusted): translating nothing would only add noise. */
+  unread: boolean;
   diagnostics: Diagnostic[];
 }
 
@@ -121,21 +125,64 @@ export function findDropIns(
     .filter((path) => !linksToDevNull(path));
 }
 
-export function loadDefinition(source: DefinitionSource, readText = (p: string) => readFileSync(p, "utf8")): LoadedDefinition {
+const ownerAndMode = (s: Stats): OwnerAndMode => ({ uid: s.uid, mode: s.mode & 0o7777 });
+
+/**
+ * The shell around trustProblem(): the owner and mode of a file, of each directory from it up to
+ * its search directory (to / for a file outside them), and of the directory a link leads into.
+ */
+export function trustChecker(searchDirs: readonly string[], rules: TrustRules): (file: string) => string | undefined {
+  const tops = new Set(searchDirs.map((d) => resolve(d)));
+  const dirStats = new Map<string, OwnerAndMode>();
+  const dirStat = (path: string) => {
+    let s = dirStats.get(path);
+    if (!s) dirStats.set(path, (s = ownerAndMode(statSync(path))));
+    return { path, stat: s };
+  };
+  return (file) => {
+    try {
+      const own = lstatSync(file);
+      const dirs = [];
+      for (let dir = dirname(resolve(file)); ; dir = dirname(dir)) {
+        dirs.push(dirStat(dir));
+        if (tops.has(dir) || dir === "/") break;
+      }
+      if (!own.isSymbolicLink()) return trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules);
+      const target = realpathSync.native(file);
+      if (!dirs.some((d) => d.path === dirname(target))) dirs.push(dirStat(dirname(target)));
+      return trustProblem({ path: file, stat: ownerAndMode(statSync(target)) }, dirs, rules);
+    } catch {
+      // Gone or unreadable: reading it says so.
+      return undefined;
+    }
+  };
+}
+
+export function loadDefinition(
+  source: DefinitionSource,
+  trust: (file: string) => string | undefined = () => undefined,
+  readText = (p: string) => readFileSync(p, "utf8"),
+): LoadedDefinition {
   const sections: Sections = new Map();
   const diagnostics: Diagnostic[] = [];
   const files = [source.file, ...source.dropIns];
   let masked = false;
+  let unread = false;
   for (const file of files) {
-    let text: string;
+    const untrusted = trust(file);
+    let text: string | undefined;
     try {
-      text = readText(file);
+      text = untrusted ? undefined : readText(file);
     } catch (e) {
       diagnostics.push(error(file, 0, `cannot read: ${(e as Error).message}`));
+    }
+    if (untrusted) diagnostics.push(error(file, 0, untrusted));
+    if (text === undefined) {
+      unread ||= file === source.file;
       continue;
     }
     if (file === source.file && text.trim() === "") masked = true;
     diagnostics.push(...parseUnitFile(text, file, sections).diagnostics);
   }
-  return { definition: { name: source.name, file: source.file, sections }, masked, diagnostics };
+  return { definition: { name: source.name, file: source.file, sections }, masked, unread, diagnostics };
 }

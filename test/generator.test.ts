@@ -109,6 +109,30 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(rendered.stdout).toContain("FROM_LINK=1");
   });
 
+  it("an Alias= clash leaves every unit as its own definition says (was: b.service silently became a's)", () => {
+    const defs = tree({ "a.container": image("[Install]\nAlias=b.service\n"), "b.container": image(), "c.container": image("[Install]\nAlias=c.service berth.target ..\n") });
+    const r = generate(defs);
+    expect(r.status).toBe(1);
+    expect(lstatSync(join(r.out, "b.service")).isFile()).toBe(true);
+    expect(readFileSync(join(r.out, "b.service"), "utf8")).toContain(`SourcePath=${join(defs, "b.container")}\n`);
+    expect(readdirSync(r.out).sort()).toEqual(["b.service", "berth.target", "multi-user.target.d"]);
+    expect(r.stderr).toContain(`${join(defs, "a.container")}:4: error: [Install] Alias=: "b.service" is already the name of a unit of ${join(defs, "b.container")}`);
+    expect(r.stderr).toContain(`${join(defs, "c.container")}:4: error: [Install] Alias=: ".." is not a unit name`);
+  });
+
+  it("says which writes failed and why, after every definition's diagnostics, without a stack trace", () => {
+    const defs = tree({ "a.container": image(), "b.container": image("Pod=x") });
+    const out = join(tree({ normal: "a leftover file, not a directory" }), "normal");
+    const r = runBin("berth-generator", [out, out, out], { BERTH_UNIT_DIRS: defs });
+    expect(r.status).toBe(1);
+    expect(r.stderr.split("\n").filter(Boolean)).toEqual([
+      expect.stringMatching(/b\.container:3: error: Pod=: not supported/),
+      `berth-generator: ${out}: error: not written: something is already there (systemd empties this directory before it runs generators); left as it is`,
+      `berth-generator: ${out}/a.service: error: not written: a file or link is where a directory should be; left as it is`,
+      `berth-generator: ${out}/berth.target: error: not written: a file or link is where a directory should be; left as it is`,
+    ]);
+  });
+
   it("leaves no temporary files behind", () => {
     const r = generate(tree({ "a.container": image() }));
     expect(readdirSync(r.out).filter((f) => f.startsWith("."))).toEqual([]);

@@ -60,6 +60,9 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
       copyFileSync(join(repo, f), join(host.root, "root/berth", f));
     }
     spawnSync("chmod", ["+x", ...["install.sh", "bin/berth", "bin/berthd", "bin/berth-generator", "runtime/berth-step"].map((f) => join(host.root, "root/berth", f))]);
+    // Cloned by an ordinary user with a careless umask: another user owns it and anyone may write it.
+    spawnSync("chown", ["-R", "1000:1000", join(host.root, "root/berth")]);
+    spawnSync("chmod", ["-R", "go+w", join(host.root, "root/berth")]);
     // /var on a file system of its own, as on many servers: systemd mounts it after the generators.
     spawnSync("cp", ["-a", join(host.root, "var"), join(host.root, "srv/var")]);
     writeFileSync(join(host.root, "etc/fstab"), "/srv/var /var none bind 0 0\n");
@@ -79,9 +82,17 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     expect(sh("systemctl is-enabled berthd").stdout.trim()).toBe("enabled");
     expect(sh("berth --version").stdout).toMatch(/^berth /);
     expect(sh("readlink /usr/lib/systemd/system-generators/berth-generator").stdout.trim()).toBe("/opt/berth/bin/berth-generator");
-    // Idempotent: a second run upgrades in place.
+    // Whoever could write what runs as root would be root: all of it is root's alone, whoever
+    // owned the checkout. (A symlink's own mode means nothing.)
+    const installed = "/opt/berth /usr/local/bin/berth /usr/local/bin/berthd /usr/lib/systemd/system-generators/berth-generator /usr/lib/systemd/user-generators/berth-generator /etc/systemd/system/berthd.service /etc/berth";
+    const notRoots = () => sh(`find ${installed} \\( -not -user root -o -not -group root -o \\( -not -type l -perm /022 \\) \\) -print`);
+    expect(notRoots()).toMatchObject({ status: 0, stdout: "" });
+    // Idempotent: a second run upgrades in place, and puts /etc/berth right again.
+    sh("chmod 0777 /etc/berth");
     expect(sh("cd /root/berth && ./install.sh").status).toBe(0);
     expect(sh("systemctl is-active berthd").stdout.trim()).toBe("active");
+    expect(sh("stat -c '%a %U %G' /etc/berth").stdout.trim()).toBe("755 root root");
+    expect(notRoots()).toMatchObject({ status: 0, stdout: "" });
   });
 
   it("the simulated control plane comes up, each service only after its dependencies were ready", async () => {
