@@ -137,10 +137,11 @@ install_berth() {
   # Definitions become root's units: only root may add or change them, whatever was there before.
   install -d -o root -g root -m 0755 /etc/berth /var/lib/berth
   # Last accepted versions moved to /etc: the generator reads them at boot, before a separate /var.
+  # berthd may write there and nowhere else in /etc, so the directory must exist before it starts.
   if [ -d /var/lib/berth/accepted ] && [ ! -e /etc/berth/.accepted ]; then
     mv /var/lib/berth/accepted /etc/berth/.accepted
-    chmod 0700 /etc/berth/.accepted
   fi
+  install -d -o root -g root -m 0700 /etc/berth/.accepted
   ln -sfn "$PREFIX/bin/berth" "$BIN_DIR/berth"
   ln -sfn "$PREFIX/bin/berthd" "$BIN_DIR/berthd"
   ln -sfn "$PREFIX/bin/berth-generator" "$SYSTEM_GENERATORS/berth-generator"

@@ -175,19 +175,28 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     log.error(`${unit}: ${message}`);
   };
 
+  // A record that cannot be written fails its unit, not the whole reconcile.
+  const record = (unit: GeneratedUnit, pending = false): void => {
+    try {
+      writeAccepted(ctx.acceptedDir, unit, { pending });
+    } catch (e) {
+      fail(unit.unitName, `cannot record its accepted version in ${ctx.acceptedDir}: ${(e as Error).message}`);
+    }
+  };
+
   const run = async (method: "StartUnit" | "StopUnit" | "RestartUnit", names: readonly string[]): Promise<void> => {
     // All jobs are queued at once; systemd orders them by After=, in the order given for ties.
     const jobs = names.map((name) => {
       log.info(`${name}: ${method === "StartUnit" ? "starting" : method === "StopUnit" ? "stopping" : "restarting"}`);
-      const unit = byName.get(name);
-      const record = unit && !unit.acceptedFrom ? unit : undefined;
+      const u = byName.get(name);
+      const unit = u && !u.acceptedFrom ? u : undefined;
       // Pending until the job reports: a berthd killed meanwhile finds out on its next start.
-      if (record) writeAccepted(ctx.acceptedDir, record, { pending: true });
-      return ctx.systemd.job(method, name).then((r) => ({ name, r, record }), (e: Error) => ({ name, r: { unit: name, result: e.message }, record }));
+      if (unit) record(unit, true);
+      return ctx.systemd.job(method, name).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
     });
-    for (const { name, r, record } of await Promise.all(jobs)) {
+    for (const { name, r, unit } of await Promise.all(jobs)) {
       if (r.result === "done") {
-        if (record) writeAccepted(ctx.acceptedDir, record);
+        if (unit) record(unit);
         log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
       } else {
         fail(name, `${method} ended with "${r.result}"${method === "StopUnit" ? "" : "; it is tried again"}`);
@@ -250,11 +259,11 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       p.restart = p.restart.filter((n) => n !== name);
     }
   }
-  for (const name of p.deferred) writeAccepted(ctx.acceptedDir, byName.get(name)!);
+  for (const name of p.deferred) record(byName.get(name)!);
   // A pending record whose job went through before berthd could see its result.
   for (const name of p.unchanged) {
     const unit = byName.get(name)!;
-    if (records.get(unit.base)?.pending && !unit.acceptedFrom) writeAccepted(ctx.acceptedDir, unit);
+    if (records.get(unit.base)?.pending && !unit.acceptedFrom) record(unit);
   }
 
   await run("StartUnit", p.start);
