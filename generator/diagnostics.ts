@@ -76,3 +76,15 @@ export function capDiagnostics(list: readonly Diagnostic[], max = MAX_DIAGNOSTIC
   }
   return out;
 }
+
+/**
+ * Orders a definition's diagnostics by file, in the order its files apply (the main file, then
+ * its drop-ins), then by line: line numbers of different files do not compare. The sort is
+ * stable, so diagnostics of one line keep the order they were found in.
+ */
+export function sortByFile(list: Diagnostic[], files: readonly string[]): Diagnostic[] {
+  if (list.length < 2) return list;
+  const rank = new Map(files.map((f, i) => [f, i]));
+  const of = (d: Diagnostic) => rank.get(d.file) ?? files.length;
+  return list.sort((a, b) => of(a) - of(b) || a.line - b.line);
+}
