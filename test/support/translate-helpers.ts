@@ -9,14 +9,14 @@ export const testContext = (defined: Record<string, string> = {}): TranslateCont
 });
 
 export function translateText(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Translated {
-  const t = translateAll(text, fileName, defined);
+  const t: ReturnType<typeof translateAll> = translateAll(text, fileName, defined);
   const parse = t.diagnostics.filter((d) => d.fromParser);
   if (parse.length) throw new Error(parse.map((d) => d.message).join("; "));
-  return t;
+  return { ...t, diagnostics: t.diagnostics.filter((d) => !d.fromParser) };
 }
 
 /** Parses and translates one definition, with the parser's diagnostics first (marked) and translation's after. */
-export function translateAll(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Translated & { diagnostics: Array<Diagnostic & { fromParser?: true }> } {
+export function translateAll(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Omit<Translated, "diagnostics"> & { diagnostics: Array<Diagnostic & { fromParser?: true }> } {
   const name = parseDefinitionName(fileName)!;
   const file = `/etc/berth/${fileName}`;
   const parsed = parseUnitFile(text, file);
