@@ -10,7 +10,8 @@ const LF = 0x0a;
  */
 export function decodeText(bytes: Uint8Array, file: string): { text: string; diagnostics: Diagnostic[] } {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-  if (isUtf8(bytes)) return { text, diagnostics: [] };
+  // Bytes that are not UTF-8 always decode to U+FFFD, so only a text holding one needs the check.
+  if (!text.includes("\uFFFD") || isUtf8(bytes)) return { text, diagnostics: [] };
   let line = 1;
   for (let start = 0; start < bytes.length; line++) {
     const end = bytes.indexOf(LF, start);

@@ -66,7 +66,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
   for (const root of dirs) {
     const stack = [open(root, dirPrefix(root), 0)];
     while (stack.length > 0) {
-      const frame = stack.at(-1)!;
+      const frame = stack[stack.length - 1]!;
       const ent = frame.entries[frame.next++];
       if (!ent) {
         stack.pop();

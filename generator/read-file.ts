@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, openSync, readSync, statSync, type Stats } from "node:fs";
 
 /**
  * The most berth reads of one definition or drop-in: systemd's own longest line (LONG_LINE_MAX),
@@ -28,25 +28,29 @@ const tooLarge = (size: number): string => `is ${size} bytes; berth reads defini
 
 /**
  * Reads a regular file (through symlinks) of at most `cap` bytes. Anything else is refused before
- * it is opened, since opening a FIFO blocks and opening some devices has effects; the open itself
- * does not block (O_NONBLOCK) and what was opened is checked again, in case the path was swapped.
+ * it is opened, since opening a FIFO blocks and opening some devices has effects. Should the path
+ * be swapped for a FIFO or a device after that check, the open does not block (O_NONBLOCK) and the
+ * read stops one byte past the cap, so the worst is an error.
  */
 export function readRegularFile(path: string, cap = MAX_FILE_BYTES): FileRead {
   let fd: number | undefined;
   try {
-    const before = statSync(path);
+    // Without throwing, stat takes Node's cheaper path: a thousand definitions are stat'ed per reload.
+    const before = statSync(path, { throwIfNoEntry: false });
+    if (!before) return { error: "cannot read: no such file" };
     const refused = notRegular(before) ?? (before.size > cap ? tooLarge(before.size) : undefined);
     if (refused) return { error: refused };
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-    const opened = notRegular(fstatSync(fd));
-    if (opened) return { error: opened };
-    // Room for the size found, and one byte more to notice a file that grew since: then it may
-    // grow up to one byte over the cap, which tells a file too large.
+    // Room for the size found and one byte more: a read that fills it all is of a file that grew
+    // since, which may then grow up to one byte past the cap, telling a file too large. A shorter
+    // read of a regular file is its end.
     let buffer = Buffer.allocUnsafe(before.size + 1);
     let length = 0;
-    for (let n = 1; n > 0 && length <= cap; length += n) {
-      if (length === buffer.length) buffer = Buffer.concat([buffer], Math.min(2 * buffer.length, cap + 1));
-      n = readSync(fd, buffer, length, buffer.length - length, null);
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      length += n;
+      if (n === 0 || length < buffer.length || length > cap) break;
+      buffer = Buffer.concat([buffer], Math.min(2 * buffer.length, cap + 1));
     }
     if (length > cap) return { error: tooLarge(length) };
     return { bytes: buffer.subarray(0, length) };

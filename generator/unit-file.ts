@@ -19,15 +19,22 @@ export interface ParsedUnitFile {
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** systemd refuses quotes, backslashes and control characters in a section name (string_is_safe()). */
 const SECTION = /^\[([^[\]"'\\\x00-\x1f\x7f]+)\]$/;
-/** systemd's WHITESPACE is these four only; JavaScript's \s and trim() also take NBSP, U+FEFF and more. */
-const COMMENT = /^[ \t\n\r]*[#;]/;
 /** systemd's read_line() ends a line at a lone CR and at NUL as well as at LF. */
 const HIDDEN_LINE_END = /\r(?!\n)|\0/;
 const CR = 0x0d;
 const BACKSLASH = 0x5c;
 
+/** systemd's WHITESPACE is these four only; JavaScript's \s and trim() also take NBSP, U+FEFF and more. */
 function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+/** A `#` or `;` after leading whitespace; by character code, as this runs for every line. */
+function isComment(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  const c = line.charCodeAt(i);
+  return c === 0x23 || c === 0x3b;
 }
 
 /** strstrip() with systemd's whitespace. */
@@ -115,7 +122,7 @@ export function parseUnitFile(text: string, file: string, into: Sections = new M
     }
     // As systemd: the comment test comes before the byte order mark is removed, and a comment
     // line is skipped whole, inside a continuation too.
-    if (COMMENT.test(raw)) continue;
+    if (isComment(raw)) continue;
     if (index === 0 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
     if (raw.charCodeAt(raw.length - 1) === BACKSLASH && endsWithEscape(raw)) {
       const piece = raw.slice(0, -1) + " ";

@@ -88,14 +88,18 @@ function cycleNames(units: readonly string[], back: string): string {
 /**
  * Two definitions publishing the same host port. Each one's ports are indexed as sorted ranges,
  * so that a range is checked against another definition's in O(log n) whatever its size: expanding
- * ranges port by port made 300 lines of `1-65535:1-65535` take a minute.
+ * ranges port by port made 300 lines of `1-65535:1-65535` take a minute. Only definitions that a
+ * sweep over all ranges found clashing are compared pairwise, so a set without clashes costs one sort.
  */
 function portConflicts(units: readonly Translated[]): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // A template publishes nothing itself; its instances do.
+  const publishing = units.filter((u) => u.definition.name.kind !== "template" && u.ports.length > 0);
+  const clashing = clashingUnits(publishing);
+  if (clashing.size === 0) return out;
   const earlier: Array<{ unit: Translated; index: Map<string, PortIndex[]> }> = [];
-  for (const unit of units) {
-    // A template publishes nothing itself; its instances do.
-    if (unit.definition.name.kind === "template") continue;
+  for (const unit of publishing) {
+    if (!clashing.has(unit)) continue;
     for (const port of unit.ports) {
       const { proto, ip, first, last } = port.host;
       const clashes: Array<{ at: number; unit: Translated; line: number }> = [];
@@ -113,7 +117,32 @@ function portConflicts(units: readonly Translated[]): Diagnostic[] {
         out.push(error(port.entry.file, port.entry.line, `PublishPort=: host port ${c.at}/${proto} is already published by ${c.unit.definition.file}:${c.line}`));
       }
     }
-    if (unit.ports.length > 0) earlier.push({ unit, index: indexPorts(unit.ports) });
+    earlier.push({ unit, index: indexPorts(unit.ports) });
   }
   return out;
+}
+
+/**
+ * The definitions with a host port range that overlaps another definition's, by one sweep over
+ * all ranges in order of their first port. The sweep keeps, per definition and address, only the
+ * range that reaches furthest, since a later range overlaps one of them exactly when it overlaps that.
+ */
+function clashingUnits(units: readonly Translated[]): Set<Translated> {
+  const ranges = units.flatMap((unit) => unit.ports.map(({ host }) => ({ unit, host })));
+  ranges.sort((a, b) => a.host.first - b.host.first);
+  const clashing = new Set<Translated>();
+  const reaching = new Map<string, Map<string, { unit: Translated; ip: string; last: number }>>();
+  const owner = new Map(units.map((u, i) => [u, i]));
+  for (const { unit, host } of ranges) {
+    let active = reaching.get(host.proto);
+    if (!active) reaching.set(host.proto, (active = new Map()));
+    active.forEach((a, key) => {
+      if (a.last < host.first) active.delete(key);
+      else if (a.unit !== unit && addressesCollide(a.ip, host.ip)) clashing.add(a.unit).add(unit);
+    });
+    const key = `${owner.get(unit)} ${host.ip}`;
+    const mine = active.get(key);
+    if (!mine || mine.last < host.last) active.set(key, { unit, ip: host.ip, last: host.last });
+  }
+  return clashing;
 }

@@ -103,6 +103,7 @@ export function splitWords(value: string): SplitResult {
  * systemd exactly these words again; `foo\n[Service]` stays one (invalid) unit name.
  */
 export function splitUnitNames(value: string): SplitResult {
+  if (!value.includes("\\")) return { ok: true, words: value.match(PLAIN_WORD) ?? [] };
   const words: string[] = [];
   let word = "";
   for (let i = 0; i < value.length; i++) {
