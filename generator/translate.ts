@@ -351,10 +351,12 @@ function dockerCreate(
 const MAX_INT32 = 2n ** 31n - 1n;
 const MAX_INT64 = 2n ** 63n - 1n;
 
-/** A whole number from `min` to `max`; BigInt, since a long digit string is no exact Number. */
+/** A whole number from `min` to `max`; a long digit string is no exact Number, so it is read as a BigInt. */
 function bounded(c: ContainerSection, key: string, min: bigint, max: bigint, expected: string): Entry | undefined {
   const e = c.matching(key, /^-?\d+$/, expected);
-  if (e && (BigInt(e.value) < min || BigInt(e.value) > max)) {
+  if (!e) return undefined;
+  const n = e.value.length < 16 ? Number(e.value) : BigInt(e.value);
+  if (n < min || n > max) {
     c.fail(e, `expected ${expected} from ${min} to ${max}, found "${e.value}"`);
     return undefined;
   }
