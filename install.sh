@@ -4,18 +4,65 @@
 # systemd's system and user generator directories, /etc/berth, then daemon-reload and berthd
 # enabled and started. Idempotent: a second run, or a run over an older version, upgrades in
 # place. `--uninstall` removes berth and leaves the definitions in /etc/berth alone.
+#
+# Everything installed runs as root (the generator, berthd), so all of it is root's alone: built
+# from a root-owned copy of the checkout, owned by root, writable by nobody else. Whoever could
+# write one of these files could run code as root.
 set -euo pipefail
+umask 022
 
+# The Node.js release berth is tested with, installed only when the machine's is older than 22.
+NODE_VERSION=24.21.0
 PREFIX=${BERTH_PREFIX:-/opt/berth}
 BIN_DIR=/usr/local/bin
 UNIT_DIR=/etc/systemd/system
 SYSTEM_GENERATORS=/usr/lib/systemd/system-generators
 USER_GENERATORS=/usr/lib/systemd/user-generators
-SRC=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The prefix is replaced whole and removed by --uninstall, so it must never be one of these.
+SYSTEM_DIRS=(/ /bin /boot /dev /etc /etc/berth /etc/systemd /home /lib /lib64 /media /mnt /opt /proc
+  /root /run /sbin /srv /sys /tmp /usr /usr/bin /usr/lib /usr/lib/systemd /usr/local /usr/local/bin
+  /usr/local/lib /usr/sbin /usr/share /var /var/lib /var/lib/berth /var/tmp)
+# Trees that other users (or the kernel) write to: nothing of root's belongs inside them.
+SHARED_TREES=(/dev /home /proc /run /sys /tmp /var/tmp)
 
 say() { printf 'berth install: %s\n' "$*"; }
 die() { printf 'berth install: error: %s\n' "$*" >&2; exit 1; }
 systemd_running() { [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; }
+
+# What is wrong with a prefix as a path, or nothing. Decided on the string alone.
+prefix_problem() {
+  local p=$1 d
+  case $p in /*) ;; *) echo "is not an absolute path"; return ;; esac
+  for d in "${SYSTEM_DIRS[@]}"; do [ "$p" != "$d" ] || { echo "is a system directory"; return; }; done
+  # Plain segments only: no "//", no trailing "/", no spaces or glob characters to mis-quote.
+  [[ $p =~ ^(/[A-Za-z0-9_.+-]+)+$ ]] || { echo "must be made of plain names (letters, digits, _ . + -), without a trailing /"; return; }
+  [[ $p/ != */./* && $p/ != */../* ]] || { echo "must not contain . or .. segments"; return; }
+  for d in "${SHARED_TREES[@]}"; do [[ $p != "$d"/* ]] || { echo "is inside $d, which other users can write to"; return; }; done
+}
+
+# What is wrong with a prefix as it is on disk, or nothing: the prefix and its siblings .new and
+# .old are removed or replaced, so each must be absent, empty or a berth installation; and every
+# directory above it must be root's alone, or another user could swap the installation.
+prefix_state_problem() {
+  local p=$1 dir owner mode
+  for dir in "$p" "$p.new" "$p.old"; do
+    if [ -L "$dir" ]; then echo "$dir is a symbolic link"; return; fi
+    [ -e "$dir" ] || continue
+    [ -d "$dir" ] || { echo "$dir exists and is not a directory"; return; }
+    [ -z "$(shopt -s nullglob dotglob; echo "$dir"/*)" ] || grep -qs '"name": *"berth"' "$dir/package.json" ||
+      { echo "$dir exists and is not a berth installation"; return; }
+  done
+  dir=$p
+  while [[ $dir == /?* ]]; do
+    dir=$(dirname "$dir")
+    [ -e "$dir" ] || continue
+    read -r owner mode < <(stat -Lc '%u %a' "$dir")
+    [ "$owner" = 0 ] || { echo "$dir is owned by uid $owner, not root"; return; }
+    (( (8#$mode & 8#022) == 0 )) || { echo "$dir (mode $mode) is writable by group or others"; return; }
+  done
+}
 
 uninstall() {
   if systemd_running; then
@@ -40,59 +87,89 @@ uninstall() {
   say "removed berth; the definitions in /etc/berth and the state in /var/lib/berth were left in place"
 }
 
-[ "$(id -u)" -eq 0 ] || die "run as root (sudo ./install.sh)"
-case "${1:-}" in
-  --uninstall) uninstall; exit 0 ;;
-  "") ;;
-  *) die "usage: install.sh [--uninstall]" ;;
-esac
+install_berth() {
+  # Prerequisites: report everything that is missing at once.
+  local missing=() major build stage
+  systemd_running || missing+=("systemd as the init system (PID 1)")
+  command -v docker >/dev/null || missing+=("the docker CLI (apt-get install docker.io)")
+  if command -v docker >/dev/null && ! docker info >/dev/null 2>&1; then
+    missing+=("a running Docker engine reachable at /run/docker.sock (systemctl start docker)")
+  fi
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 22 ] && ! command -v npm >/dev/null; then
+    missing+=("Node.js 22 or 24, or npm to install it (apt-get install npm)")
+  fi
+  [ ${#missing[@]} -eq 0 ] || die "missing: $(IFS=';'; echo "${missing[*]}" | sed 's/;/; /g')"
 
-# Prerequisites: report everything that is missing at once.
-missing=()
-systemd_running || missing+=("systemd as the init system (PID 1)")
-command -v docker >/dev/null || missing+=("the docker CLI (apt-get install docker.io)")
-if command -v docker >/dev/null && ! docker info >/dev/null 2>&1; then
-  missing+=("a running Docker engine reachable at /run/docker.sock (systemctl start docker)")
-fi
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$major" -lt 22 ] && ! command -v npm >/dev/null; then
-  missing+=("Node.js 22 or 24, or npm to install it (apt-get install npm)")
-fi
-[ ${#missing[@]} -eq 0 ] || die "missing: $(IFS=';'; echo "${missing[*]}" | sed 's/;/; /g')"
+  if [ "$major" -lt 22 ]; then
+    say "Node.js ${major} is too old (berth needs 24, or 22); installing node@$NODE_VERSION into /usr/local"
+    npm install -g --prefix /usr/local "node@$NODE_VERSION" >/dev/null 2>&1 || die "cannot install node@$NODE_VERSION with npm"
+    hash -r
+  fi
+  export PATH="/usr/local/bin:$PATH"
+  say "using $(command -v node) $(node --version)"
 
-if [ "$major" -lt 22 ]; then
-  say "Node.js ${major} is too old (berth needs 24, or 22); installing node@24 into /usr/local"
-  npm install -g --prefix /usr/local node@24 >/dev/null 2>&1 || die "cannot install node@24 with npm"
-  hash -r
-fi
-export PATH="/usr/local/bin:$PATH"
-say "using $(command -v node) $(node --version)"
+  # The checkout belongs to whoever cloned it; the build runs in root's own copy, so nothing that
+  # user can write (or swap while the build runs) ends up installed.
+  build=$(mktemp -d /var/tmp/berth-build.XXXXXX)
+  trap 'rm -rf "$build"' EXIT
+  say "building a copy of $SRC"
+  tar -C "$SRC" --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - . |
+    tar -C "$build" --no-same-owner --no-same-permissions -xf -
+  (cd "$build" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 
-say "building in $SRC"
-(cd "$SRC" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+  say "installing into $PREFIX"
+  stage="$PREFIX.new"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  cp -R "$build/bin" "$build/dist" "$build/units" "$build/package.json" "$build/package-lock.json" "$stage/"
+  (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+  # Whatever npm unpacked, with whatever modes its packages carry: root's, writable by root alone.
+  chown -R root:root "$stage"
+  chmod -R go-w "$stage"
+  # Swap in the new version whole, so a running unit never sees half of one.
+  rm -rf "$PREFIX.old"
+  if [ -d "$PREFIX" ]; then mv "$PREFIX" "$PREFIX.old"; fi
+  mv "$stage" "$PREFIX"
+  rm -rf "$PREFIX.old"
 
-say "installing into $PREFIX"
-stage="$PREFIX.new"
-rm -rf "$stage"
-mkdir -p "$stage"
-cp -a "$SRC/bin" "$SRC/dist" "$SRC/units" "$SRC/package.json" "$SRC/package-lock.json" "$stage/"
-(cd "$stage" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
-# Swap in the new version whole, so a running unit never sees half of one.
-rm -rf "$PREFIX.old"
-if [ -d "$PREFIX" ]; then mv "$PREFIX" "$PREFIX.old"; fi
-mv "$stage" "$PREFIX"
-rm -rf "$PREFIX.old"
+  mkdir -p "$BIN_DIR" "$SYSTEM_GENERATORS" "$USER_GENERATORS"
+  # Definitions become root's units: only root may add or change them, whatever was there before.
+  install -d -o root -g root -m 0755 /etc/berth /var/lib/berth
+  # Last accepted versions moved to /etc: the generator reads them at boot, before a separate /var.
+  # berthd may write there and nowhere else in /etc, so the directory must exist before it starts.
+  if [ -d /var/lib/berth/accepted ] && [ ! -e /etc/berth/.accepted ]; then
+    mv /var/lib/berth/accepted /etc/berth/.accepted
+  fi
+  install -d -o root -g root -m 0700 /etc/berth/.accepted
+  ln -sfn "$PREFIX/bin/berth" "$BIN_DIR/berth"
+  ln -sfn "$PREFIX/bin/berthd" "$BIN_DIR/berthd"
+  ln -sfn "$PREFIX/bin/berth-generator" "$SYSTEM_GENERATORS/berth-generator"
+  ln -sfn "$PREFIX/bin/berth-generator" "$USER_GENERATORS/berth-generator"
+  install -o root -g root -m 0644 "$PREFIX/units/berthd.service" "$UNIT_DIR/berthd.service"
 
-mkdir -p "$BIN_DIR" "$SYSTEM_GENERATORS" "$USER_GENERATORS" /etc/berth /var/lib/berth
-ln -sfn "$PREFIX/bin/berth" "$BIN_DIR/berth"
-ln -sfn "$PREFIX/bin/berthd" "$BIN_DIR/berthd"
-ln -sfn "$PREFIX/bin/berth-generator" "$SYSTEM_GENERATORS/berth-generator"
-ln -sfn "$PREFIX/bin/berth-generator" "$USER_GENERATORS/berth-generator"
-install -m 0644 "$PREFIX/units/berthd.service" "$UNIT_DIR/berthd.service"
+  systemctl daemon-reload
+  systemctl enable berthd.service >/dev/null 2>&1
+  # restart, not start: an upgrade must replace the running agent.
+  systemctl restart berthd.service
+  say "berthd is $(systemctl is-active berthd.service); drop definitions into /etc/berth (see 'man berth.container' or docs/berth.container.5.md)"
+  say "done: $(berth --version)"
+}
 
-systemctl daemon-reload
-systemctl enable berthd.service >/dev/null 2>&1
-# restart, not start: an upgrade must replace the running agent.
-systemctl restart berthd.service
-say "berthd is $(systemctl is-active berthd.service); drop definitions into /etc/berth (see 'man berth.container' or docs/berth.container.5.md)"
-say "done: $(berth --version)"
+main() {
+  [ "$(id -u)" -eq 0 ] || die "run as root (sudo ./install.sh)"
+  case "${1:-}" in
+    --uninstall|"") ;;
+    *) die "usage: install.sh [--uninstall]" ;;
+  esac
+  # Checked before anything is removed or moved.
+  local problem
+  problem=$(prefix_problem "$PREFIX")
+  [ -z "$problem" ] || die "BERTH_PREFIX=$PREFIX $problem"
+  problem=$(prefix_state_problem "$PREFIX")
+  [ -z "$problem" ] || die "BERTH_PREFIX=$PREFIX: $problem"
+  if [ "${1:-}" = --uninstall ]; then uninstall; else install_berth; fi
+}
+
+# Sourced (by the tests), it only defines the checks.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

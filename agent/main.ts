@@ -1,20 +1,42 @@
 import { spawn } from "node:child_process";
-import { stateDir as defaultStateDir } from "../generator/accepted-store.js";
+import { acceptedDir, stateDir as defaultStateDir } from "../generator/accepted-store.js";
 import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
 import { readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
-import { watchDefinitions } from "./watcher.js";
+import { describeChanges, watchDefinitions } from "./watcher.js";
 
 const RESYNC_MS = 5 * 60_000;
 const SHUTDOWN_GRACE_MS = 20_000;
-const DELETION_GRACE_MS = 2_000;
 // A reconcile that failed outright (systemd or its bus unreachable) is retried sooner than the
-// periodic resync: 1 s, doubling up to 30 s.
+// periodic resync: 1 s, doubling up to 30 s. Failed jobs and pulls are retried the same way, as
+// systemd's Restart= would, doubling up to 5 min; each clean reconcile starts the series again.
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+const JOB_RETRY_MAX_MS = 5 * 60_000;
+
+/** A retry timer whose delay doubles on each use, up to `maxMs`. */
+function backoff(maxMs: number, fire: () => void): { schedule(): number; reset(): void; cancel(): void } {
+  let ms = RETRY_FIRST_MS;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(fire, ms);
+      const was = ms;
+      ms = Math.min(ms * 2, maxMs);
+      return was;
+    },
+    reset() {
+      ms = RETRY_FIRST_MS;
+    },
+    cancel() {
+      clearTimeout(timer);
+    },
+  };
+}
 
 /** Tells systemd (Type=notify) how far we are; systemd-notify waits until the manager has read it. */
 function notify(...args: string[]): void {
@@ -28,32 +50,44 @@ async function main(argv: string[]): Promise<number> {
   const stateDir = defaultStateDir(scope);
   const systemd = new SystemdClient(scope);
   const docker = new DockerClient();
-  const deletionGrace = { ms: DELETION_GRACE_MS, missingSince: new Map<string, number>() };
-  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: readStatus(stateDir)?.events ?? {} };
+  const previous = readStatus(stateDir);
+  // Deletions keep their clock across a restart of berthd.
+  const missingSince = new Map(Object.entries(previous?.missingSince ?? {}));
+  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {} };
 
   let running: Promise<void> | undefined;
-  let again = false;
+  // Why the next reconcile runs: requests made while one runs are served together by the next,
+  // and each reason stays in its log line.
+  let reasons: string[] = [];
   let ready = false;
   let stopping = false;
-  let retryMs = RETRY_FIRST_MS;
-  let retry: NodeJS.Timeout | undefined;
+  const retryReconcile = backoff(RETRY_MAX_MS, () => request("retry after a failed reconcile"));
+  const retryJobs = backoff(JOB_RETRY_MAX_MS, () => request("retry after failures"));
+  let settle: NodeJS.Timeout | undefined;
   const once = async (reason: string): Promise<void> => {
     log.info(`reconciling (${reason})`);
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
-      result = await reconcile({ scope, systemd, docker, log, stateDir, deletionGrace });
-      if (result.retryAfterMs !== undefined) setTimeout(() => request("a deletion settled"), result.retryAfterMs + 50);
+      result = await reconcile({ scope, systemd, docker, log, acceptedDir: acceptedDir(scope), missingSince });
+      retryReconcile.reset();
       const p = result.plan;
       log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
-      retryMs = RETRY_FIRST_MS;
+      if (p.waiting.length > 0) {
+        clearTimeout(settle);
+        settle = setTimeout(() => request("a deletion settled"), Math.min(...p.waiting.map((w) => w.leftMs)) + 50);
+      }
+      if (result.failures.length > 0) log.info(`retrying the failures in ${retryJobs.schedule() / 1000} s`);
+      else retryJobs.reset();
     } catch (e) {
-      log.error({ err: e }, `reconcile failed: ${(e as Error).message}; retrying in ${retryMs / 1000} s`);
-      clearTimeout(retry);
-      retry = setTimeout(() => request("retry after a failed reconcile"), retryMs);
-      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+      log.error({ err: e }, `reconcile failed: ${(e as Error).message}; retrying in ${retryReconcile.schedule() / 1000} s`);
     }
-    Object.assign(status, { at: new Date().toISOString(), diagnostics: result?.diagnostics ?? status.diagnostics, failures: result?.failures ?? status.failures });
+    Object.assign(status, {
+      at: new Date().toISOString(),
+      diagnostics: result?.diagnostics ?? status.diagnostics,
+      failures: result?.failures ?? status.failures,
+      missingSince: Object.fromEntries(missingSince),
+    });
     try {
       writeStatus(stateDir, status);
     } catch (e) {
@@ -66,22 +100,20 @@ async function main(argv: string[]): Promise<number> {
   };
   const request = (reason: string): void => {
     if (stopping) return;
-    if (running) {
-      again = true;
-      return;
-    }
+    if (!reasons.includes(reason)) reasons.push(reason);
+    if (running) return;
     running = (async () => {
-      await once(reason);
-      while (again && !stopping) {
-        again = false;
-        await once("changes during the last reconcile");
+      while (reasons.length > 0 && !stopping) {
+        const now = reasons;
+        reasons = [];
+        await once(now.join("; "));
       }
     })().finally(() => (running = undefined));
   };
 
   const watcher = watchDefinitions(
     unitDirs(scope),
-    (paths) => request(`${paths.length} change${paths.length === 1 ? "" : "s"}`),
+    (paths) => request(describeChanges(paths)),
     (e) => log.warn(`watching the definition directories: ${e.message}; changes are still picked up by the periodic resync`),
   );
   const stopEvents = docker.follow(
@@ -105,11 +137,6 @@ async function main(argv: string[]): Promise<number> {
   };
   const resync = setInterval(() => fullResync("periodic resync"), RESYNC_MS);
   process.on("SIGHUP", () => fullResync("SIGHUP"));
-  process.on("SIGUSR2", () => {
-    const m = process.memoryUsage();
-    void import("node:v8").then((v8) => log.info(`spaces: ${v8.getHeapSpaceStatistics().map((x) => `${x.space_name} ${(x.space_size / 2 ** 20).toFixed(1)}/${(x.space_used_size / 2 ** 20).toFixed(1)}`).join(", ")}`));
-    log.info(`memory: rss ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(m.external / 2 ** 20).toFixed(0)} MiB, buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB`);
-  });
 
   request("start-up");
   await new Promise<void>((resolve) => {
@@ -123,7 +150,9 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
   clearInterval(resync);
-  clearTimeout(retry);
+  clearTimeout(settle);
+  retryReconcile.cancel();
+  retryJobs.cancel();
   stopEvents();
   await watcher.close();
   const pending = running as Promise<void> | undefined;

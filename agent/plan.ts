@@ -2,8 +2,11 @@ import type { GeneratedUnit } from "../generator/generated-unit.js";
 
 /** What berthd knows about one unit before it acts. */
 export interface Observed {
-  /** The unit as berthd last applied it (the accepted record), if ever. */
-  applied?: { text: string; file: string } | undefined;
+  /**
+   * The unit as berthd last applied it (the accepted record), if ever. `pending` while its job
+   * has no result yet, or when the job did not end in "done".
+   */
+  applied?: { text: string; file: string; pending?: boolean | undefined } | undefined;
   /** The unit file systemd currently has from the generator, if any. */
   loadedText?: string | undefined;
   activeState?: string | undefined;
@@ -16,8 +19,10 @@ export interface Plan {
   reload: boolean;
   start: string[];
   restart: string[];
-  /** Units whose definition file was deleted, in reverse start order. */
+  /** Units whose definition file was deleted (and stayed deleted), or whose ServiceName= changed. */
   stop: string[];
+  /** Deleted too recently to act on, with the milliseconds left before they are stopped. */
+  waiting: Array<{ unit: string; leftMs: number }>;
   /** Changed, but stopped by the operator: the new version applies at their next start. */
   deferred: string[];
   unchanged: string[];
@@ -39,16 +44,21 @@ export function plan(
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], stop: [], deferred: [], unchanged: [] };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: [] };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
     // A template only needs systemd to see it; its instances are started on their own.
     if (isTemplate(u.unitName)) continue;
-    const changed = o.applied?.text !== u.text || (o.runningSpec !== undefined && o.runningSpec !== u.spec);
-    if (!o.applied) p.start.push(u.unitName);
+    const a = o.applied;
+    // A pending record counts as applied only when the unit visibly runs that version: berthd
+    // died waiting for a job that went through. Otherwise the job failed and is tried again.
+    const done = a !== undefined && (!a.pending || (a.text === u.text && o.activeState === "active" && o.runningSpec === u.spec));
+    const changed = !done || a.text !== u.text || (o.runningSpec !== undefined && o.runningSpec !== u.spec);
+    if (!a) p.start.push(u.unitName);
     else if (!changed) p.unchanged.push(u.unitName);
     else if (RUNNING.has(o.activeState ?? "")) p.restart.push(u.unitName);
+    else if (!done) p.start.push(u.unitName);
     else p.deferred.push(u.unitName);
   }
   const order = startOrder(desired);
@@ -57,6 +67,26 @@ export function plan(
   p.restart.sort(byOrder);
   p.stop = [...deletedUnits];
   return p;
+}
+
+/**
+ * berthd acts on a deleted definition only once it has stayed deleted `graceMs`: tools that delete
+ * and recreate, a `git checkout`, a directory mounted late must not stop a service. `missingSince`
+ * (unit → when first seen missing) is updated in place: units no longer missing leave it.
+ */
+export function graceDeletions(units: readonly string[], missingSince: Map<string, number>, graceMs: number, now: number): { settled: string[]; waiting: Plan["waiting"] } {
+  const missing = new Set(units);
+  for (const unit of missingSince.keys()) if (!missing.has(unit)) missingSince.delete(unit);
+  const settled: string[] = [];
+  const waiting: Plan["waiting"] = [];
+  for (const unit of units) {
+    const since = missingSince.get(unit) ?? now;
+    missingSince.set(unit, since);
+    const leftMs = since + graceMs - now;
+    if (leftMs > 0) waiting.push({ unit, leftMs });
+    else settled.push(unit);
+  }
+  return { settled, waiting };
 }
 
 /**

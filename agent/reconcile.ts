@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { forgetAccepted, readAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
+import { forgetAccepted, readAllAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
@@ -8,7 +8,7 @@ import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { isTemplate, plan, type Observed, type Plan } from "./plan.js";
+import { graceDeletions, isTemplate, plan, type Observed, type Plan } from "./plan.js";
 import type { SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
@@ -16,14 +16,15 @@ export interface ReconcileContext {
   systemd: SystemdClient;
   docker: DockerClient;
   log: Logger;
-  stateDir: string;
+  /** Where the accepted records are (acceptedDir). */
+  acceptedDir: string;
   env?: NodeJS.ProcessEnv;
   /**
-   * berthd acts on a deleted definition only once it has stayed deleted this long: tools that
-   * delete and recreate, a `git checkout`, a directory mounted late must not stop a service.
-   * When a deletion is still young, the result's `retryAfterMs` says when to look again.
+   * Deleted definitions whose units are stopped only once they have stayed deleted (see
+   * graceDeletions): when each was first seen missing. berthd keeps it across reconciles and
+   * in its status file, where `berth plan` and `berth apply` read it.
    */
-  deletionGrace?: { ms: number; missingSince: Map<string, number> };
+  missingSince: Map<string, number>;
 }
 
 export interface Failure {
@@ -31,12 +32,13 @@ export interface Failure {
   message: string;
 }
 
+/** A definition deleted less than this long ago is left running, in case it comes back. */
+export const DELETION_GRACE_MS = 2_000;
+
 export interface ReconcileResult {
   plan: Plan;
   diagnostics: Diagnostic[];
   failures: Failure[];
-  reloaded: boolean;
-  retryAfterMs?: number;
 }
 
 
@@ -61,23 +63,6 @@ function loadedUnits(dir: string): Map<string, string> {
     } catch {
       // a symlink (Alias=) to a unit that is listed under its own name
     }
-  }
-  return out;
-}
-
-/** The accepted records by definition base name. */
-function acceptedRecords(stateDir: string): Map<string, AcceptedUnit> {
-  const out = new Map<string, AcceptedUnit>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(join(stateDir, "accepted")).filter((n) => n.endsWith(".json"));
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const base = n.slice(0, -".json".length);
-    const r = readAccepted(stateDir, base);
-    if (r) out.set(base, r);
   }
   return out;
 }
@@ -115,31 +100,6 @@ function renamedUnits(desired: readonly GeneratedUnit[], records: ReadonlyMap<st
   return out;
 }
 
-/** Keeps only deletions older than the grace period; the rest wait for a later reconcile. */
-function settledDeletions(ctx: ReconcileContext, d: { units: string[]; bases: string[] }, records: ReadonlyMap<string, AcceptedUnit>): { units: string[]; bases: string[]; retryAfterMs?: number } {
-  const grace = ctx.deletionGrace;
-  if (!grace) return d;
-  const now = Date.now();
-  const seen = new Set(d.units);
-  for (const unit of grace.missingSince.keys()) if (!seen.has(unit)) grace.missingSince.delete(unit);
-  let retryAfterMs: number | undefined;
-  const young = new Set<string>();
-  for (const unit of d.units) {
-    const since = grace.missingSince.get(unit) ?? now;
-    grace.missingSince.set(unit, since);
-    const left = since + grace.ms - now;
-    if (left > 0) {
-      young.add(unit);
-      retryAfterMs = Math.min(retryAfterMs ?? left, left);
-    }
-  }
-  if (young.size === 0) return d;
-  ctx.log.info(`${[...young].join(", ")}: definition gone; stopping if it is still gone in ${Math.ceil((retryAfterMs ?? 0) / 1000)} s`);
-  // A young deletion's unit must also survive the reload: keep its record until it is settled.
-  const youngBases = new Set([...records.values()].filter((r) => young.has(r.unitName)).map((r) => r.base));
-  return { units: d.units.filter((u) => !young.has(u)), bases: d.bases.filter((b) => !youngBases.has(b)), retryAfterMs };
-}
-
 async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[], loaded: ReadonlyMap<string, string>, records: ReadonlyMap<string, AcceptedUnit>, extra: readonly string[]): Promise<Map<string, Observed>> {
   const names = [...new Set([...desired.map((u) => u.unitName), ...extra])].filter((n) => !isTemplate(n));
   const [states, specs] = await Promise.all([
@@ -161,54 +121,86 @@ async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[],
   return out;
 }
 
-/** Reads the set and works out what a reconcile would do, without doing it (`berth plan`). */
-export async function preview(ctx: ReconcileContext): Promise<{ plan: Plan; diagnostics: Diagnostic[]; desired: GeneratedUnit[] }> {
-  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
+/**
+ * What a reconcile finds and would do. `berth plan` shows exactly this, and a reconcile does
+ * exactly this, so the two cannot disagree.
+ */
+export interface Assessment {
+  plan: Plan;
+  diagnostics: Diagnostic[];
+  desired: GeneratedUnit[];
+  records: Map<string, AcceptedUnit>;
+  /** Units whose ServiceName= changed: old name → new name. */
+  renamed: Map<string, string>;
+  /** Records of definitions deleted for good, to forget once their units are stopped. */
+  forget: string[];
+}
+
+export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<Assessment> {
+  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), acceptedDir: ctx.acceptedDir });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const records = acceptedRecords(ctx.stateDir);
-  const gone = [...new Set([...deletedUnits(set.output, [...records.values()], loaded).units, ...renamedUnits(set.output, records).keys()])];
+  const records = readAllAccepted(ctx.acceptedDir, (file, problem) => ctx.log.warn(`${file}: ${problem}`));
+  const deleted = deletedUnits(set.output, [...records.values()], loaded);
+  const { settled, waiting } = graceDeletions(deleted.units, ctx.missingSince, DELETION_GRACE_MS, now);
+  const renamed = renamedUnits(set.output, records);
+  const gone = [...new Set([...settled, ...renamed.keys()])];
   const observed = await observe(ctx, set.output, loaded, records, gone);
-  return { plan: plan(set.output, observed, gone), diagnostics: set.diagnostics, desired: set.output };
+  const p = plan(set.output, observed, gone);
+  // A deletion still in its grace period keeps its unit through a reload, and its record.
+  p.waiting = waiting;
+  const young = new Set(waiting.map((w) => w.unit));
+  const forget = deleted.bases.filter((b) => !young.has(records.get(b)!.unitName));
+  return { plan: p, diagnostics: set.diagnostics, desired: set.output, records, renamed, forget };
 }
 
 /**
  * One reconcile: validate the set, pull images the changes need, one daemon-reload, then start,
  * restart and stop only what changed (starts in dependency order, stops first), waiting for every
- * job's result.
+ * job's result. A version is recorded as applied once its job has ended "done".
  */
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
   const tStart = Date.now();
-  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), stateDir: ctx.stateDir });
-  for (const d of set.diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
-  const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const records = acceptedRecords(ctx.stateDir);
-  const deleted = settledDeletions(ctx, deletedUnits(set.output, [...records.values()], loaded), records);
-  const renamed = renamedUnits(set.output, records);
-  const gone = [...new Set([...deleted.units, ...renamed.keys()])];
-  const tLoaded = Date.now();
-  const observed = await observe(ctx, set.output, loaded, records, gone);
-  const p = plan(set.output, observed, gone);
-  log.debug(`read ${set.output.length} definitions in ${tLoaded - tStart} ms, observed systemd and Docker in ${Date.now() - tLoaded} ms`);
-  const byName = new Map(set.output.map((u) => [u.unitName, u]));
+  const { plan: p, diagnostics, desired, records, renamed, forget } = await assess(ctx);
+  for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
+  log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
+  if (p.waiting.length > 0) {
+    const first = Math.min(...p.waiting.map((w) => w.leftMs));
+    log.info(`${p.waiting.map((w) => w.unit).join(", ")}: definition gone; stopping if it is still gone in ${Math.ceil(first / 1000)} s`);
+  }
+  const byName = new Map(desired.map((u) => [u.unitName, u]));
   const failures: Failure[] = [];
   const fail = (unit: string, message: string): void => {
     failures.push({ unit, message });
     log.error(`${unit}: ${message}`);
   };
 
+  // A record that cannot be written fails its unit, not the whole reconcile.
+  const record = (unit: GeneratedUnit, pending = false): void => {
+    try {
+      writeAccepted(ctx.acceptedDir, unit, { pending });
+    } catch (e) {
+      fail(unit.unitName, `cannot record its accepted version in ${ctx.acceptedDir}: ${(e as Error).message}`);
+    }
+  };
+
   const run = async (method: "StartUnit" | "StopUnit" | "RestartUnit", names: readonly string[]): Promise<void> => {
     // All jobs are queued at once; systemd orders them by After=, in the order given for ties.
     const jobs = names.map((name) => {
       log.info(`${name}: ${method === "StartUnit" ? "starting" : method === "StopUnit" ? "stopping" : "restarting"}`);
-      const job = ctx.systemd.job(method, name);
-      const unit = byName.get(name);
-      if (unit && !unit.acceptedFrom) writeAccepted(ctx.stateDir, unit);
-      return job.then((r) => ({ name, r }), (e: Error) => ({ name, r: { unit: name, result: e.message } }));
+      const u = byName.get(name);
+      const unit = u && !u.acceptedFrom ? u : undefined;
+      // Pending until the job reports: a berthd killed meanwhile finds out on its next start.
+      if (unit) record(unit, true);
+      return ctx.systemd.job(method, name).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
     });
-    for (const { name, r } of await Promise.all(jobs)) {
-      if (r.result === "done") log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
-      else fail(name, `${method} ended with "${r.result}"`);
+    for (const { name, r, unit } of await Promise.all(jobs)) {
+      if (r.result === "done") {
+        if (unit) record(unit);
+        log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
+      } else {
+        fail(name, `${method} ended with "${r.result}"${method === "StopUnit" ? "" : "; it is tried again"}`);
+      }
     }
   };
 
@@ -251,15 +243,13 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     await ctx.systemd.resetFailed(name);
     await ctx.docker.removeUnitContainer(name).catch((e: Error) => fail(name, `cannot remove its container: ${e.message}`));
   }
-  for (const base of deleted.bases) forgetAccepted(ctx.stateDir, base);
+  for (const base of forget) forgetAccepted(ctx.acceptedDir, base);
 
-  let reloaded = false;
   if (p.reload) {
     log.info("reloading systemd");
     const t0 = Date.now();
     await ctx.systemd.reload();
     log.info(`reloaded systemd in ${Date.now() - t0} ms`);
-    reloaded = true;
   }
   for (const name of [...p.start, ...p.restart]) {
     const state = await ctx.systemd.loadState(name).catch((e: Error) => e.message);
@@ -269,9 +259,14 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       p.restart = p.restart.filter((n) => n !== name);
     }
   }
-  for (const name of p.deferred) writeAccepted(ctx.stateDir, byName.get(name)!);
+  for (const name of p.deferred) record(byName.get(name)!);
+  // A pending record whose job went through before berthd could see its result.
+  for (const name of p.unchanged) {
+    const unit = byName.get(name)!;
+    if (records.get(unit.base)?.pending && !unit.acceptedFrom) record(unit);
+  }
 
   await run("StartUnit", p.start);
   await run("RestartUnit", p.restart);
-  return { plan: p, diagnostics: set.diagnostics, failures, reloaded, ...(deleted.retryAfterMs ? { retryAfterMs: deleted.retryAfterMs } : {}) };
+  return { plan: p, diagnostics, failures };
 }

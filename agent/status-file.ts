@@ -10,6 +10,8 @@ export interface AgentStatus {
   failures: Failure[];
   /** Container events worth an operator's eye (died, out of memory, unhealthy), by unit. */
   events: Record<string, { at: string; event: string }>;
+  /** Deleted definitions' units still in their grace period: when each was first seen missing. */
+  missingSince?: Record<string, number>;
 }
 
 const file = (stateDir: string) => join(stateDir, "status.json");

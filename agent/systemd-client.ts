@@ -27,6 +27,15 @@ export function unitPath(unit: string): string {
  * bus goes away, and re-subscription when systemd re-executes (it gets a new unique name).
  * Job results are buffered by job path because JobRemoved often arrives before StartUnit's reply.
  */
+/** What to check when a manager's bus cannot be reached at all. */
+const BUS_HINT: Record<Scope, string> = {
+  system: "is this host running systemd, with its system bus (dbus)? For your own manager, use --user",
+  user: "is your user manager running, with its session bus (dbus-user-session) and DBUS_SESSION_BUS_ADDRESS?",
+};
+
+/** The manager's bus could not be reached: one line for the operator, not a stack trace. */
+export class BusUnreachable extends Error {}
+
 export class SystemdClient extends EventEmitter {
   private bus: dbus.MessageBus | undefined;
   private connecting: Promise<dbus.MessageBus> | undefined;
@@ -36,6 +45,8 @@ export class SystemdClient extends EventEmitter {
   /** Callers waiting for a job; two calls can get the same job back when systemd merges them. */
   private readonly waiting = new Map<string, Array<(r: JobResult) => void>>();
   private closed = false;
+  /** Rejects when a connection ends: dbus-next leaves calls in flight on a dead bus unanswered. */
+  private readonly ended = new WeakMap<dbus.MessageBus, Promise<never>>();
 
   constructor(private readonly scope: Scope) {
     super();
@@ -58,11 +69,21 @@ export class SystemdClient extends EventEmitter {
       }, CALL_TIMEOUT_MS);
       bus.once("connect", () => (clearTimeout(timer), resolve()));
       bus.once("error", (e: Error) => (clearTimeout(timer), reject(e)));
+    }).catch((e: Error) => {
+      throw new BusUnreachable(`cannot reach the ${this.scope} manager over D-Bus (${e.message}): ${BUS_HINT[this.scope]}`);
     });
-    bus.on("error", (e: Error) => this.lost(bus, e));
+    let end!: (e: Error) => void;
+    const ended = new Promise<never>((_, reject) => (end = reject));
+    ended.catch(() => undefined);
+    this.ended.set(bus, ended);
+    const gone = (e: Error): void => {
+      end(e);
+      this.lost(bus, e);
+    };
+    bus.on("error", gone);
     const stream = (bus as unknown as { _connection?: { stream?: EventEmitter } })._connection?.stream;
-    stream?.on("end", () => this.lost(bus, new Error("D-Bus connection closed")));
-    stream?.on("close", () => this.lost(bus, new Error("D-Bus connection closed")));
+    stream?.on("end", () => gone(new Error("D-Bus connection closed")));
+    stream?.on("close", () => gone(new Error("D-Bus connection closed")));
     bus.on("message", (m: dbus.Message) => this.onMessage(m));
     try {
       await this.raw(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
@@ -78,7 +99,6 @@ export class SystemdClient extends EventEmitter {
       throw e;
     }
     this.bus = bus;
-    this.emit("connected");
     return bus;
   }
 
@@ -131,6 +151,7 @@ export class SystemdClient extends EventEmitter {
     try {
       const reply = await Promise.race([
         bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body })),
+        this.ended.get(bus) ?? new Promise<never>(() => undefined),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`D-Bus call ${member} timed out after ${timeoutMs / 1000}s`)), timeoutMs);
         }),

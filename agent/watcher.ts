@@ -46,3 +46,10 @@ export function watchDefinitions(
     },
   };
 }
+
+/** "keystone.container changed", or for a burst "50 files changed (a.container, b.container, …)". */
+export function describeChanges(paths: readonly string[]): string {
+  const names = [...new Set(paths.map((p) => basename(p)))];
+  if (names.length <= 3) return `${names.join(", ")} changed`;
+  return `${names.length} files changed (${names.slice(0, 3).join(", ")}, …)`;
+}

@@ -69,10 +69,6 @@ async function scenario(size: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 20_000));
     const rss = rssNow();
     console.log(`  berthd resident memory right after the last reconcile: ${busy.toFixed(0)} MB`);
-    const mm = agent.mark;
-    process.kill(agent.pid!, "SIGUSR2");
-    console.log(`  ${await agent.waitForLog(/^memory:/, mm)}`);
-    console.log(`  ${await agent.waitForLog(/^spaces:/, mm)}`);
     if (process.env.BENCH_SMAPS) {
       const maps = readFileSync(`/proc/${agent.pid}/smaps`, "utf8").split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
       const rows = maps.map((m) => ({ head: m.split("\n")[0]!.slice(0, 110), rss: Number(/\nRss:\s+(\d+)/.exec(m)?.[1] ?? 0) }));

@@ -1,25 +1,41 @@
-import { stateDir } from "../generator/accepted-store.js";
+import { acceptedDir, stateDir } from "../generator/accepted-store.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import type { Scope } from "../generator/search-path.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
-import { preview, reconcile, type ReconcileContext } from "../agent/reconcile.js";
+import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
 import { readStatus } from "../agent/status-file.js";
-import { SystemdClient } from "../agent/systemd-client.js";
+import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
+import { DockerUnreachable } from "../runtime/docker-socket.js";
 import type { ParsedArgs } from "./args.js";
 
-function context(scope: Scope): ReconcileContext {
-  return { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), stateDir: stateDir(scope) };
+/** Failures of the host rather than of berth: said in one line, without a stack trace. */
+const UNREACHABLE = [BusUnreachable, DockerUnreachable];
+
+/** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
+async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>): Promise<number> {
+  // berthd's clock for deleted definitions, so that plan shows what berthd will do.
+  const missingSince = new Map(Object.entries(readStatus(stateDir(scope))?.missingSince ?? {}));
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), acceptedDir: acceptedDir(scope), missingSince };
+  try {
+    return await command(ctx);
+  } catch (e) {
+    if (!UNREACHABLE.some((kind) => e instanceof kind)) throw e;
+    process.stderr.write(`berth: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    ctx.systemd.close();
+  }
 }
 
 /** `berth plan`: what a reconcile would do now; changes nothing. */
 export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
-    const { plan, diagnostics } = await preview(ctx);
+  return withContext(scope, async (ctx) => {
+    const { plan, diagnostics, renamed } = await assess(ctx);
     for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
     const lines = [
-      ...plan.stop.map((u) => `stop     ${u}  (definition deleted)`),
+      ...plan.stop.map((u) => `stop     ${u}  (${renamed.has(u) ? `renamed to ${renamed.get(u)}` : "definition deleted"})`),
+      ...plan.waiting.map((w) => `wait     ${w.unit}  (definition deleted; stopped if it is still gone in ${Math.ceil(w.leftMs / 1000)} s)`),
       ...plan.start.map((u) => `start    ${u}`),
       ...plan.restart.map((u) => `restart  ${u}`),
       ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),
@@ -28,22 +44,30 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
     process.stdout.write(lines.length ? lines.join("\n") + "\n" : "nothing to do\n");
     process.stdout.write(`${plan.unchanged.length} unchanged\n`);
     return 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }
 
-/** `berth apply`: one reconcile, waiting for its jobs; non-zero if anything failed. */
+/**
+ * `berth apply`: what berthd would do, done now, waiting for its jobs; non-zero if anything
+ * failed. A deletion still in its grace period is waited out, as berthd would.
+ */
 export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
-    const r = await reconcile(ctx);
-    const p = r.plan;
-    process.stdout.write(`${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged\n`);
-    return r.failures.length > 0 || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  return withContext(scope, async (ctx) => {
+    const done = { start: 0, restart: 0, stop: 0 };
+    let failed = false;
+    let r = await reconcile(ctx);
+    for (;;) {
+      failed ||= r.failures.length > 0;
+      done.start += r.plan.start.length;
+      done.restart += r.plan.restart.length;
+      done.stop += r.plan.stop.length;
+      if (r.plan.waiting.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(...r.plan.waiting.map((w) => w.leftMs)) + 50));
+      r = await reconcile(ctx);
+    }
+    process.stdout.write(`${done.start} started, ${done.restart} restarted, ${done.stop} stopped, ${r.plan.unchanged.length} unchanged\n`);
+    return failed || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
+  });
 }
 
 interface ServiceStatus {
@@ -60,11 +84,10 @@ interface ServiceStatus {
 
 /** `berth status [--json]`: each service as systemd and Docker see it, with berth's last error. */
 export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<number> {
-  const ctx = context(scope);
-  try {
-    const { desired, diagnostics } = await preview(ctx);
+  return withContext(scope, async (ctx) => {
+    const { desired, diagnostics } = await assess(ctx);
     const containers = await ctx.docker.containers();
-    const agent = readStatus(ctx.stateDir);
+    const agent = readStatus(stateDir(scope));
     const rows: ServiceStatus[] = [];
     for (const u of desired) {
       const props = await ctx.systemd.properties(u.unitName, "Unit").catch(() => ({}) as Record<string, unknown>);
@@ -98,7 +121,5 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
       for (const d of diagnostics) if (!rows.some((r) => r.definition === d.file)) process.stdout.write(`${formatDiagnostic(d)}\n`);
     }
     return 0;
-  } finally {
-    ctx.systemd.close();
-  }
+  });
 }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { basename } from "node:path";
-import { stateDir } from "../generator/accepted-store.js";
+import { basename, resolve } from "node:path";
+import { acceptedDir } from "../generator/accepted-store.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
@@ -12,7 +12,8 @@ export function render(args: ParsedArgs, scope: Scope): number {
   if (!target || args.positionals.length > 1) throw new UsageError("render takes one NAME or FILE");
   const isFile = target.includes("/") || (target.endsWith(".container") && existsSync(target));
   const fileName = args.options.get("as") ?? basename(target);
-  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: target }] : [], stateDir: stateDir(scope) });
+  // systemd ignores a relative SourcePath=, and the unit names its source by it.
+  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: resolve(target) }] : [], acceptedDir: acceptedDir(scope) });
   const wanted = isFile ? fileName.replace(/\.container$/, "") : target.replace(/\.(container|service)$/, "");
   const matches = (u: { base: string; unitName: string; containerName: string }) =>
     u.base === wanted || u.unitName === `${wanted}.service` || u.containerName === wanted;

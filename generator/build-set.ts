@@ -27,7 +27,13 @@ export interface BuiltSet {
  */
 export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOptions): BuiltSet {
   const unitNames = new Map<string, string>();
-  for (const l of loaded) unitNames.set(l.definition.name.base, unitNameOf(l.definition));
+  // Each definition's own unit name, which no alias may take, even while the definition is invalid.
+  const ownerOfName = new Map<string, string>();
+  for (const l of loaded) {
+    const name = unitNameOf(l.definition);
+    unitNames.set(l.definition.name.base, name);
+    if (!ownerOfName.has(name)) ownerOfName.set(name, l.definition.file);
+  }
   const templates = new Map<string, string>();
   for (const l of loaded) {
     if (l.definition.name.kind === "template") templates.set(l.definition.name.prefix, unitNames.get(l.definition.name.base)!);
@@ -49,26 +55,33 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   const claimedContainers = new Map<string, Translated>();
   for (const l of loaded) {
     const t = translate(l.definition, ctx);
-    const mine = l.unreadable ? l.diagnostics : l.diagnostics.length > 0 ? sortByFile(l.diagnostics.concat(t.diagnostics), l.definition.files) : t.diagnostics;
+    const mine = l.unread ? l.diagnostics : l.diagnostics.length > 0 ? sortByFile(l.diagnostics.concat(t.diagnostics), l.definition.files) : t.diagnostics;
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}${standIns.has(owner) ? " (its last accepted version)" : ""}`));
     };
     clash("unit name", t.unitName, claimedUnits.get(t.unitName));
     clash("container name", t.containerName, claimedContainers.get(t.containerName));
+    for (const { name, entry } of t.aliases) {
+      const owner = ownerOfName.get(name) ?? claimedUnits.get(name)?.definition.file;
+      if (owner) mine.push(error(entry.file, entry.line, `[Install] Alias=: "${name}" is already the name of a unit of ${owner}`));
+    }
     if (!hasErrors(mine)) {
       claimedUnits.set(t.unitName, t);
+      for (const a of t.aliases) claimedUnits.set(a.name, t);
       claimedContainers.set(t.containerName, t);
       units.push(t);
     } else {
       // It cannot be generated, so it claims no name and a valid namesake still runs, unless its
       // last accepted version stands in for it: that one keeps running under its own names.
       const standIn = options.accepted?.(l.definition.name.base, l.definition.file);
-      const holder = standIn && (claimedUnits.get(standIn.unitName) ?? claimedContainers.get(standIn.containerName));
+      // A link at the top of the output directory is an alias.
+      const names = standIn ? [standIn.unitName, ...standIn.links.filter((k) => !k.path.includes("/")).map((k) => k.path)] : [];
+      const holder = standIn && (names.map((n) => claimedUnits.get(n)).find(Boolean) ?? claimedContainers.get(standIn.containerName));
       if (standIn && holder) {
-        mine.push(error(l.definition.file, 0, `its last accepted version cannot stand in: ${holder.definition.file} now uses its unit or container name`));
+        mine.push(error(l.definition.file, 0, `its last accepted version cannot stand in: ${holder.definition.file} now uses its unit, alias or container name`));
       } else if (standIn) {
         standIns.set(t, standIn);
-        claimedUnits.set(standIn.unitName, t);
+        for (const n of names) claimedUnits.set(n, t);
         claimedContainers.set(standIn.containerName, t);
       }
     }
@@ -77,6 +90,6 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     if (mine.length > 0) diagnostics = diagnostics.concat(capDiagnostics(mine));
     all.push(t);
   }
-  diagnostics = diagnostics.concat(validateSet(all, options.searched));
+  diagnostics = diagnostics.concat(validateSet(all, options.searched, new Set([...units, ...standIns.keys()])));
   return { units, all, standIns, diagnostics };
 }

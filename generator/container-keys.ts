@@ -44,8 +44,5 @@ export const UNIT_REFERENCE_KEYS = new Set([
 ]);
 export const INSTALL_REFERENCE_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Also"]);
 
-/** Keys that make a dependency pull the definition into the same transaction. */
-export const REQUIRING_KEYS = new Set(["Wants", "Requires", "Requisite", "BindsTo", "PartOf", "Upholds"]);
-
 export const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 export const SIZE = /^\d+(\.\d+)?[bkmgBKMG]?$/;

@@ -15,7 +15,10 @@ export interface GeneratedUnit {
   text: string;
   links: Translated["links"];
   wantedAtBoot: boolean;
-  /** Units this one is ordered after (After=, and Before= of others resolved by the caller). */
+  /**
+   * Units this one is ordered after, by its own After= only. berthd queues its jobs in this order;
+   * systemd orders the jobs of one transaction by After= and Before= alike.
+   */
   after: string[];
   /** Set when this is the last accepted version standing in for an invalid definition. */
   acceptedFrom?: string | undefined;

@@ -1,10 +1,12 @@
-import { readdirSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile, type FileRead } from "./read-file.js";
 import { dropInDirNames } from "./search-path.js";
+import { trustProblem, type OwnerAndMode, type TrustRules } from "./trust.js";
 import type { Definition } from "./translate.js";
 import { parseUnitFile, type Sections } from "./unit-file.js";
 
@@ -19,8 +21,8 @@ export interface LoadedDefinition {
   definition: Definition;
   /** An empty main file masks the name, as an empty unit file does in systemd. */
   masked: boolean;
-  /** The main file could not be read: what translation would say about its missing lines is noise. */
-  unreadable: boolean;
+  /** The main file was not read (unreadable or not trusted): translating nothing would only add noise. */
+  unread: boolean;
   diagnostics: Diagnostic[];
 }
 
@@ -136,17 +138,57 @@ export function findDropIns(
     .filter((path) => !linksToDevNull(path));
 }
 
-export function loadDefinition(source: DefinitionSource, read: (path: string) => FileRead = readRegularFile): LoadedDefinition {
+const ownerAndMode = (s: Stats): OwnerAndMode => ({ uid: s.uid, mode: s.mode & 0o7777 });
+
+/**
+ * The shell around trustProblem(): the owner and mode of a file, of each directory from it up to
+ * its search directory (to / for a file outside them), and of the directory a link leads into.
+ */
+export function trustChecker(searchDirs: readonly string[], rules: TrustRules): (file: string) => string | undefined {
+  const tops = new Set(searchDirs.map((d) => resolve(d)));
+  const dirStats = new Map<string, OwnerAndMode>();
+  const dirStat = (path: string) => {
+    let s = dirStats.get(path);
+    if (!s) dirStats.set(path, (s = ownerAndMode(statSync(path))));
+    return { path, stat: s };
+  };
+  return (file) => {
+    try {
+      const own = lstatSync(file);
+      const dirs = [];
+      for (let dir = dirname(resolve(file)); ; dir = dirname(dir)) {
+        dirs.push(dirStat(dir));
+        if (tops.has(dir) || dir === "/") break;
+      }
+      // Not a regular file: it is refused as such when read, which says more than its mode.
+      if (!statSync(file).isFile()) return undefined;
+      if (!own.isSymbolicLink()) return trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules);
+      const target = realpathSync.native(file);
+      if (!dirs.some((d) => d.path === dirname(target))) dirs.push(dirStat(dirname(target)));
+      return trustProblem({ path: file, stat: ownerAndMode(statSync(target)) }, dirs, rules);
+    } catch {
+      // Gone or unreadable: reading it says so.
+      return undefined;
+    }
+  };
+}
+
+export function loadDefinition(
+  source: DefinitionSource,
+  trust: (file: string) => string | undefined = () => undefined,
+  read: (path: string) => FileRead = readRegularFile,
+): LoadedDefinition {
   const sections: Sections = new Map();
   let diagnostics: Diagnostic[] = [];
   const files = [source.file, ...source.dropIns];
   let masked = false;
-  let unreadable = false;
+  let unread = false;
   for (const file of files) {
-    const got = read(file);
+    const untrusted = trust(file);
+    const got = untrusted ? { error: untrusted } : read(file);
     if ("error" in got) {
       diagnostics.push(error(file, 0, got.error));
-      unreadable ||= file === source.file;
+      unread ||= file === source.file;
       continue;
     }
     const decoded = decodeText(got.bytes, file);
@@ -155,5 +197,5 @@ export function loadDefinition(source: DefinitionSource, read: (path: string) =>
     // overflows the stack.
     diagnostics = diagnostics.concat(decoded.diagnostics, parseUnitFile(decoded.text, file, sections).diagnostics);
   }
-  return { definition: { name: source.name, file: source.file, files, sections }, masked, unreadable, diagnostics };
+  return { definition: { name: source.name, file: source.file, files, sections }, masked, unread, diagnostics };
 }

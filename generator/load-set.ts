@@ -4,9 +4,10 @@ import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, type AcceptedUnit } from "./accepted-store.js";
 import { capDiagnostics, error, warning, type Diagnostic } from "./diagnostics.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
-import { discoverDefinitions, findDropIns, loadDefinition, type DefinitionSource } from "./load-definitions.js";
+import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
 import { parseDefinitionName } from "./names.js";
 import { unitDirs, type Scope } from "./search-path.js";
+import { trustRules } from "./trust.js";
 
 export function detectScope(env: NodeJS.ProcessEnv = process.env): Scope {
   // systemd ≥ 251 tells generators which manager runs them.
@@ -26,8 +27,8 @@ export interface LoadSetOptions {
   dirs?: readonly string[];
   /** Extra files standing in for definitions of the given file name (`berth validate --as`). */
   overlay?: ReadonlyArray<{ fileName: string; path: string }>;
-  /** Where last accepted versions are kept; without it, none stand in for invalid definitions. */
-  stateDir?: string;
+  /** Where last accepted versions are kept (acceptedDir); without it, none stand in for invalid definitions. */
+  acceptedDir?: string;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -55,10 +56,15 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     if (index >= 0) sources[index] = source;
     else sources.push(source);
   }
-  const loaded = sources.map((s) => loadDefinition(s)).filter((l) => !l.masked);
-  const stateDir = options.stateDir;
-  const accepted = stateDir === undefined ? undefined : (base: string, file: string) => {
-    const a = readAccepted(stateDir, base);
+  const trust = trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0));
+  const loaded = sources.map((s) => loadDefinition(s, trust)).filter((l) => !l.masked);
+  const dir = options.acceptedDir;
+  // Each record is read once, however often the set asks, so a damaged one is reported once.
+  const records = new Map<string, AcceptedUnit | undefined>();
+  const warn = (file: string, problem: string) => diagnostics.push(warning(file, 0, problem));
+  const accepted = dir === undefined ? undefined : (base: string, file: string) => {
+    if (!records.has(base)) records.set(base, readAccepted(dir, base, warn));
+    const a = records.get(base);
     return a && a.file === file ? a : undefined;
   };
   const built = buildSet(loaded, {

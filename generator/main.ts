@@ -1,6 +1,6 @@
 import { formatDiagnostic, hasErrors } from "./diagnostics.js";
 import { reportToKmsg } from "./kmsg-log.js";
-import { stateDir } from "./accepted-store.js";
+import { acceptedDir } from "./accepted-store.js";
 import { berthTarget } from "./berth-target.js";
 import { detectScope, loadSet } from "./load-set.js";
 import { unitWriter } from "./write-units.js";
@@ -20,15 +20,17 @@ export function main(argv: readonly string[]): number {
     return 2;
   }
   const scope = detectScope();
-  const set = loadSet({ scope, stateDir: stateDir(scope) });
+  const set = loadSet({ scope, acceptedDir: acceptedDir(scope) });
   const writer = unitWriter(outDir);
   for (const unit of set.output) writer.write(unit);
   const target = berthTarget(set.output, scope);
   if (target) writer.write({ unitName: "berth.target", text: target.text, links: [target.link] });
-  writer.finish();
-  for (const d of set.diagnostics) complain(`berth-generator: ${formatDiagnostic(d)}\n`);
-  reportToKmsg(set.diagnostics, "berth-generator");
-  return hasErrors(set.diagnostics) ? 1 : 0;
+  // The definitions' diagnostics first, then each write that failed: a full disk or a leftover
+  // file must not hide what is wrong with the files.
+  const diagnostics = set.diagnostics.concat(writer.finish());
+  for (const d of diagnostics) complain(`berth-generator: ${formatDiagnostic(d)}\n`);
+  reportToKmsg(diagnostics, "berth-generator");
+  return hasErrors(diagnostics) ? 1 : 0;
 }
 
 process.exitCode = main(process.argv.slice(2));

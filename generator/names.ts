@@ -13,6 +13,8 @@ const BASE = /^([A-Za-z0-9][A-Za-z0-9_.:-]*)(?:@([A-Za-z0-9_.:\\-]*))?$/;
 /** Docker's own rule for container names. */
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.[a-z]+$/;
+/** systemd's UNIT_NAME_MAX, less its NUL. */
+export const UNIT_NAME_MAX = 255;
 
 export function parseDefinitionName(fileName: string): DefinitionName | undefined {
   if (!fileName.endsWith(SUFFIX)) return undefined;

@@ -7,7 +7,7 @@ import { digest } from "./digest.js";
 import { formatExec } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
-  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, type DefinitionName,
+  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, UNIT_NAME, UNIT_NAME_MAX, type DefinitionName,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
@@ -56,6 +56,8 @@ export interface Translated {
   text: string;
   /** Symlinks to create in the generator's output directory, relative to it. */
   links: Array<{ path: string; target: string }>;
+  /** The `Alias=` names among the links: names in the set, claimed like unit names. */
+  aliases: Array<{ name: string; entry: Entry }>;
   dependencies: Dependency[];
   ports: Array<{ host: HostPorts; entry: Entry }>;
   diagnostics: Diagnostic[];
@@ -167,7 +169,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     }
     sections.push({ name, lines: entries.map((e) => copied(e, out.diagnostics)) });
   });
-  const links = installLinks(def, unitName, out.diagnostics, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
+  const { links, aliases } = installLinks(def, unitName, out, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
 
   const lines = unitLines(def.file, sections);
   const text = lines.join("\n");
@@ -186,6 +188,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     wantedAtBoot: !def.sections.has("Install") && def.name.kind !== "template",
     text,
     links,
+    aliases,
     dependencies: out.dependencies,
     ports: run.ports,
     diagnostics: sortByFile(diagnostics, def.files),
@@ -224,7 +227,9 @@ function dockerCreate(
   containerName: string,
   diagnostics: Diagnostic[],
 ): ContainerRun {
-  const argv: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no", "--label", `${UNIT_LABEL}=${unitName}`];
+  // A template's instances each name themselves: systemd expands %n to "worker@blue.service".
+  const unitLabel = def.name.kind === "template" ? "%n" : unitName;
+  const argv: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no", "--label", `${UNIT_LABEL}=${unitLabel}`];
   const fixedArgs = argv.length;
   const ports: Translated["ports"] = [];
 
@@ -565,13 +570,13 @@ function checkLines(file: string, lines: readonly string[], text: string, diagno
 function installLinks(
   def: Definition,
   unitName: string,
-  diagnostics: Diagnostic[],
+  out: Collected,
   rewrite: (e: Entry) => string,
-): Translated["links"] {
+): Pick<Translated, "links" | "aliases"> {
   const links: Translated["links"] = [];
+  const aliases: Translated["aliases"] = [];
   const install = def.sections.get("Install") ?? [];
-  // Each target keeps its entry, so that an error points at the line, in a drop-in too.
-  const lists = new Map<string, Array<{ target: string; entry: Entry }>>();
+  const lists = new Map<string, Array<{ name: string; entry: Entry }>>();
   let defaultInstance: string | undefined;
   for (const e of install) {
     if (e.key === "DefaultInstance") {
@@ -579,34 +584,53 @@ function installLinks(
       continue;
     }
     if (!INSTALL_LINK_KEYS.has(e.key)) {
-      if (e.key !== "Also") diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
+      if (e.key !== "Also") out.diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
       continue;
     }
     if (e.value === "") {
       lists.set(e.key, []);
       continue;
     }
-    const value = e.key === "Alias" ? e.value : rewrite(e).slice(e.key.length + 1);
+    // Alias= names this unit itself, so it is only unquoted (as Quadlet does), never rewritten.
+    const split = e.key === "Alias" ? splitWords(e.value) : { ok: true as const, words: rewrite(e).slice(e.key.length + 1).split(/\s+/).filter(Boolean) };
+    if (!split.ok) {
+      out.diagnostics.push(error(e.file, e.line, `${e.key}=: ${split.message}`));
+      continue;
+    }
     const list = lists.get(e.key) ?? [];
-    for (const target of value.split(/\s+/)) if (target) list.push({ target, entry: e });
+    for (const name of split.words) list.push({ name, entry: e });
     lists.set(e.key, list);
   }
   let enabledName = unitName;
   if (def.name.kind === "template") {
-    if (!defaultInstance) return lists.size > 0 && [...lists.values()].some((l) => l.length > 0) ? noInstance(def, diagnostics, links) : links;
+    if (!defaultInstance) return { links: [...lists.values()].some((l) => l.length > 0) ? noInstance(def, out.diagnostics, links) : links, aliases };
     enabledName = unitName.replace(/@\.service$/, `@${defaultInstance}.service`);
   }
   for (const [key, targets] of lists) {
-    for (const { target, entry } of targets) {
-      if (!/^[A-Za-z0-9:_.\\@-]+$/.test(target) || target.includes("/")) {
-        diagnostics.push(error(entry.file, entry.line, `[Install] ${key}=: "${target}" is not a unit name`));
-        continue;
-      }
-      if (key === "Alias") links.push({ path: target, target: unitName });
-      else links.push({ path: `${target}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });
+    for (const { name, entry } of targets) {
+      const problem = UNIT_NAME.test(name) && name.length <= UNIT_NAME_MAX ? key === "Alias" && aliasProblem(name, unitName) : "is not a unit name";
+      if (problem) out.diagnostics.push(error(entry.file, entry.line, `[Install] ${key}=: "${name}" ${problem}`));
+      else if (key === "Alias") aliases.push({ name, entry });
+      else links.push({ path: `${name}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });
     }
   }
-  return links;
+  for (const a of aliases) links.push({ path: a.name, target: unitName });
+  return { links, aliases };
+}
+
+/**
+ * systemd's rule for an alias: another name of the same unit, so of the same type, a template
+ * for a template and the same instance for an instance. Anything else would make the link
+ * stand for a different unit (`Alias=berth.target` once replaced the target).
+ */
+function aliasProblem(alias: string, unitName: string): string | undefined {
+  if (alias === unitName) return "is the unit's own name";
+  if (!alias.endsWith(".service")) return "is not a .service name: an alias has the type of its unit";
+  const at = (name: string) => name.slice(name.indexOf("@") + 1 || name.length);
+  if (alias.includes("@") !== unitName.includes("@") || at(alias) !== at(unitName)) {
+    return `must be ${unitName.includes("@") ? `a name like NAME@${at(unitName)}` : "a name without \"@\""}, as the unit ${unitName} is`;
+  }
+  return undefined;
 }
 
 function noInstance(def: Definition, diagnostics: Diagnostic[], links: Translated["links"]): Translated["links"] {

@@ -2,21 +2,28 @@ import { error, type Diagnostic } from "./diagnostics.js";
 import { addressesCollide, firstOverlap, indexPorts, type PortHit, type PortIndex } from "./publish-port.js";
 import type { Translated } from "./translate.js";
 
-/** Checks that only make sense across the whole set of definitions. */
-export function validateSet(units: readonly Translated[], searched: readonly string[]): Diagnostic[] {
-  return [...missingReferences(units, searched), ...orderingCycles(units), ...portConflicts(units)];
+/**
+ * Checks that only make sense across the whole set of definitions. `written` holds those that get
+ * a unit (their own or their accepted version).
+ */
+export function validateSet(units: readonly Translated[], searched: readonly string[], written: ReadonlySet<Translated>): Diagnostic[] {
+  return [...missingReferences(units, searched, written), ...orderingCycles(units), ...portConflicts(units)];
 }
 
-function missingReferences(units: readonly Translated[], searched: readonly string[]): Diagnostic[] {
+function missingReferences(units: readonly Translated[], searched: readonly string[], written: ReadonlySet<Translated>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const defined = new Set(units.map((u) => u.definition.name.base));
-  const templates = new Set(units.filter((u) => u.definition.name.kind === "template").map((u) => u.definition.name.prefix));
+  const templates = new Map(units.filter((u) => u.definition.name.kind === "template").map((u) => [u.definition.name.prefix, u]));
   for (const u of units) {
     for (const d of u.dependencies) {
       if (d.definition === undefined || defined.has(d.definition)) continue;
       const at = d.definition.indexOf("@");
-      if (at > 0 && templates.has(d.definition.slice(0, at))) continue;
-      out.push(error(d.entry.file, d.entry.line, `${d.entry.key}=: "${d.definition}.container" is not defined in ${searched.join(", ")}`));
+      const template = at > 0 ? templates.get(d.definition.slice(0, at)) : undefined;
+      if (template && written.has(template)) continue;
+      // An invalid plain definition is reported where it is; an instance has no file of its own
+      // to report, and its unit would simply never exist.
+      const why = template ? `is an instance of ${template.definition.file}, which has errors: ${d.unit} does not exist` : `is not defined in ${searched.join(", ")}`;
+      out.push(error(d.entry.file, d.entry.line, `${d.entry.key}=: "${d.definition}.container" ${why}`));
     }
   }
   return out;

@@ -1,4 +1,6 @@
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import * as nodeFs from "node:fs";
+import { getSystemErrorMessage } from "node:util";
+import { error, type Diagnostic } from "./diagnostics.js";
 import { dirPrefix, locate } from "./paths.js";
 import type { GeneratedUnit } from "./generated-unit.js";
 
@@ -6,17 +8,28 @@ import type { GeneratedUnit } from "./generated-unit.js";
 const DEPENDENCY_OF_LINK_DIR: Readonly<Record<string, string>> = { wants: "Wants", requires: "Requires", upholds: "Upholds" };
 const LINK_IN_DEPENDENCY_DIR = new RegExp(`^([^/]+)\\.(${Object.keys(DEPENDENCY_OF_LINK_DIR).join("|")})/([^/]+)$`);
 
+/** Why a write failed, for the operator: what the kernel said, or what berth found in the way. */
+const REASON_OF_CODE: Readonly<Record<string, string>> = {
+  EEXIST: "something is already there (systemd empties this directory before it runs generators); left as it is",
+  ENOTDIR: "a file or link is where a directory should be; left as it is",
+};
+
+/** The file-system calls the writer makes; tests put in a full disk or an unwritable directory. */
+export type WriterFs = Pick<typeof nodeFs, "openSync" | "writeFileSync" | "closeSync" | "linkSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "symlinkSync">;
+
 export interface UnitWriter {
   write(unit: Pick<GeneratedUnit, "unitName" | "text" | "links">): void;
-  /** Writes what the units' `[Install]` sections add to other units; call once, after every write. */
-  finish(): void;
+  /** Writes what the units' `[Install]` sections add to other units; call once, after every write. Returns one error per write that failed. */
+  finish(): Diagnostic[];
 }
 
 /**
- * Writes each unit in place. systemd empties the output directory before it runs generators and
- * reads it only once they have all exited (systemd.generator(7)), so no reader can see a unit
- * being written; a temporary file and a rename would cost about 7 ms per thousand units. A write
- * that fails removes what it left, so systemd never loads half a unit.
+ * Writes each unit into systemd's output directory, and never anything else: nothing there is
+ * overwritten and no link there is followed, so a leftover file, or a link someone planted, is
+ * reported instead of written through. Each unit goes to a temporary file first, which link(2)
+ * then puts in place, failing if the name is taken: systemd never finds half a unit, not even
+ * when the disk fills or the generator is killed. A failed write is reported, with the file and
+ * the reason, and costs only that file and its links.
  *
  * A `WantedBy=` link (`multi-user.target.wants/x.service`) means the same to systemd as `Wants=x.service`
  * in the target, so all of one target's are written as one drop-in (`multi-user.target.d/berth-install.conf`):
@@ -25,41 +38,76 @@ export interface UnitWriter {
  * Synchronous on purpose: measured, a thousand small async writes cost more in promise and
  * thread-pool overhead than they gain.
  */
-export function unitWriter(outDir: string): UnitWriter {
-  mkdirSync(outDir, { recursive: true });
+export function unitWriter(outDir: string, fs: WriterFs = nodeFs): UnitWriter {
+  const failures: Diagnostic[] = [];
+  const fail = (path: string, e: unknown): false => {
+    const { code, errno } = e as NodeJS.ErrnoException;
+    const reason = (code && REASON_OF_CODE[code]) ?? (errno !== undefined ? `${getSystemErrorMessage(errno)} (${code})` : String(e));
+    failures.push(error(path, 0, `not written: ${reason}`));
+    return false;
+  };
   // Unit names never contain "/", so they can be appended to the directory as they are.
   const prefix = dirPrefix(outDir);
-  const made = new Set<string>([outDir]);
+  const made = new Set<string>();
   const dependencies = new Map<string, Map<string, string[]>>();
-  const mkdir = (dir: string): void => {
-    if (made.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
-    made.add(dir);
-  };
-  const writeFile = (path: string, text: string): void => {
+  try {
+    fs.mkdirSync(outDir, { recursive: true });
+    made.add(outDir);
+  } catch (e) {
+    fail(outDir, e);
+  }
+  /** A directory directly below the output directory: made here, or found as a real directory. */
+  const mkdir = (dir: string): boolean => {
+    if (made.has(dir)) return true;
     try {
-      // Naming the encoding takes Node's one-call native path; options without it go through a Buffer.
-      writeFileSync(path, text, { encoding: "utf8", mode: 0o644 });
+      fs.mkdirSync(dir);
     } catch (e) {
-      rmSync(path, { force: true });
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") return fail(dir, e);
+      try {
+        if (!fs.lstatSync(dir).isDirectory()) return fail(dir, { code: "ENOTDIR" });
+      } catch (gone) {
+        return fail(dir, gone);
+      }
+    }
+    made.add(dir);
+    return true;
+  };
+  const writeFile = (path: string, text: string): boolean => {
+    const slash = path.lastIndexOf("/");
+    const temporary = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.tmp`;
+    try {
+      // O_EXCL: the temporary file is a new one of ours, never a link to somewhere else.
+      const fd = fs.openSync(temporary, "wx", 0o644);
+      try {
+        // Naming the encoding takes Node's one-call native path; writeFileSync retries short writes.
+        fs.writeFileSync(fd, text, "utf8");
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.linkSync(temporary, path);
+      return true;
+    } catch (e) {
+      return fail(path, e);
+    } finally {
+      try {
+        fs.unlinkSync(temporary);
+      } catch {
+        // It was never made.
+      }
     }
   };
   const link = (path: string, target: string): void => {
     const { at, parent } = locate(outDir, prefix, path);
-    mkdir(parent);
+    if (!mkdir(parent)) return;
     try {
-      symlinkSync(target, at);
+      fs.symlinkSync(target, at);
     } catch (e) {
-      // systemd empties the directory first; only a manual rerun finds an old link.
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      rmSync(at, { force: true });
-      symlinkSync(target, at);
+      fail(at, e);
     }
   };
   return {
     write(u) {
-      writeFile(prefix + u.unitName, u.text);
+      if (!writeFile(prefix + u.unitName, u.text)) return;
       for (const l of u.links) {
         const m = LINK_IN_DEPENDENCY_DIR.exec(l.path);
         if (!m) {
@@ -79,9 +127,9 @@ export function unitWriter(outDir: string): UnitWriter {
         const lines = ["# Generated by berth-generator from the definitions' [Install] sections.", "[Unit]"];
         byKind.forEach((names, kind) => lines.push(`${DEPENDENCY_OF_LINK_DIR[kind]}=${names.join(" ")}`));
         const dir = `${prefix}${target}.d`;
-        mkdir(dir);
-        writeFile(`${dir}/berth-install.conf`, `${lines.join("\n")}\n`);
+        if (mkdir(dir)) writeFile(`${dir}/berth-install.conf`, `${lines.join("\n")}\n`);
       });
+      return failures;
     },
   };
 }

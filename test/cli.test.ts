@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBin } from "./support/run.js";
 import { image, tree } from "./support/tree.js";
@@ -107,5 +107,21 @@ describe("berth render", () => {
     const b = berth(["render", bad], root);
     expect(b.status).toBe(1);
     expect(b.stderr).toMatch(/bad.container:3: error: Pod=/);
+  });
+
+  it("names a file given by a relative path absolutely in SourcePath=, which systemd requires", () => {
+    const file = join(tree({ "new.container": image() }), "new.container");
+    const r = berth(["render", relative(process.cwd(), file)], tree({}));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`\nSourcePath=${file}\n`);
+  });
+});
+
+describe("berth status, plan and apply without a manager to talk to", () => {
+  it.each(["status", "plan", "apply"])("%s says so in one line, without a stack trace", (command) => {
+    const defs = tree({ "db.container": image() });
+    const r = runBin("berth", [command], { BERTH_UNIT_DIRS: defs, DBUS_SYSTEM_BUS_ADDRESS: "unix:path=/nonexistent/bus", DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^berth: cannot reach (the system manager over D-Bus|Docker)[^\n]*\n$/);
   });
 });

@@ -71,7 +71,7 @@ describe("berth-generator (systemd.generator(7))", () => {
     const defs = tree({ "db.container": image("Environment=V=1"), "web.container": image() });
     const state = tree({});
     const accepted = loadSet({ scope: "system", dirs: [defs] }).output;
-    for (const u of accepted) writeAccepted(state, u);
+    for (const u of accepted) writeAccepted(join(state, "accepted"), u);
     writeFileSync(join(defs, "db.container"), image("Environment=V=2\nHealthRetries=oops"));
     const r = generate(defs, { BERTH_STATE_DIR: state });
     expect(r.status).toBe(1);
@@ -85,7 +85,7 @@ describe("berth-generator (systemd.generator(7))", () => {
   it("an invalid definition's accepted version keeps its names: a newcomer cannot take them", () => {
     const defs = tree({ "db.container": image() });
     const state = tree({});
-    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(state, u);
+    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(join(state, "accepted"), u);
     writeFileSync(join(defs, "db.container"), image("HealthRetries=oops"));
     writeFileSync(join(defs, "db2.container"), image("ContainerName=db\nServiceName=db"));
     const r = generate(defs, { BERTH_STATE_DIR: state });
@@ -97,7 +97,7 @@ describe("berth-generator (systemd.generator(7))", () => {
     // An edit that only clashes keeps the accepted version in effect too.
     writeFileSync(join(defs, "db.container"), image());
     writeFileSync(join(defs, "db2.container"), image());
-    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(state, u);
+    for (const u of loadSet({ scope: "system", dirs: [defs] }).output) writeAccepted(join(state, "accepted"), u);
     writeFileSync(join(defs, "db2.container"), image("ServiceName=db"));
     const clashed = generate(defs, { BERTH_STATE_DIR: state });
     expect(readdirSync(clashed.out).filter((f) => f.endsWith(".service")).sort()).toEqual(["db.service", "db2.service"]);
@@ -117,6 +117,30 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(readFileSync(join(generate(defs).out, "db.service"), "utf8")).toContain("FROM_LINK=1");
     const rendered = runBin("berth", ["render", join(defs, "db.container")], { BERTH_UNIT_DIRS: defs });
     expect(rendered.stdout).toContain("FROM_LINK=1");
+  });
+
+  it("an Alias= clash leaves every unit as its own definition says (was: b.service silently became a's)", () => {
+    const defs = tree({ "a.container": image("[Install]\nAlias=b.service\n"), "b.container": image(), "c.container": image("[Install]\nAlias=c.service berth.target ..\n") });
+    const r = generate(defs);
+    expect(r.status).toBe(1);
+    expect(lstatSync(join(r.out, "b.service")).isFile()).toBe(true);
+    expect(readFileSync(join(r.out, "b.service"), "utf8")).toContain(`SourcePath=${join(defs, "b.container")}\n`);
+    expect(readdirSync(r.out).sort()).toEqual(["b.service", "berth.target", "multi-user.target.d"]);
+    expect(r.stderr).toContain(`${join(defs, "a.container")}:4: error: [Install] Alias=: "b.service" is already the name of a unit of ${join(defs, "b.container")}`);
+    expect(r.stderr).toContain(`${join(defs, "c.container")}:4: error: [Install] Alias=: ".." is not a unit name`);
+  });
+
+  it("says which writes failed and why, after every definition's diagnostics, without a stack trace", () => {
+    const defs = tree({ "a.container": image(), "b.container": image("Pod=x") });
+    const out = join(tree({ normal: "a leftover file, not a directory" }), "normal");
+    const r = runBin("berth-generator", [out, out, out], { BERTH_UNIT_DIRS: defs });
+    expect(r.status).toBe(1);
+    expect(r.stderr.split("\n").filter(Boolean)).toEqual([
+      expect.stringMatching(/b\.container:3: error: Pod=: not supported/),
+      `berth-generator: ${out}: error: not written: something is already there (systemd empties this directory before it runs generators); left as it is`,
+      `berth-generator: ${out}/a.service: error: not written: a file or link is where a directory should be; left as it is`,
+      `berth-generator: ${out}/berth.target: error: not written: a file or link is where a directory should be; left as it is`,
+    ]);
   });
 
   it("leaves no temporary files behind", () => {

@@ -86,7 +86,8 @@ describe("containers as systemd services (real dockerd, real systemd)", () => {
     um.systemctl(["stop", "lc-stubborn.service"]);
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(2000);
-    expect(took).toBeLessThan(32_000);
+    // Docker's kill after StopTimeout ended it; systemd's TimeoutStopSec would say "timeout".
+    expect(state("lc-stubborn").Result).not.toBe("timeout");
     expect(inspect("lc-stubborn")).toBeUndefined();
   });
 
@@ -124,10 +125,8 @@ describe("containers as systemd services (real dockerd, real systemd)", () => {
   });
 
   it("a container that never becomes healthy fails its start within TimeoutStartSec", () => {
-    const t0 = Date.now();
     const r = um.systemctl(["start", "lc-unhealthy.service"]);
     expect(r.status).not.toBe(0);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(state("lc-unhealthy")).toMatchObject({ ActiveState: "failed", Result: "timeout" });
     expect(inspect("lc-unhealthy")).toBeUndefined();
   });
@@ -162,10 +161,9 @@ describe("containers as systemd services (real dockerd, real systemd)", () => {
   });
 
   it("a container Docker cannot start fails its unit at once, not at TimeoutStartSec", () => {
-    const t0 = Date.now();
     expect(um.systemctl(["start", "lc-noexec.service"]).status).not.toBe(0);
-    expect(Date.now() - t0).toBeLessThan(15_000);
-    expect(state("lc-noexec").ActiveState).toBe("failed");
+    // Not "timeout": the start failed on Docker's refusal.
+    expect(state("lc-noexec")).toMatchObject({ ActiveState: "failed", Result: "exit-code" });
     expect(inspect("lc-noexec")).toBeUndefined();
   });
 
@@ -244,14 +242,14 @@ describe("Docker's own lifecycle", () => {
       await waitFor("dockerd to exit", () => spawnSync("pidof", ["dockerd"]).status !== 0);
       await waitFor("the unit to notice", () => um.show("dk-svc.service", "ActiveState").ActiveState !== "active");
       // It keeps retrying without giving up (no start limit) while Docker is away.
-      await new Promise((r) => setTimeout(r, 3000));
+      const restarts = Number(um.show("dk-svc.service", "NRestarts").NRestarts);
+      await waitFor("two more restarts", () => Number(um.show("dk-svc.service", "NRestarts").NRestarts) >= restarts + 2);
       expect(um.show("dk-svc.service", "ActiveState").ActiveState).not.toBe("active");
-      expect(Number(um.show("dk-svc.service", "NRestarts").NRestarts)).toBeGreaterThanOrEqual(1);
     } finally {
       spawn(cmdline[0]!, cmdline.slice(1), { detached: true, stdio: "ignore" }).unref();
-      await waitFor("dockerd to return", () => docker(["info"]).status === 0, 60_000);
+      await waitFor("dockerd to return", () => docker(["info"]).status === 0);
     }
-    await waitFor("the service to come back", () => um.show("dk-svc.service", "ActiveState").ActiveState === "active" && inspect("dk-svc")?.State.Running, 60_000);
+    await waitFor("the service to come back", () => um.show("dk-svc.service", "ActiveState").ActiveState === "active" && inspect("dk-svc")?.State.Running);
     um.systemctl(["stop", "dk-svc.service"]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
-import { plan, startOrder, type Observed } from "../agent/plan.js";
+import { graceDeletions, plan, startOrder, type Observed } from "../agent/plan.js";
 
 const unit = (name: string, text = `text of ${name}`, after: string[] = [], spec = `spec-${name}`): GeneratedUnit => ({
   base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: "img",
@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], stop: [], deferred: [], unchanged: ["a.service"] });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: ["a.service"] });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -38,6 +38,27 @@ describe("plan (what a reconcile does)", () => {
 
   it("stops units whose definition file was deleted, and reloads", () => {
     expect(plan([], new Map(), ["gone.service"])).toMatchObject({ reload: true, stop: ["gone.service"] });
+  });
+
+  it("tries again a version whose job did not end in done, and confirms one that went through", () => {
+    const a = unit("a");
+    const pending = (activeState: string, runningSpec?: string): [string, Observed] => [a.unitName, { applied: { text: a.text, file: a.file, pending: true }, loadedText: a.text, activeState, runningSpec }];
+    // The start failed, or was never seen through: start again, or restart what runs.
+    expect(plan([a], new Map([pending("inactive")]), []).start).toEqual(["a.service"]);
+    expect(plan([a], new Map([pending("failed")]), []).restart).toEqual(["a.service"]);
+    expect(plan([a], new Map([pending("active", "older-spec")]), []).restart).toEqual(["a.service"]);
+    // berthd died waiting, but the unit runs exactly this version: nothing to do.
+    expect(plan([a], new Map([pending("active", a.spec)]), []).unchanged).toEqual(["a.service"]);
+  });
+
+  it("waits out a deletion's grace period, keeping its clock between looks", () => {
+    const since = new Map<string, number>();
+    expect(graceDeletions(["a.service"], since, 2000, 10_000)).toEqual({ settled: [], waiting: [{ unit: "a.service", leftMs: 2000 }] });
+    expect(graceDeletions(["a.service", "b.service"], since, 2000, 11_500)).toEqual({ settled: [], waiting: [{ unit: "a.service", leftMs: 500 }, { unit: "b.service", leftMs: 2000 }] });
+    expect(graceDeletions(["a.service", "b.service"], since, 2000, 12_000)).toEqual({ settled: ["a.service"], waiting: [{ unit: "b.service", leftMs: 1500 }] });
+    // A file that came back starts the clock again if it goes away again.
+    expect(graceDeletions(["b.service"], since, 2000, 12_100).settled).toEqual([]);
+    expect([...since.keys()]).toEqual(["b.service"]);
   });
 
   it("never starts a template itself", () => {

@@ -240,6 +240,8 @@ describe("translate: the unit around the container", () => {
     expect([tpl.unitName, tpl.containerName]).toEqual(["worker@.service", "worker-%i"]);
     // Specifiers in the container name stay specifiers wherever it is written.
     expect(unitValues(tpl, "SyslogIdentifier")).toEqual(["worker-%i"]);
+    // Each instance's container names its instance unit (systemd expands %n), not the template.
+    expect(createArgv(tpl)).toContain("io.berth.unit=%n");
     expect(translateText(base + "ServiceName=jobs", "worker@.container").unitName).toBe("jobs@.service");
     const inst = translateText(base, "worker@blue.container");
     expect([inst.unitName, inst.containerName]).toEqual(["worker@blue.service", "worker-blue"]);

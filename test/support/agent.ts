@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { beforeEach } from "vitest";
 import { repo } from "./run.js";
 import { UserManager } from "./user-manager.js";
-import { waitFor } from "./wait.js";
+import { PATIENCE_MS, waitFor } from "./wait.js";
 
 /** berthd --user running against a throwaway user manager, with its log lines collected. */
 export class Agent {
@@ -30,17 +31,24 @@ export class Agent {
     return this;
   }
 
-  async waitForLog(pattern: RegExp, from = 0, ms = 60_000): Promise<string> {
+  async waitForLog(pattern: RegExp, from = 0, ms = PATIENCE_MS): Promise<string> {
     return waitFor(`berthd to log ${pattern}`, () => this.lines.slice(from).find((l) => pattern.test(l.msg))?.msg, ms);
   }
 
-  /** Waits for the reconcile that follows the log position `from` to finish. */
-  async reconciled(from = 0, ms = 60_000): Promise<string> {
-    return this.waitForLog(/^reconciled in/, from, ms);
+  /**
+   * Waits for the first reconcile that began after the log position `from` to finish, and returns
+   * its summary. A reconcile already running at `from` read the definitions before, so it is not
+   * the one that applies a change made after `from`.
+   */
+  async reconciled(from = 0, ms = PATIENCE_MS): Promise<string> {
+    return waitFor(`berthd to finish a reconcile begun after line ${from}`, () => {
+      const began = this.lines.findIndex((l, i) => i >= from && l.msg.startsWith("reconciling ("));
+      return began < 0 ? undefined : this.lines.slice(began).find((l) => l.msg.startsWith("reconciled in"))?.msg;
+    }, ms);
   }
 
   /** Waits until no reconcile is in progress (the last one logged has finished). */
-  async idle(ms = 60_000): Promise<void> {
+  async idle(ms = PATIENCE_MS): Promise<void> {
     await waitFor("berthd to finish its reconcile", () => this.lines.filter((l) => /^reconcil(ing|ed in)/.test(l.msg)).at(-1)?.msg.startsWith("reconciled"), ms);
   }
 
@@ -67,4 +75,22 @@ export async function agentOnFreshManager(): Promise<{ um: UserManager; agent: A
   const agent = new Agent(um).start();
   await agent.reconciled();
   return { um, agent };
+}
+
+/**
+ * When a test fails, prints what berthd logged during it: a timeout alone says what was awaited,
+ * not what berthd was doing instead. `get` is called late because tests replace their agent.
+ */
+export function printAgentLogOnFailure(get: () => Agent | undefined): void {
+  beforeEach(({ onTestFailed }) => {
+    const at = get();
+    const from = at?.mark ?? 0;
+    const t0 = Date.now();
+    onTestFailed(() => {
+      const now = get();
+      // A test that started a new agent: all of the new one's lines.
+      const lines = (now === at ? now?.lines.slice(from) : now?.lines) ?? [];
+      console.error(`berthd's log during the test (ms since its start):\n${lines.map((l) => `${String(l.time - t0).padStart(7)} ${l.msg}`).join("\n")}`);
+    });
+  });
 }

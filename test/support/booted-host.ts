@@ -45,7 +45,10 @@ export class BootedHost {
   async boot(): Promise<void> {
     this.bootedAt = Date.now();
     this.nspawn = spawn("systemd-nspawn", [
-      "-b", "--register=no", "--keep-unit", "--console=passive", "-D", this.root,
+      // The console's output is read (and dropped): with a passive pty that nobody reads, PID 1
+      // blocked for good once its status lines filled the buffer, as on a slow shutdown that
+      // prints many "A stop job is running".
+      "-b", "--register=no", "--keep-unit", "--console=read-only", "-D", this.root,
       "--bind=/run/docker.sock",
       "--bind-ro=/usr/bin/docker",
       "--bind-ro=/usr/local/lib/node_modules/node",
@@ -55,8 +58,8 @@ export class BootedHost {
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     this.nspawn.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    this.leader = await waitFor("the container's systemd", () => this.findLeader() || (this.nspawn!.exitCode !== null ? (() => { throw new Error(`nspawn exited: ${err}`); })() : undefined), 30_000);
-    await waitFor("boot to finish", () => /^(running|degraded)/.test(this.exec("systemctl is-system-running").stdout) || undefined, 120_000);
+    this.leader = await waitFor("the container's systemd", () => this.findLeader() || (this.nspawn!.exitCode !== null ? (() => { throw new Error(`nspawn exited: ${err}`); })() : undefined));
+    await waitFor("boot to finish", () => /^(running|degraded)/.test(this.exec("systemctl is-system-running").stdout) || undefined);
   }
 
   /** PID 1 of the container, seen from the host: the descendant of nspawn that runs systemd. */

@@ -23,7 +23,7 @@ export class LocalRegistry {
     const config = join(this.dir, "config.yml");
     writeFileSync(config, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(this.dir, "data")}\nhttp:\n  addr: ${this.host}\nlog:\n  level: error\n`);
     this.proc = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
-    await waitFor("the registry", () => docker(["pull", `${this.host}/none:none`]).stderr.includes("manifest unknown") || undefined, 20_000);
+    await waitFor("the registry", () => docker(["pull", `${this.host}/none:none`]).stderr.includes("manifest unknown") || undefined);
     return this;
   }
 

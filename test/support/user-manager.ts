@@ -80,9 +80,9 @@ export class UserManager {
     return this;
   }
 
-  /** Waits up to 10 s for the manager to answer (systemctl falls back to its private socket). */
+  /** Waits for the manager to answer (systemctl falls back to its private socket). */
   private async answering(): Promise<void> {
-    await waitFor("the user manager to answer", () => ["running", "degraded"].includes(this.systemctl(["is-system-running"]).stdout.trim()), 10_000);
+    await waitFor("the user manager to answer", () => ["running", "degraded"].includes(this.systemctl(["is-system-running"]).stdout.trim()));
   }
 
   private startBus(): void {
@@ -101,7 +101,7 @@ export class UserManager {
     const pid = Number(this.show("dbus.service", "MainPID").MainPID);
     if (!pid) throw new Error("this user manager runs no dbus.service (is dbus-user-session installed?)");
     process.kill(pid, "SIGKILL");
-    await waitFor("the bus to die", () => !existsSync(`/proc/${pid}`), 10_000);
+    await waitFor("the bus to die", () => !existsSync(`/proc/${pid}`));
     await this.answering();
   }
 

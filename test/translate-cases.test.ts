@@ -5,10 +5,10 @@ import { createArgv, translateAll } from "./support/translate-helpers.js";
 import { splitWords } from "../generator/words.js";
 
 /**
- * Translation cases as data, in the style of Quadlet's test files: each `test/cases/*.container`
+ * Translation cases as data, in the style of Quadlet's test files: each `test/cases/translate/*.container`
  * is a definition whose `## assert-…` comment lines say what berth must make of it.
  */
-const dir = join(import.meta.dirname, "cases");
+const dir = join(import.meta.dirname, "cases/translate");
 
 const words = (text: string): string[] => {
   const r = splitWords(text);
@@ -42,7 +42,7 @@ const ASSERTIONS: Record<string, (t: Translation, rest: string) => void> = {
   },
 };
 
-describe("translation cases (test/cases)", () => {
+describe("translation cases (test/cases/translate)", () => {
   const files = readdirSync(dir).filter((f) => f.endsWith(".container")).sort();
   it.each(files)("%s", (file) => {
     const text = readFileSync(join(dir, file), "utf8");

@@ -1,0 +1,53 @@
+import type { AcceptedUnit } from "./accepted-store.js";
+import { GENERATED_HEADER } from "./labels.js";
+import { CONTAINER_NAME, parseDefinitionName, UNIT_NAME, UNIT_NAME_MAX } from "./names.js";
+
+const PULL = new Set(["missing", "always", "never", "newer"]);
+const isString = (v: unknown): v is string => typeof v === "string";
+/** A name berth itself could have given a unit: the generator writes files under it as root. */
+const isUnitName = (v: unknown): v is string => isString(v) && UNIT_NAME.test(v) && v.length <= UNIT_NAME_MAX;
+const LINK_DIR = /^([^/]+)\.(wants|requires|upholds)\/([^/]+)$/;
+
+/**
+ * Whether a link is one berth writes: an alias beside the unit, or a dependency link in a
+ * target's directory, each pointing at the unit itself. Anything else could reach outside the
+ * output directory, or make a name stand for some other file.
+ */
+function isOwnLink(v: unknown, unitName: string): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  const { path, target } = v as Record<string, unknown>;
+  if (isUnitName(path)) return target === unitName;
+  const m = isString(path) ? LINK_DIR.exec(path) : null;
+  return m !== null && isUnitName(m[1]) && isUnitName(m[3]) && target === `../${unitName}`;
+}
+
+/** Each field of a record, what it must be, and how to say it is not. */
+const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, unknown>) => boolean, string]> = [
+  ["unitName", (v) => isUnitName(v) && v.endsWith(".service"), "a service name"],
+  ["containerName", (v) => isString(v) && CONTAINER_NAME.test(v.replace(/%[a-zA-Z]/g, "x")), "a container name"],
+  ["file", (v) => isString(v) && v.startsWith("/") && !/[\0\n\r]/.test(v), "an absolute path"],
+  ["text", (v) => isString(v) && v.startsWith(GENERATED_HEADER) && !v.includes("\0"), "a unit berth generated"],
+  ["links", (v, r) => Array.isArray(v) && v.every((l) => isOwnLink(l, r.unitName as string)), "links to the unit in its own directory"],
+  ["image", (v) => v === undefined || isString(v), "a string"],
+  ["pull", (v) => v === undefined || PULL.has(v as string), "missing, always, never or newer"],
+  ["spec", (v) => isString(v) && /^[0-9a-f]{16}$/.test(v), "a spec digest"],
+  ["wantedAtBoot", (v) => typeof v === "boolean", "true or false"],
+  ["after", (v) => Array.isArray(v) && v.every(isString), "a list of unit names"],
+  ["acceptedAt", (v) => isString(v) && !Number.isNaN(Date.parse(v)), "a time"],
+  ["pending", (v) => v === undefined || v === true, "true when present"],
+];
+
+/**
+ * The record in a parsed `accepted/BASE.json`, or what is wrong with it. Records are berth's own,
+ * but a damaged disk, an old version or a hand edit must cost only that record: the generator
+ * runs as root and turns the record's names into files.
+ */
+export function checkRecord(value: unknown, base: string): AcceptedUnit | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a record (a JSON object)";
+  const r = value as Record<string, unknown>;
+  if (r.base !== base || !parseDefinitionName(`${base}.container`)) return `"base" is not ${JSON.stringify(base)}, the record's own name`;
+  for (const [field, valid, expected] of FIELDS) {
+    if (!valid(r[field], r)) return `"${field}" is not ${expected}`;
+  }
+  return r as unknown as AcceptedUnit;
+}

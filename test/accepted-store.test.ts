@@ -1,0 +1,78 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readAccepted, readAllAccepted, writeAccepted } from "../generator/accepted-store.js";
+import { loadSet } from "../generator/load-set.js";
+import { runBin } from "./support/run.js";
+import { image, tree } from "./support/tree.js";
+
+/** A sound record of db.container in DIR, as berthd writes it. */
+function accepted(defs: string): { state: string; record: Record<string, unknown> } {
+  const state = tree({});
+  const unit = loadSet({ scope: "system", dirs: [defs] }).output.find((u) => u.base === "db")!;
+  writeAccepted(join(state, "accepted"), unit);
+  return { state, record: JSON.parse(readFileSync(join(state, "accepted/db.json"), "utf8")) as Record<string, unknown> };
+}
+
+describe("accepted records", () => {
+  const defs = tree({ "db.container": image("[Install]\nWantedBy=multi-user.target\nAlias=mysql.service\n") });
+  const { record } = accepted(defs);
+  const bad: Array<[string, unknown, string]> = [
+    ["an empty object", {}, '"base" is not "db"'],
+    ["an array", [], "not a record"],
+    ["null", null, "not a record"],
+    ["no unitName", { ...record, unitName: undefined }, '"unitName" is not a service name'],
+    ["text that is a number", { ...record, text: 42 }, '"text" is not a unit berth generated'],
+    ["a unit name that leaves the directory", { ...record, unitName: "../escaped.service" }, '"unitName" is not a service name'],
+    ["a unit of another type", { ...record, unitName: "berth.target" }, '"unitName" is not a service name'],
+    ["a link out of the directory", { ...record, links: [{ path: "../../etc/x.service", target: "db.service" }] }, '"links" is not links to the unit'],
+    ["a link to another file", { ...record, links: [{ path: "mysql.service", target: "/etc/shadow" }] }, '"links" is not links to the unit'],
+    ["another definition's base", { ...record, base: "../../x" }, '"base" is not "db"'],
+    ["a relative definition path", { ...record, file: "db.container" }, '"file" is not an absolute path'],
+    ["no time", { ...record, acceptedAt: "yesterday" }, '"acceptedAt" is not a time'],
+  ];
+  it.each(bad)("%s is ignored with a warning", (_name, value, problem) => {
+    const state = tree({ "accepted/db.json": JSON.stringify(value) });
+    const warnings: string[] = [];
+    expect(readAccepted(join(state, "accepted"), "db", (file, p) => warnings.push(`${file}: ${p}`))).toBeUndefined();
+    expect(warnings).toEqual([expect.stringContaining(`${join(state, "accepted/db.json")}: ignored: ${problem}`)]);
+  });
+
+  it("a sound record is read back as it was written; a missing one is no news", () => {
+    const { state } = accepted(defs);
+    const warnings: string[] = [];
+    expect(readAccepted(join(state, "accepted"), "db", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "db.service", links: record.links });
+    expect(readAccepted(join(state, "accepted"), "nope", (_f, p) => warnings.push(p))).toBeUndefined();
+    writeFileSync(join(state, "accepted/junk.json"), "{ not json");
+    expect([...readAllAccepted(join(state, "accepted"), (_f, p) => warnings.push(p)).keys()]).toEqual(["db"]);
+    expect(warnings).toEqual([expect.stringMatching(/^ignored: .*JSON/)]);
+  });
+
+  it("keeps records to root: directory 0700, files 0600, also where an older berth made them 0755 and 0644", () => {
+    const state = tree({ "accepted/db.json.tmp": "" });
+    chmodSync(join(state, "accepted"), 0o755);
+    chmodSync(join(state, "accepted/db.json.tmp"), 0o644);
+    writeAccepted(join(state, "accepted"), loadSet({ scope: "system", dirs: [defs] }).output[0]!);
+    expect(statSync(join(state, "accepted")).mode & 0o7777).toBe(0o700);
+    expect(statSync(join(state, "accepted/db.json")).mode & 0o7777).toBe(0o600);
+    const fresh = join(tree({}), "state");
+    writeAccepted(join(fresh, "accepted"), loadSet({ scope: "system", dirs: [defs] }).output[0]!);
+    expect(statSync(join(fresh, "accepted")).mode & 0o7777).toBe(0o700);
+  });
+
+  it("the generator ignores a damaged record of an invalid definition, and writes nothing outside its directory", () => {
+    const invalid = tree({ "db.container": image("HealthRetries=oops") });
+    for (const value of [{}, [], { ...record, file: join(invalid, "db.container"), text: 42 }, { ...record, file: join(invalid, "db.container"), unitName: "../escaped.service" }]) {
+      const state = tree({ "accepted/db.json": JSON.stringify(value) });
+      const root = tree({});
+      mkdirSync(join(root, "out"));
+      const r = runBin("berth-generator", [join(root, "out"), join(root, "out"), join(root, "out")], { BERTH_UNIT_DIRS: invalid, BERTH_STATE_DIR: state });
+      expect(r.status).toBe(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr).toContain(`${join(state, "accepted/db.json")}: warning: ignored: `);
+      expect(r.stderr).toContain("HealthRetries=: expected a number");
+      expect(readdirSync(root)).toEqual(["out"]);
+      expect(existsSync(join(root, "out/db.service"))).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import * as nodeFs from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { unitWriter, type WriterFs } from "../generator/write-units.js";
+import { tree } from "./support/tree.js";
+
+const failing = (call: keyof WriterFs, code: string, errno: number): WriterFs => ({
+  ...nodeFs,
+  [call]: () => {
+    throw Object.assign(new Error(code), { code, errno });
+  },
+});
+
+const unit = (name: string, links: Array<{ path: string; target: string }> = []) => ({ unitName: name, text: "[Unit]\n", links });
+
+describe("unitWriter", () => {
+  it("reports a full disk per file and leaves neither half a unit nor a temporary file", () => {
+    const out = tree({});
+    const writer = unitWriter(out, failing("writeFileSync", "ENOSPC", -28));
+    writer.write(unit("a.service", [{ path: "x.service", target: "a.service" }]));
+    writer.write(unit("b.service"));
+    expect(writer.finish()).toEqual([
+      { severity: "error", file: join(out, "a.service"), line: 0, message: "not written: no space left on device (ENOSPC)" },
+      { severity: "error", file: join(out, "b.service"), line: 0, message: "not written: no space left on device (ENOSPC)" },
+    ]);
+    // The alias of a unit that was not written is not written either.
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("reports an output directory it may not write", () => {
+    const out = tree({});
+    const writer = unitWriter(out, failing("openSync", "EACCES", -13));
+    writer.write(unit("a.service"));
+    expect(writer.finish().map((d) => d.message)).toEqual(["not written: permission denied (EACCES)"]);
+  });
+
+  it("puts each unit in place whole, and says what it found in the way", () => {
+    const out = tree({ "b.service": "old\n", "elsewhere/keep": "x", "wants.target.d": { link: "elsewhere" } });
+    const writer = unitWriter(out);
+    writer.write(unit("a.service", [{ path: "b.service", target: "a.service" }, { path: "wants.target.wants/a.service", target: "../a.service" }]));
+    writer.write(unit("b.service"));
+    expect(writer.finish().map((d) => `${d.file.slice(out.length + 1)}: ${d.message}`)).toEqual([
+      "b.service: not written: something is already there (systemd empties this directory before it runs generators); left as it is",
+      "b.service: not written: something is already there (systemd empties this directory before it runs generators); left as it is",
+      "wants.target.d: not written: a file or link is where a directory should be; left as it is",
+    ]);
+    expect(readFileSync(join(out, "a.service"), "utf8")).toBe("[Unit]\n");
+    expect(readFileSync(join(out, "b.service"), "utf8")).toBe("old\n");
+    expect(readdirSync(join(out, "elsewhere"))).toEqual(["keep"]);
+  });
+});
