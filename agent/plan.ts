@@ -89,18 +89,35 @@ export function graceDeletions(units: readonly string[], missingSince: Map<strin
   return { settled, waiting };
 }
 
-/** Dependencies first (After=), by depth-first topological order; cycles are refused earlier. */
+/**
+ * Dependencies first (After=), by depth-first topological order; cycles are refused earlier. The
+ * walk keeps its own stack, so that an After= chain of thousands of units cannot overflow the
+ * call stack.
+ */
 export function startOrder(units: readonly GeneratedUnit[]): Map<string, number> {
   const byName = new Map(units.map((u) => [u.unitName, u]));
   const order = new Map<string, number>();
   const visiting = new Set<string>();
-  const visit = (name: string): void => {
-    if (order.has(name) || visiting.has(name)) return;
-    visiting.add(name);
-    for (const dep of byName.get(name)?.after ?? []) if (byName.has(dep)) visit(dep);
-    visiting.delete(name);
-    order.set(name, order.size);
+  const stack: Array<{ name: string; after: readonly string[]; next: number }> = [];
+  const enter = (u: GeneratedUnit): void => {
+    visiting.add(u.unitName);
+    stack.push({ name: u.unitName, after: u.after, next: 0 });
   };
-  for (const u of [...units].sort((a, b) => (a.unitName < b.unitName ? -1 : 1))) visit(u.unitName);
+  for (const root of [...units].sort((a, b) => (a.unitName < b.unitName ? -1 : 1))) {
+    if (order.has(root.unitName)) continue;
+    enter(root);
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      const dep = top.after[top.next++];
+      if (dep === undefined) {
+        stack.pop();
+        visiting.delete(top.name);
+        order.set(top.name, order.size);
+        continue;
+      }
+      const u = byName.get(dep);
+      if (u && !order.has(dep) && !visiting.has(dep)) enter(u);
+    }
+  }
   return order;
 }

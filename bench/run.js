@@ -1,13 +1,15 @@
 // Runs the benchmarks named on the command line (default: all) and prints their figures.
 // Benchmarks are TypeScript that share the tests' support code; esbuild bundles each one first.
 import { build } from "esbuild";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const all = ["generator", "start", "agent"];
-const out = mkdtempSync(join(tmpdir(), "berth-bench-"));
+// Inside the checkout, so that the bundles' external packages (fast-check) resolve from node_modules.
+const cache = fileURLToPath(new URL("../node_modules/.cache/", import.meta.url));
+mkdirSync(cache, { recursive: true });
+const out = mkdtempSync(join(cache, "berth-bench-"));
 for (const name of process.argv.slice(2).length ? process.argv.slice(2) : all) {
   console.log(`\n## ${name}`);
   const outfile = join(out, `${name}.mjs`);

@@ -1,4 +1,4 @@
-import { error, hasErrors, type Diagnostic } from "./diagnostics.js";
+import { capDiagnostics, error, hasErrors, sortByFile, type Diagnostic } from "./diagnostics.js";
 import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
 import { translate, unitNameOf, type TranslateContext, type Translated } from "./translate.js";
@@ -47,7 +47,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   };
   const ctx: TranslateContext = { ...options, resolve };
 
-  const diagnostics: Diagnostic[] = [];
+  let diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];
   const units: Translated[] = [];
   const standIns = new Map<Translated, AcceptedUnit>();
@@ -55,7 +55,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   const claimedContainers = new Map<string, Translated>();
   for (const l of loaded) {
     const t = translate(l.definition, ctx);
-    const mine = l.unread ? [...l.diagnostics] : l.diagnostics.length > 0 ? [...l.diagnostics, ...t.diagnostics] : t.diagnostics;
+    const mine = l.unread ? l.diagnostics : l.diagnostics.length > 0 ? sortByFile(l.diagnostics.concat(t.diagnostics), l.definition.files) : t.diagnostics;
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}${standIns.has(owner) ? " (its last accepted version)" : ""}`));
     };
@@ -85,9 +85,11 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
         claimedContainers.set(standIn.containerName, t);
       }
     }
-    if (mine.length > 0) diagnostics.push(...mine);
+    // concat, not push(...mine): a spread passes every element as an argument, and a long list
+    // overflows the stack.
+    if (mine.length > 0) diagnostics = diagnostics.concat(capDiagnostics(mine));
     all.push(t);
   }
-  diagnostics.push(...validateSet(all, options.searched, new Set([...units, ...standIns.keys()])));
+  diagnostics = diagnostics.concat(validateSet(all, options.searched, new Set([...units, ...standIns.keys()])));
   return { units, all, standIns, diagnostics };
 }

@@ -1,8 +1,10 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
 import { dirPrefix } from "./paths.js";
+import { readRegularFile, type FileRead } from "./read-file.js";
 import { dropInDirNames } from "./search-path.js";
 import { trustProblem, type OwnerAndMode, type TrustRules } from "./trust.js";
 import type { Definition } from "./translate.js";
@@ -59,14 +61,26 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
   const diagnostics: Diagnostic[] = [];
   // Drop-in directories found at the top of a search directory, listed when first asked for.
   const dropInDirs = new Map<string, Dirent[] | undefined>();
-  const walk = (dir: string, prefix: string, depth: number): void => {
-    for (const ent of listDir(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  // An explicit stack of directories being listed, each at its next entry: the order of a
+  // recursive walk (a subdirectory's files come before its parent's later entries), without one
+  // stack frame per level.
+  const open = (dir: string, prefix: string, depth: number) => ({ entries: listDir(dir).sort((a, b) => (a.name < b.name ? -1 : 1)), next: 0, prefix, depth });
+  for (const root of dirs) {
+    const stack = [open(root, dirPrefix(root), 0)];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const ent = frame.entries[frame.next++];
+      if (!ent) {
+        stack.pop();
+        continue;
+      }
+      const { prefix, depth } = frame;
       if (ent.name.startsWith(".")) continue;
       const path = prefix + ent.name;
       if (ent.isDirectory()) {
         if (ent.name.endsWith(".d")) {
           if (depth === 0) dropInDirs.set(path, undefined);
-        } else if (depth < 8) walk(path, `${path}/`, depth + 1);
+        } else if (depth < 8) stack.push(open(path, `${path}/`, depth + 1));
         continue;
       }
       // A linked drop-in directory counts, as it does for systemd's own units. Other linked
@@ -83,8 +97,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
       }
       seen.set(ent.name, ent.isSymbolicLink() && linksToDevNull(path) ? null : { name, file: path, dropIns: [] });
     }
-  };
-  for (const dir of dirs) walk(dir, dirPrefix(dir), 0);
+  }
   const sources = [...seen.values()].filter((s): s is DefinitionSource => s !== null);
   // Listing only directories known to exist, each once, keeps a thousand definitions from
   // costing thousands of readdir calls.
@@ -147,6 +160,8 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
         dirs.push(dirStat(dir));
         if (tops.has(dir) || dir === "/") break;
       }
+      // Not a regular file: it is refused as such when read, which says more than its mode.
+      if (!statSync(file).isFile()) return undefined;
       if (!own.isSymbolicLink()) return trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules);
       const target = realpathSync.native(file);
       if (!dirs.some((d) => d.path === dirname(target))) dirs.push(dirStat(dirname(target)));
@@ -161,28 +176,26 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
 export function loadDefinition(
   source: DefinitionSource,
   trust: (file: string) => string | undefined = () => undefined,
-  readText = (p: string) => readFileSync(p, "utf8"),
+  read: (path: string) => FileRead = readRegularFile,
 ): LoadedDefinition {
   const sections: Sections = new Map();
-  const diagnostics: Diagnostic[] = [];
+  let diagnostics: Diagnostic[] = [];
   const files = [source.file, ...source.dropIns];
   let masked = false;
   let unread = false;
   for (const file of files) {
     const untrusted = trust(file);
-    let text: string | undefined;
-    try {
-      text = untrusted ? undefined : readText(file);
-    } catch (e) {
-      diagnostics.push(error(file, 0, `cannot read: ${(e as Error).message}`));
-    }
-    if (untrusted) diagnostics.push(error(file, 0, untrusted));
-    if (text === undefined) {
+    const got = untrusted ? { error: untrusted } : read(file);
+    if ("error" in got) {
+      diagnostics.push(error(file, 0, got.error));
       unread ||= file === source.file;
       continue;
     }
-    if (file === source.file && text.trim() === "") masked = true;
-    diagnostics.push(...parseUnitFile(text, file, sections).diagnostics);
+    const decoded = decodeText(got.bytes, file);
+    if (file === source.file && decoded.text.trim() === "") masked = true;
+    // concat, not push(...list): a spread passes every element as an argument, and a long list
+    // overflows the stack.
+    diagnostics = diagnostics.concat(decoded.diagnostics, parseUnitFile(decoded.text, file, sections).diagnostics);
   }
-  return { definition: { name: source.name, file: source.file, sections }, masked, unread, diagnostics };
+  return { definition: { name: source.name, file: source.file, files, sections }, masked, unread, diagnostics };
 }

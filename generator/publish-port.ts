@@ -44,7 +44,68 @@ export function parsePublishPort(value: string): { host: HostPorts | undefined }
 
 const WILDCARD = new Set(["", "0.0.0.0", "::"]);
 
-export function portsCollide(a: HostPorts, b: HostPorts): boolean {
-  if (a.proto !== b.proto || a.last < b.first || b.last < a.first) return false;
-  return a.ip === b.ip || WILDCARD.has(a.ip) || WILDCARD.has(b.ip);
+/** Whether two host addresses share a port space: the same address, or either one is every address. */
+export function addressesCollide(a: string, b: string): boolean {
+  return a === b || WILDCARD.has(a) || WILDCARD.has(b);
+}
+
+interface PortRange<E> {
+  first: number;
+  last: number;
+  entry: E;
+}
+
+/** One definition's host port ranges for one protocol and address, sorted by first port. */
+export interface PortIndex<E = { line: number }> {
+  ip: string;
+  ranges: Array<PortRange<E>>;
+  /** For each i, the index of the range among ranges[0..i] that reaches the highest port. */
+  reach: number[];
+}
+
+export interface PortHit<E = { line: number }> {
+  /** The lowest port of the query that the index holds. */
+  at: number;
+  entry: E;
+}
+
+/** Indexes ranges by protocol, then address. */
+export function indexPorts<E>(ports: ReadonlyArray<{ host: HostPorts; entry: E }>): Map<string, Array<PortIndex<E>>> {
+  const byKey = new Map<string, PortIndex<E>>();
+  const byProto = new Map<string, Array<PortIndex<E>>>();
+  for (const { host, entry } of ports) {
+    const key = `${host.proto} ${host.ip}`;
+    let index = byKey.get(key);
+    if (!index) {
+      byKey.set(key, (index = { ip: host.ip, ranges: [], reach: [] }));
+      const list = byProto.get(host.proto);
+      if (list) list.push(index);
+      else byProto.set(host.proto, [index]);
+    }
+    index.ranges.push({ first: host.first, last: host.last, entry });
+  }
+  byKey.forEach((index) => {
+    index.ranges.sort((a, b) => a.first - b.first);
+    let best = 0;
+    index.reach = index.ranges.map((r, i) => (best = r.last > index.ranges[best]!.last ? i : best));
+  });
+  return byProto;
+}
+
+/** The lowest port from `first` to `last` that a range of the index covers, in O(log n). */
+export function firstOverlap<E>(index: PortIndex<E>, first: number, last: number): PortHit<E> | undefined {
+  const { ranges, reach } = index;
+  // Ranges starting at or below `first`: one of them covers `first` if the furthest does.
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid]!.first <= first) lo = mid + 1;
+    else hi = mid;
+  }
+  const furthest = lo > 0 ? ranges[reach[lo - 1]!]! : undefined;
+  if (furthest && furthest.last >= first) return { at: first, entry: furthest.entry };
+  // Otherwise the first range that starts above `first`, if it starts in time.
+  const next = ranges[lo];
+  return next && next.first <= last ? { at: next.first, entry: next.entry } : undefined;
 }

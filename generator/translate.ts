@@ -2,7 +2,7 @@ import {
   GO_DURATION, INSTALL_REFERENCE_KEYS, SIZE, UNIT_REFERENCE_KEYS, UNSUPPORTED,
 } from "./container-keys.js";
 import { ContainerSection } from "./container-section.js";
-import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { error, hasErrors, sortByFile, warning, type Diagnostic } from "./diagnostics.js";
 import { digest } from "./digest.js";
 import { formatExec } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
@@ -10,13 +10,15 @@ import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, UNIT_NAME, UNIT_NAME_MAX, type DefinitionName,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
-import type { Entry, Sections } from "./unit-file.js";
-import { splitWords } from "./words.js";
+import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
+import { splitUnitNames, splitWords } from "./words.js";
 
 export interface Definition {
   name: DefinitionName;
   /** The main file as found in the search path (a symlink keeps its own path). */
   file: string;
+  /** The main file, then its drop-ins in the order they apply: the order diagnostics are listed in. */
+  files: readonly string[];
   sections: Sections;
 }
 
@@ -137,6 +139,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   const unitName = unitNameOf(def);
 
   if (!def.sections.has("Container")) out.diagnostics.push(error(def.file, 0, "no [Container] section"));
+  // The path goes into the header comment and SourcePath=, where no escape can carry a line break.
+  if (CONTROL.test(def.file)) out.diagnostics.push(error(def.file, 0, "the path contains a control character (a line break?); move the file to a plain path"));
   const serviceName = c.single("ServiceName");
   if (serviceName && !/^[A-Za-z0-9:_.\\-]+@?(\.service)?$/.test(serviceName.value)) {
     c.fail(serviceName, `"${serviceName.value}" is not a valid service name`);
@@ -154,7 +158,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
 
   const sections: Section[] = [
     { name: "Unit", lines: unitSection(def, ctx, containerName, out) },
-    { name: "Service", lines: serviceSection(def, c, ctx, containerName, run) },
+    { name: "Service", lines: serviceSection(def, c, ctx, containerName, run, out.diagnostics) },
   ];
   // forEach, not for-of: destructuring each [name, entries] pair steps an iterator per pair.
   def.sections.forEach((entries, name) => {
@@ -163,11 +167,15 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
       if (entries.length > 0) out.diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
       return;
     }
-    sections.push({ name, lines: entries.map((e) => `${e.key}=${e.value}`) });
+    sections.push({ name, lines: entries.map((e) => copied(e, out.diagnostics)) });
   });
   const { links, aliases } = installLinks(def, unitName, out, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
 
-  const diagnostics = c.diagnostics.length > 0 ? [...out.diagnostics, ...c.diagnostics] : out.diagnostics;
+  const lines = unitLines(def.file, sections);
+  const text = lines.join("\n");
+  // Only a unit that would be written: with errors, bad lines are already reported at their source.
+  if (!hasErrors(out.diagnostics) && !hasErrors(c.diagnostics)) checkLines(def.file, lines, text, out.diagnostics);
+  const diagnostics = c.diagnostics.length > 0 ? out.diagnostics.concat(c.diagnostics) : out.diagnostics;
   return {
     definition: def,
     unitName,
@@ -178,12 +186,12 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     // A dropped definition is a service that should run, at boot too, not only when berthd starts
     // it. An [Install] section, even an empty one, takes this over.
     wantedAtBoot: !def.sections.has("Install") && def.name.kind !== "template",
-    text: render(def.file, sections),
+    text,
     links,
     aliases,
     dependencies: out.dependencies,
     ports: run.ports,
-    diagnostics: diagnostics.length > 1 ? diagnostics.sort((a, b) => a.line - b.line) : diagnostics,
+    diagnostics: sortByFile(diagnostics, def.files),
   };
 }
 
@@ -300,7 +308,7 @@ function dockerCreate(
     if (!/^[a-z]+=-?\d+(:-?\d+)?$/.test(word)) c.fail(entry, `expected NAME=SOFT[:HARD], found "${word}"`);
     else argv.push("--ulimit", word);
   }
-  const pids = c.matching("PidsLimit", /^-?\d+$/, "a number");
+  const pids = bounded(c, "PidsLimit", -1n, MAX_INT64, "a number");
   if (pids) argv.push("--pids-limit", pids.value);
 
   if (c.bool("Privileged")) argv.push("--privileged");
@@ -315,7 +323,7 @@ function dockerCreate(
     const e = c.matching(key, GO_DURATION, "a duration such as 30s or 1m30s");
     if (e) argv.push(HEALTH_DURATIONS[key]!, e.value);
   }
-  const retries = c.matching("HealthRetries", /^\d+$/, "a number");
+  const retries = bounded(c, "HealthRetries", 0n, MAX_INT32, "a number");
   if (retries) argv.push("--health-retries", retries.value);
   const onFailure = c.oneOf("HealthOnFailure", ["none", "kill", "restart", "stop"] as const) ?? "none";
   const notifyEntry = c.single("Notify");
@@ -329,7 +337,7 @@ function dockerCreate(
   if (notify === "healthy" && !hasHealth) c.fail(notifyEntry!, "Notify=healthy needs a HealthCmd=");
   if (onFailure !== "none" && !hasHealth) c.fail(c.single("HealthOnFailure")!, "HealthOnFailure= needs a HealthCmd=");
 
-  const stopTimeoutEntry = c.matching("StopTimeout", /^\d+$/, "a number of seconds");
+  const stopTimeoutEntry = bounded(c, "StopTimeout", 0n, MAX_INT32, "a number of seconds");
   const stopTimeout = stopTimeoutEntry ? Number(stopTimeoutEntry.value) : DEFAULT_STOP_TIMEOUT;
   argv.push("--stop-timeout", String(stopTimeout));
 
@@ -342,6 +350,22 @@ function dockerCreate(
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
   return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
+}
+
+/** Docker reads these as Go ints; a number it cannot hold would fail only when the unit starts. */
+const MAX_INT32 = 2n ** 31n - 1n;
+const MAX_INT64 = 2n ** 63n - 1n;
+
+/** A whole number from `min` to `max`; a long digit string is no exact Number, so it is read as a BigInt. */
+function bounded(c: ContainerSection, key: string, min: bigint, max: bigint, expected: string): Entry | undefined {
+  const e = c.matching(key, /^-?\d+$/, expected);
+  if (!e) return undefined;
+  const n = e.value.length < 16 ? Number(e.value) : BigInt(e.value);
+  if (n < min || n > max) {
+    c.fail(e, `expected ${expected} from ${min} to ${max}, found "${e.value}"`);
+    return undefined;
+  }
+  return e;
 }
 
 function securityOptions(c: ContainerSection): string[] {
@@ -357,6 +381,12 @@ function securityOptions(c: ContainerSection): string[] {
   return opts;
 }
 
+/**
+ * A JSON `\u0025` is a literal percent sign, so it must reach the unit as `%%`, as `\x25` does in
+ * words; escaped backslashes are matched first so that `\\u0025` stays text.
+ */
+const JSON_PERCENT = /\\(?:\\|u0025)/gi;
+
 /** The words after the image: Exec=, led by any further words of Entrypoint=, whose first goes to `argv`. */
 function commandWords(c: ContainerSection, argv: string[]): string[] {
   const entrypoint = c.single("Entrypoint");
@@ -366,7 +396,7 @@ function commandWords(c: ContainerSection, argv: string[]): string[] {
   let words: string[] | undefined;
   if (entrypoint.value.startsWith("[")) {
     try {
-      const parsed: unknown = JSON.parse(entrypoint.value);
+      const parsed: unknown = JSON.parse(entrypoint.value.replace(JSON_PERCENT, (m) => (m === "\\\\" ? m : "%%")));
       if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) words = parsed;
     } catch {
       words = undefined;
@@ -380,7 +410,9 @@ function commandWords(c: ContainerSection, argv: string[]): string[] {
   // Docker's --entrypoint takes one program; its further words lead the command.
   if (words) {
     argv.push("--entrypoint", words[0]!);
-    execWords.unshift(...words.slice(1));
+    // concat, not unshift(...words): a spread passes every word as an argument, and a long list
+    // overflows the stack.
+    return words.slice(1).concat(execWords);
   }
   return execWords;
 }
@@ -416,8 +448,10 @@ function unitSection(def: Definition, ctx: TranslateContext, containerName: stri
 
 /** An assignment as written, with `x.container` in unit-list keys replaced by the unit it names. */
 function rewrite(section: string, entry: Entry, keys: ReadonlySet<string>, ctx: TranslateContext, out: Collected): string {
-  if (!keys.has(entry.key)) return `${entry.key}=${entry.value}`;
-  const split = splitWords(entry.value);
+  if (!keys.has(entry.key)) return copied(entry, out.diagnostics);
+  // Split as systemd splits these keys, escapes kept: decoding them would turn a typed `\n` into
+  // a line break in the unit.
+  const split = splitUnitNames(entry.value);
   if (!split.ok) {
     out.diagnostics.push(error(entry.file, entry.line, `${entry.key}=: ${split.message}`));
     return `${entry.key}=`;
@@ -433,7 +467,7 @@ function rewrite(section: string, entry: Entry, keys: ReadonlySet<string>, ctx: 
   return `${entry.key}=${names.join(" ")}`;
 }
 
-function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
+function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateContext, containerName: string, run: ContainerRun, diagnostics: Diagnostic[]): string[] {
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
@@ -469,15 +503,16 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   const reloadSignal = c.value("ReloadSignal");
   if (reloadCmd.length > 0) lines.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
   else if (reloadSignal !== undefined) lines.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
-  for (const e of def.sections.get("Service") ?? []) lines.push(`${e.key}=${e.value}`);
+  for (const e of def.sections.get("Service") ?? []) lines.push(copied(e, diagnostics));
   return lines;
 }
 
 /**
- * One join over every line gives the unit text as a single flat string. Appending section by
- * section built a tree of string pieces that the file write then had to copy once more.
+ * The unit's lines. One join over all of them gives the unit text as a single flat string;
+ * appending section by section built a tree of string pieces that the file write then had to
+ * copy once more.
  */
-function render(file: string, sections: readonly Section[]): string {
+function unitLines(file: string, sections: readonly Section[]): string[] {
   const all: string[] = [`${GENERATED_HEADER} from ${file}. Edit that file (or a drop-in), not this one.`];
   for (let i = 0; i < sections.length; i++) {
     const { name, lines } = sections[i]!;
@@ -487,7 +522,48 @@ function render(file: string, sections: readonly Section[]): string {
   }
   // The empty last element ends the text with a newline.
   all.push("");
-  return all.join("\n");
+  return all;
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+const LINE_BREAK = /[\n\r\0]/;
+const BACKSLASH = 0x5c;
+const HASH = 0x23;
+/** systemd 252's read_line() refuses a line of LONG_LINE_MAX (1 MiB) bytes or more: the unit does not load. */
+export const MAX_LINE_BYTES = 1024 * 1024 - 1;
+/** A UTF-16 code unit is at most 3 UTF-8 bytes, so a line this short needs no counting. */
+const SURELY_SHORT = Math.floor(MAX_LINE_BYTES / 3);
+
+/** A copied assignment, unless systemd would read it back as more (or less) than one line. */
+function copied(e: Entry, diagnostics: Diagnostic[]): string {
+  if (endsWithEscape(e.value)) diagnostics.push(error(e.file, e.line, `${e.key}=: ends in a backslash, which would continue the line in the unit; write "\\\\" for a literal backslash`));
+  return `${e.key}=${e.value}`;
+}
+
+/**
+ * The last guard of the rule that every line berth writes is read back by systemd as exactly
+ * that line: no line break, CR or NUL inside it, no continuation, and no more than systemd reads.
+ * Values are checked where they are read, with their line; this catches what slipped through.
+ * `text` is the lines joined: one scan of it tells whether any line holds a break at all.
+ */
+function checkLines(file: string, lines: readonly string[], text: string, diagnostics: Diagnostic[]): void {
+  let breaks = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) breaks++;
+  // indexOf scans natively, much faster than a regular expression over a unit's few kilobytes.
+  const broken = breaks !== lines.length - 1 || text.includes("\r") || text.includes("\0");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const continued = line.charCodeAt(line.length - 1) === BACKSLASH && line.charCodeAt(0) !== HASH && endsWithEscape(line);
+    if (continued || (broken && LINE_BREAK.test(line))) {
+      diagnostics.push(error(file, 0, `berth would write a line that systemd reads differently: ${JSON.stringify(line.slice(0, 80))}; this is a bug in berth`));
+    }
+    if (line.length > SURELY_SHORT) {
+      const bytes = Buffer.byteLength(line);
+      if (bytes > MAX_LINE_BYTES) {
+        diagnostics.push(error(file, 0, `the unit's ${line.slice(0, line.indexOf("="))}= line would be ${bytes} bytes, longer than systemd reads (${MAX_LINE_BYTES}); split the definition's lists or move values into an EnvironmentFile=`));
+      }
+    }
+  }
 }
 
 /** Generated units cannot be enabled, so [Install] is carried out here as symlinks. */

@@ -2,6 +2,8 @@
  * Splits a value into words the way systemd's extract_first_word() does with
  * EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE | EXTRACT_CUNESCAPE_RELAX: whitespace separates words,
  * single or double quotes group, C escapes are decoded, unknown escapes are kept verbatim.
+ * The words stay in specifier syntax, as every value berth writes into the unit is: an escape
+ * that decodes to a percent sign (`\x25`) is a literal one, so it comes out as `%%`.
  */
 export type SplitResult = { ok: true; words: string[] } | { ok: false; message: string };
 
@@ -10,6 +12,22 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", s: " ",
   "\\": "\\", '"': '"', "'": "'",
 };
+
+const PERCENT = 0x25;
+
+/** A decoded character, in specifier syntax. */
+function specifierText(code: number): string {
+  return code === PERCENT ? "%%" : String.fromCodePoint(code);
+}
+
+/**
+ * systemd turns `\xHH` and `\NNN` into one raw byte, so above 0x7f they give bytes that are not
+ * UTF-8 on their own (`\xc3\xa9` is "é" to systemd); berth does not assemble bytes into
+ * characters, and refuses them rather than write something else.
+ */
+function rawByte(escape: string): string {
+  return `${escape} stands for a raw byte above 0x7f; write the character itself, or \\u followed by its code point`;
+}
 
 /** Decodes the escape starting after the backslash at `s[i]`; returns the text and the characters consumed. */
 function unescapeAt(s: string, i: number): { text: string; used: number } | { error: string } {
@@ -23,8 +41,9 @@ function unescapeAt(s: string, i: number): { text: string; used: number } | { er
     if (digits.length !== len || !pattern.test(digits)) return undefined;
     const code = parseInt(digits, radix);
     if (code === 0) return { error: "a NUL character (\\0) is not allowed in a value" };
-    if (code > 0x10ffff) return { error: `\\${c}${digits} is not a valid Unicode code point` };
-    return { text: String.fromCodePoint(code), used: 1 + len };
+    if (c === "x" && code > 0x7f) return { error: rawByte(`\\x${digits}`) };
+    if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return { error: `\\${c}${digits} is not a valid Unicode code point` };
+    return { text: specifierText(code), used: 1 + len };
   };
   let decoded: ReturnType<typeof hex>;
   if (c === "x") decoded = hex(2);
@@ -35,7 +54,8 @@ function unescapeAt(s: string, i: number): { text: string; used: number } | { er
     if (/^[0-7]{3}$/.test(digits)) {
       const code = parseInt(digits, 8);
       if (code === 0) return { error: "a NUL character (\\0) is not allowed in a value" };
-      return { text: String.fromCharCode(code), used: 3 };
+      if (code > 0x7f) return { error: rawByte(`\\${digits}`) };
+      return { text: specifierText(code), used: 3 };
     }
   }
   return decoded ?? { text: "\\" + c, used: 1 };
@@ -73,5 +93,31 @@ export function splitWords(value: string): SplitResult {
     if (quote) return { ok: false, message: `unterminated ${quote === '"' ? "double" : "single"} quote` };
     words.push(word);
   }
+  return { ok: true, words };
+}
+
+/**
+ * Splits a list of unit names as systemd's config_parse_unit_deps() does (extract_first_word()
+ * with EXTRACT_RETAIN_ESCAPE): at whitespace, with no unquoting, and a backslash keeps itself and
+ * the character after it. Nothing is decoded, so writing the words back joined by spaces gives
+ * systemd exactly these words again; `foo\n[Service]` stays one (invalid) unit name.
+ */
+export function splitUnitNames(value: string): SplitResult {
+  if (!value.includes("\\")) return { ok: true, words: value.match(PLAIN_WORD) ?? [] };
+  const words: string[] = [];
+  let word = "";
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === "\\") {
+      if (i + 1 === value.length) return { ok: false, message: "a trailing backslash escapes nothing" };
+      word += c + value[++i];
+    } else if (WHITESPACE.has(c)) {
+      if (word !== "") words.push(word);
+      word = "";
+    } else {
+      word += c;
+    }
+  }
+  if (word !== "") words.push(word);
   return { ok: true, words };
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -66,6 +67,16 @@ describe("berth validate", () => {
     const r = berth(["validate", join(dir, "db.container")], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${join(dir, "db.container.d/x.conf")}:2: error: expected Key=Value`);
+  });
+
+  it("refuses a device or a FIFO given as the file to check, without reading or blocking", () => {
+    const dir = tree({ "db.container": image() });
+    const zero = berth(["validate", "--as", "x.container", "/dev/zero"], dir);
+    expect(zero.status).toBe(1);
+    expect(zero.stderr).toContain("/dev/zero: error: is a character device, not a regular file");
+    const fifo = join(tree({}), "f");
+    execFileSync("mkfifo", [fifo]);
+    expect(berth(["validate", "--as", "x.container", fifo], dir).stderr).toContain(`${fifo}: error: is a FIFO`);
   });
 
   it("refuses usage errors with status 2", () => {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeAccepted } from "../generator/accepted-store.js";
@@ -55,6 +55,16 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(r.status).toBe(1);
     expect(readdirSync(r.out).filter((f) => f.endsWith(".service")).sort()).toEqual(["a.service", "c.service"]);
     expect(r.stderr).toContain(`berth-generator: ${join(defs, "b.container")}:3: error: expected Key=Value`);
+  });
+
+  it("a huge or endless bad file beside good ones costs only itself", () => {
+    const defs = tree({ "a.container": image(), "junk.container": "[Container]\n" + "junk\n".repeat(130_000), "zero.container": { link: "/dev/zero" }, "zz.container": image() });
+    truncateSync(join(defs, "zz.container"), 50 * 1024 * 1024);
+    const r = generate(defs);
+    expect(r.status).toBe(1);
+    expect(readdirSync(r.out).filter((f) => f.endsWith(".service"))).toEqual(["a.service"]);
+    expect(r.stderr.split("\n").filter((l) => l.includes("junk.container"))).toHaveLength(51);
+    expect(r.stderr).toContain(`${join(defs, "zero.container")}: error: is a character device`);
   });
 
   it("keeps the last accepted version of a definition that has turned invalid", () => {

@@ -40,4 +40,28 @@ describe("parseUnitFile (systemd.syntax(7))", () => {
     expect(r.diagnostics[0]!.message).toMatch(/outside of any \[Section\]/);
     expect(r.diagnostics.every((d) => d.file === "t.container")).toBe(true);
   });
+
+  it("continues a line only on an unescaped trailing backslash, as systemd's conf parser scans it", () => {
+    expect(entries("[Container]\nExec=echo C:\\\\\nReadOnly=true\n")).toEqual([["Exec", "echo C:\\\\", 2], ["ReadOnly", "true", 3]]);
+    expect(entries("[Container]\nExec=a\\\\\\\nb\n")).toEqual([["Exec", "a\\\\ b", 2]]);
+  });
+
+  it("refuses a lone CR or a NUL, where systemd would end the line, naming the line", () => {
+    const r = parse("[Service]\nEnvironment=A=b\rExecStartPre=/bin/evil\nX=1\0Y=2\r\nZ=3\n");
+    expect(r.diagnostics.map((d) => [d.line, d.severity])).toEqual([[2, "error"], [3, "error"]]);
+    expect(r.diagnostics[0]!.message).toMatch(/carriage return/);
+    expect(r.diagnostics[1]!.message).toMatch(/NUL/);
+    expect(r.sections.get("Service")?.map((e) => e.key)).toEqual(["Z"]);
+  });
+
+  it("trims only systemd's whitespace, and refuses section names systemd refuses", () => {
+    expect(entries("[Container]\nImage=x\u00a0\n")).toEqual([["Image", "x\u00a0", 2]]);
+    expect(parse('[X-a"b]\nA=1\n').diagnostics.map((d) => d.line)).toEqual([1, 2]);
+  });
+
+  it("keeps the first diagnostics of a file and sums up the rest in one", () => {
+    const r = parse("[Container]\n" + "junk\n".repeat(130_000));
+    expect(r.diagnostics).toHaveLength(51);
+    expect(r.diagnostics.at(-1)).toMatchObject({ severity: "error", line: 0, message: "… and 129950 more", omitted: 129_950 });
+  });
 });

@@ -1,16 +1,27 @@
 import { parseDefinitionName } from "../../generator/names.js";
-import { translate, type Translated } from "../../generator/translate.js";
+import type { Diagnostic } from "../../generator/diagnostics.js";
+import { translate, type TranslateContext, type Translated } from "../../generator/translate.js";
 import { parseUnitFile } from "../../generator/unit-file.js";
 import { splitWords } from "../../generator/words.js";
 
+export const testContext = (defined: Record<string, string> = {}): TranslateContext => ({
+  docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system", resolve: (b) => defined[b],
+});
+
 export function translateText(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Translated {
+  const t: ReturnType<typeof translateAll> = translateAll(text, fileName, defined);
+  const parse = t.diagnostics.filter((d) => d.fromParser);
+  if (parse.length) throw new Error(parse.map((d) => d.message).join("; "));
+  return { ...t, diagnostics: t.diagnostics.filter((d) => !d.fromParser) };
+}
+
+/** Parses and translates one definition, with the parser's diagnostics first (marked) and translation's after. */
+export function translateAll(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Omit<Translated, "diagnostics"> & { diagnostics: Array<Diagnostic & { fromParser?: true }> } {
   const name = parseDefinitionName(fileName)!;
-  const parsed = parseUnitFile(text, `/etc/berth/${fileName}`);
-  if (parsed.diagnostics.length) throw new Error(parsed.diagnostics.map((d) => d.message).join("; "));
-  return translate(
-    { name, file: `/etc/berth/${fileName}`, sections: parsed.sections },
-    { docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system", resolve: (b) => defined[b] },
-  );
+  const file = `/etc/berth/${fileName}`;
+  const parsed = parseUnitFile(text, file);
+  const t = translate({ name, file, files: [file], sections: parsed.sections }, testContext(defined));
+  return { ...t, diagnostics: [...parsed.diagnostics.map((d) => ({ ...d, fromParser: true as const })), ...t.diagnostics] };
 }
 
 /** The values of `key=` lines in the rendered unit, in order. */

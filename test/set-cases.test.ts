@@ -6,7 +6,7 @@ import { repo } from "./support/run.js";
 import { tree } from "./support/tree.js";
 
 /**
- * Set cases: each directory under test/cases is a search directory whose files say, in `##`
+ * Set cases: each directory under test/cases/sets is a search directory whose files say, in `##`
  * lines (comments to the parser), what berth must make of them:
  *
  *   ## error: TEXT            an error containing TEXT at the next line that is not a `##` line
@@ -17,7 +17,7 @@ import { tree } from "./support/tree.js";
  *
  * Every error in the set must be asserted. `{dir}` stands for the directory the case runs in.
  */
-const CASES = join(repo, "test/cases");
+const CASES = join(repo, "test/cases/sets");
 
 interface Expected {
   errors: Array<{ file: string; line: number; text: string }>;

@@ -1,0 +1,62 @@
+import { closeSync, constants, openSync, readSync, statSync, type Stats } from "node:fs";
+
+/**
+ * The most berth reads of one definition or drop-in: systemd's own longest line (LONG_LINE_MAX),
+ * so any file that systemd could read as one line fits, and a 50 MB binary or a link to
+ * /dev/zero costs a stat and an error.
+ */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export type FileRead = { bytes: Buffer } | { error: string };
+
+/** What a file is when it is not a regular file, for the error message. */
+const KINDS: ReadonlyArray<[(s: Stats) => boolean, string]> = [
+  [(s) => s.isDirectory(), "a directory"],
+  [(s) => s.isFIFO(), "a FIFO"],
+  [(s) => s.isCharacterDevice(), "a character device"],
+  [(s) => s.isBlockDevice(), "a block device"],
+  [(s) => s.isSocket(), "a socket"],
+];
+
+function notRegular(s: Stats): string | undefined {
+  if (s.isFile()) return undefined;
+  const kind = KINDS.find(([is]) => is(s))?.[1] ?? "not a regular file";
+  return `is ${kind}, not a regular file; only regular files are read`;
+}
+
+const tooLarge = (size: number): string => `is ${size} bytes; berth reads definitions and drop-ins of at most ${MAX_FILE_BYTES} bytes (1 MiB)`;
+
+/**
+ * Reads a regular file (through symlinks) of at most `cap` bytes. Anything else is refused before
+ * it is opened, since opening a FIFO blocks and opening some devices has effects. Should the path
+ * be swapped for a FIFO or a device after that check, the open does not block (O_NONBLOCK) and the
+ * read stops one byte past the cap, so the worst is an error.
+ */
+export function readRegularFile(path: string, cap = MAX_FILE_BYTES): FileRead {
+  let fd: number | undefined;
+  try {
+    // Without throwing, stat takes Node's cheaper path: a thousand definitions are stat'ed per reload.
+    const before = statSync(path, { throwIfNoEntry: false });
+    if (!before) return { error: "cannot read: no such file" };
+    const refused = notRegular(before) ?? (before.size > cap ? tooLarge(before.size) : undefined);
+    if (refused) return { error: refused };
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    // Room for the size found and one byte more: a read that fills it all is of a file that grew
+    // since, which may then grow up to one byte past the cap, telling a file too large. A shorter
+    // read of a regular file is its end.
+    let buffer = Buffer.allocUnsafe(before.size + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      length += n;
+      if (n === 0 || length < buffer.length || length > cap) break;
+      buffer = Buffer.concat([buffer], Math.min(2 * buffer.length, cap + 1));
+    }
+    if (length > cap) return { error: tooLarge(length) };
+    return { bytes: buffer.subarray(0, length) };
+  } catch (e) {
+    return { error: `cannot read: ${(e as Error).message}` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
