@@ -112,7 +112,8 @@ install_berth() {
   # The checkout belongs to whoever cloned it; the build runs in root's own copy, so nothing that
   # user can write (or swap while the build runs) ends up installed.
   build=$(mktemp -d /var/tmp/berth-build.XXXXXX)
-  trap 'rm -rf "$build"' EXIT
+  # Expanded now: at exit, this function's locals are gone (and set -u would stop on them).
+  trap "rm -rf -- '$build'" EXIT
   say "building a copy of $SRC"
   tar -C "$SRC" --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - . |
     tar -C "$build" --no-same-owner --no-same-permissions -xf -
