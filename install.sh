@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets berth up on this host and runs it: Node.js 24 if the machine's is older than 22, a build of
+# Sets berth up on this host and runs it: Node.js 24 if the machine's is older than 22.22, a build of
 # this checkout installed under /opt/berth, `berth` and `berthd` on the PATH, the generator in
 # systemd's system and user generator directories, /etc/berth, then daemon-reload and berthd
 # enabled and started. Idempotent: a second run, or a run over an older version, upgrades in
@@ -11,8 +11,10 @@
 set -euo pipefail
 umask 022
 
-# The Node.js release berth is tested with, installed only when the machine's is older than 22.
+# The Node.js release berth is tested with, installed only when the machine's is older than
+# NODE_MIN (chokidar 6 needs 22.22).
 NODE_VERSION=24.21.0
+NODE_MIN=22.22
 PREFIX=${BERTH_PREFIX:-/opt/berth}
 BIN_DIR=/usr/local/bin
 UNIT_DIR=/etc/systemd/system
@@ -29,7 +31,12 @@ SHARED_TREES=(/dev /home /proc /run /sys /tmp /var/tmp)
 
 say() { printf 'berth install: %s\n' "$*"; }
 die() { printf 'berth install: error: %s\n' "$*" >&2; exit 1; }
-systemd_running() { [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; }
+# Whether the node on PATH is at least NODE_MIN.
+node_recent() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); const [x, y] = process.argv[1].split(".").map(Number); process.exit(a > x || (a === x && b >= y) ? 0 : 1)' "$NODE_MIN" 2>/dev/null
+}
+
+systemd_running() { [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
 
 # What is wrong with a prefix as a path, or nothing. Decided on the string alone.
 prefix_problem() {
@@ -84,29 +91,30 @@ uninstall() {
     systemctl daemon-reload
     systemctl reset-failed berthd.service >/dev/null 2>&1 || true
   fi
-  say "removed berth; the definitions in /etc/berth and the state in /var/lib/berth were left in place"
+  say "removed berth; the definitions in /etc/berth, their last accepted versions in /etc/berth/.accepted and the state in /var/lib/berth were left in place"
 }
 
 install_berth() {
   # Prerequisites: report everything that is missing at once.
-  local missing=() major build stage
+  local missing=() build stage
   systemd_running || missing+=("systemd as the init system (PID 1)")
   command -v docker >/dev/null || missing+=("the docker CLI (apt-get install docker.io)")
   if command -v docker >/dev/null && ! docker info >/dev/null 2>&1; then
     missing+=("a running Docker engine reachable at /run/docker.sock (systemctl start docker)")
   fi
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if [ "$major" -lt 22 ] && ! command -v npm >/dev/null; then
-    missing+=("Node.js 22 or 24, or npm to install it (apt-get install npm)")
+  if ! node_recent && ! command -v npm >/dev/null; then
+    missing+=("Node.js $NODE_MIN or later, or npm to install it (apt-get install npm)")
   fi
   [ ${#missing[@]} -eq 0 ] || die "missing: $(IFS=';'; echo "${missing[*]}" | sed 's/;/; /g')"
 
-  if [ "$major" -lt 22 ]; then
-    say "Node.js ${major} is too old (berth needs 24, or 22); installing node@$NODE_VERSION into /usr/local"
+  export PATH="/usr/local/bin:$PATH"
+  if ! node_recent; then
+    say "Node.js $(node --version 2>/dev/null || echo "(none)") is older than $NODE_MIN; installing node@$NODE_VERSION into /usr/local"
     npm install -g --prefix /usr/local "node@$NODE_VERSION" >/dev/null 2>&1 || die "cannot install node@$NODE_VERSION with npm"
     hash -r
+    # npm can skip a package's install step without failing: check what PATH now finds.
+    node_recent || die "installed node@$NODE_VERSION, but $(command -v node || echo node) is still older than $NODE_MIN"
   fi
-  export PATH="/usr/local/bin:$PATH"
   say "using $(command -v node) $(node --version)"
 
   # The checkout belongs to whoever cloned it; the build runs in root's own copy, so nothing that
@@ -128,6 +136,10 @@ install_berth() {
   # Whatever npm unpacked, with whatever modes its packages carry: root's, writable by root alone.
   chown -R root:root "$stage"
   chmod -R go-w "$stage"
+  # The old berthd must not write records meanwhile (they move below), nor be restarted by
+  # Restart= into new code under the old unit's sandbox.
+  if systemd_running; then systemctl stop berthd.service >/dev/null 2>&1 || true; fi
+  install -o root -g root -m 0644 "$stage/units/berthd.service" "$UNIT_DIR/berthd.service"
   # Swap in the new version whole, so a running unit never sees half of one.
   rm -rf "$PREFIX.old"
   if [ -d "$PREFIX" ]; then mv "$PREFIX" "$PREFIX.old"; fi
@@ -147,7 +159,6 @@ install_berth() {
   ln -sfn "$PREFIX/bin/berthd" "$BIN_DIR/berthd"
   ln -sfn "$PREFIX/bin/berth-generator" "$SYSTEM_GENERATORS/berth-generator"
   ln -sfn "$PREFIX/bin/berth-generator" "$USER_GENERATORS/berth-generator"
-  install -o root -g root -m 0644 "$PREFIX/units/berthd.service" "$UNIT_DIR/berthd.service"
 
   systemctl daemon-reload
   systemctl enable berthd.service >/dev/null 2>&1

@@ -4,7 +4,7 @@ import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
-import { readStatus, writeStatus, type AgentStatus } from "./status-file.js";
+import { readMissingSince, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
 import { describeChanges, watchDefinitions } from "./watcher.js";
 
@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   const docker = new DockerClient();
   const previous = readStatus(stateDir);
   // Deletions keep their clock across a restart of berthd.
-  const missingSince = new Map(Object.entries(previous?.missingSince ?? {}));
+  const missingSince = readMissingSince(stateDir);
   const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {} };
 
   let running: Promise<void> | undefined;

@@ -26,6 +26,8 @@ export interface Plan {
   /** Changed, but stopped by the operator: the new version applies at their next start. */
   deferred: string[];
   unchanged: string[];
+  /** Unchanged units whose pending record is now borne out: the unit runs that version. */
+  confirmed: string[];
 }
 
 /** A template (`worker@.service`) is not a unit systemd can start or list; its instances are. */
@@ -44,22 +46,26 @@ export function plan(
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: [] };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [] };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
     // A template only needs systemd to see it; its instances are started on their own.
     if (isTemplate(u.unitName)) continue;
     const a = o.applied;
-    // A pending record counts as applied only when the unit visibly runs that version: berthd
-    // died waiting for a job that went through. Otherwise the job failed and is tried again.
-    const done = a !== undefined && (!a.pending || (a.text === u.text && o.activeState === "active" && o.runningSpec === u.spec));
-    const changed = !done || a.text !== u.text || (o.runningSpec !== undefined && o.runningSpec !== u.spec);
+    // A pending record is borne out when the unit visibly runs that version (berthd died waiting
+    // for a job that went through), and left alone while that version is still starting (a
+    // restart would cancel the start). Otherwise its job failed, and it is tried again.
+    const same = a !== undefined && a.text === u.text && (o.runningSpec === undefined || o.runningSpec === u.spec);
+    const bornOut = a?.pending === true && same && o.activeState === "active" && o.runningSpec === u.spec;
+    const starting = a?.pending === true && same && o.activeState === "activating";
+    const done = a !== undefined && (!a.pending || bornOut);
     if (!a) p.start.push(u.unitName);
-    else if (!changed) p.unchanged.push(u.unitName);
+    else if ((done && same) || starting) p.unchanged.push(u.unitName);
     else if (RUNNING.has(o.activeState ?? "")) p.restart.push(u.unitName);
     else if (!done) p.start.push(u.unitName);
     else p.deferred.push(u.unitName);
+    if (bornOut) p.confirmed.push(u.unitName);
   }
   const order = startOrder(desired);
   const byOrder = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);

@@ -9,7 +9,7 @@ import type { Scope } from "../generator/search-path.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
 import { graceDeletions, isTemplate, plan, type Observed, type Plan } from "./plan.js";
-import type { SystemdClient } from "./systemd-client.js";
+import { JOB_WAIT_MINUTES, type SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
   scope: Scope;
@@ -198,6 +198,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       if (r.result === "done") {
         if (unit) record(unit);
         log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
+      } else if (r.result === "pending") {
+        // Still starting (a long first start, a slow health check): systemd sees it through, and
+        // its record stays pending until a later reconcile sees how it ended.
+        log.warn(`${name}: ${method} has no result after ${JOB_WAIT_MINUTES} minutes; left to systemd`);
       } else {
         fail(name, `${method} ended with "${r.result}"${method === "StopUnit" ? "" : "; it is tried again"}`);
       }
@@ -260,10 +264,9 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     }
   }
   for (const name of p.deferred) record(byName.get(name)!);
-  // A pending record whose job went through before berthd could see its result.
-  for (const name of p.unchanged) {
+  for (const name of p.confirmed) {
     const unit = byName.get(name)!;
-    if (records.get(unit.base)?.pending && !unit.acceptedFrom) record(unit);
+    if (!unit.acceptedFrom) record(unit);
   }
 
   await run("StartUnit", p.start);

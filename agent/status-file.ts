@@ -29,3 +29,13 @@ export function readStatus(stateDir: string): AgentStatus | undefined {
     return undefined;
   }
 }
+
+/**
+ * berthd's clock for deleted definitions, from its status file. Only times are kept: anything
+ * else would make a deletion look settled (NaN) and stop its unit at once.
+ */
+export function readMissingSince(stateDir: string): Map<string, number> {
+  const saved = readStatus(stateDir)?.missingSince;
+  const entries = saved && typeof saved === "object" ? Object.entries(saved) : [];
+  return new Map(entries.filter((e): e is [string, number] => Number.isFinite(e[1])));
+}

@@ -7,7 +7,8 @@ const MANAGER = "org.freedesktop.systemd1.Manager";
 /** The system bus allows 128 pending replies per connection; stay well below. */
 const MAX_IN_FLIGHT = 32;
 const CALL_TIMEOUT_MS = 30_000;
-const JOB_WAIT_MS = 10 * 60_000;
+export const JOB_WAIT_MINUTES = 10;
+const JOB_WAIT_MS = JOB_WAIT_MINUTES * 60_000;
 
 export type Scope = "system" | "user";
 
@@ -21,12 +22,6 @@ export function unitPath(unit: string): string {
   return `/org/freedesktop/systemd1/unit/${unit.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}`;
 }
 
-/**
- * systemd's Manager over D-Bus, through dbus-next with the guards it lacks: a timeout on every
- * call, a cap on calls in flight, one raw match rule per signal family, reconnection when the
- * bus goes away, and re-subscription when systemd re-executes (it gets a new unique name).
- * Job results are buffered by job path because JobRemoved often arrives before StartUnit's reply.
- */
 /** What to check when a manager's bus cannot be reached at all. */
 const BUS_HINT: Record<Scope, string> = {
   system: "is this host running systemd, with its system bus (dbus)? For your own manager, use --user",
@@ -36,6 +31,12 @@ const BUS_HINT: Record<Scope, string> = {
 /** The manager's bus could not be reached: one line for the operator, not a stack trace. */
 export class BusUnreachable extends Error {}
 
+/**
+ * systemd's Manager over D-Bus, through dbus-next with the guards it lacks: a timeout on every
+ * call, a cap on calls in flight, one raw match rule per signal family, reconnection when the
+ * bus goes away, and re-subscription when systemd re-executes (it gets a new unique name).
+ * Job results are buffered by job path because JobRemoved often arrives before StartUnit's reply.
+ */
 export class SystemdClient extends EventEmitter {
   private bus: dbus.MessageBus | undefined;
   private connecting: Promise<dbus.MessageBus> | undefined;

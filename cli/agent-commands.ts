@@ -4,7 +4,7 @@ import type { Scope } from "../generator/search-path.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
-import { readStatus } from "../agent/status-file.js";
+import { readMissingSince, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
 import { DockerUnreachable } from "../runtime/docker-socket.js";
 import type { ParsedArgs } from "./args.js";
@@ -15,7 +15,7 @@ const UNREACHABLE = [BusUnreachable, DockerUnreachable];
 /** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
 async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>): Promise<number> {
   // berthd's clock for deleted definitions, so that plan shows what berthd will do.
-  const missingSince = new Map(Object.entries(readStatus(stateDir(scope))?.missingSince ?? {}));
+  const missingSince = readMissingSince(stateDir(scope));
   const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), acceptedDir: acceptedDir(scope), missingSince };
   try {
     return await command(ctx);

@@ -59,7 +59,10 @@ export function readAllAccepted(dir: string, warn: RecordWarning): Map<string, A
   let names: string[] = [];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith(".json"));
-  } catch {
+  } catch (e) {
+    // Missing: nothing accepted yet. Unreadable (0700, and not run as root): every unit would
+    // look new, so say why.
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") warn(dir, `cannot read the last accepted versions: ${(e as Error).message}`);
     return out;
   }
   for (const n of names) {

@@ -56,8 +56,12 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     if (index >= 0) sources[index] = source;
     else sources.push(source);
   }
-  const trust = trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0));
-  const loaded = sources.map((s) => loadDefinition(s, trust)).filter((l) => !l.masked);
+  // Ownership guards what becomes a unit: the search path. A file or directory given to check
+  // (Ansible's `validate:` temporary file, a staging checkout) is checked for its content only;
+  // whatever installs it sets owner and mode.
+  const trust = options.dirs === undefined ? trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0)) : () => undefined;
+  const overlaid = new Set((options.overlay ?? []).map((o) => o.path));
+  const loaded = sources.map((s) => loadDefinition(s, (file) => (overlaid.has(file) ? undefined : trust(file)))).filter((l) => !l.masked);
   const dir = options.acceptedDir;
   // Each record is read once, however often the set asks, so a damaged one is reported once.
   const records = new Map<string, AcceptedUnit | undefined>();

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, chownSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBin } from "./support/run.js";
@@ -49,6 +49,12 @@ describe("berth validate", () => {
     const tmp = tree({ "ansible-tmp-xyz": image("PublishPort=5000:5000", "After=db.container") });
     const candidate = join(tmp, "ansible-tmp-xyz");
     expect(berth(["validate", "--as", "keystone.container", candidate], dir).status).toBe(0);
+    // Ansible's temporary file belongs to its remote user, in that user's home: its content is
+    // what is checked; the task that installs it sets owner and mode.
+    chownSync(tmp, 1000, 1000);
+    chownSync(candidate, 1000, 1000);
+    chmodSync(candidate, 0o666);
+    expect(berth(["validate", "--as", "keystone.container", candidate], dir)).toMatchObject({ status: 0, stderr: "" });
     // The candidate would clash with a port another definition holds…
     const clash = tree({ "t": image("PublishPort=3306:3306") });
     const r = berth(["validate", "--as", "keystone.container", join(clash, "t")], dir);

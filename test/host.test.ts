@@ -107,13 +107,23 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     expect(sh("systemctl list-dependencies --plain keystone.service").stdout).toContain("mariadb.service");
   });
 
-  it("after a reboot everything comes back in order from the generator alone, with the agent disabled", async () => {
+  it("after a reboot everything comes back in order from the generator alone, with the agent disabled; a huge bad file and an Alias= clash cost only themselves", async () => {
     expect(sh("systemctl disable --now berthd").status).toBe(0);
+    // Once, either of these took every berth unit down at boot (the generator crashed), or
+    // replaced keystone's unit with a link to another one.
+    expect(sh("head -c 50M /dev/urandom > /etc/berth/zz.container && printf '[Container]\\nImage=berth-test/busybox\\n[Install]\\nAlias=keystone.service\\n' > /etc/berth/aa-alias.container").status).toBe(0);
     await host.reboot();
     await waitFor("all services active after reboot", () => allActive() || undefined);
     const allReady = Math.max(...services.map(readyAt));
     expectOrdered();
     expect(sh("systemctl is-active berthd").stdout.trim()).toBe("inactive");
+    expect(sh("systemctl show -p LoadState --value aa-alias.service").stdout.trim()).toBe("not-found");
+    expect(sh("readlink /run/systemd/generator/keystone.service; echo $?").stdout.trim()).toBe("1");
+    const validate = sh("berth validate");
+    expect(validate.status).toBe(1);
+    expect(validate.stdout + validate.stderr).toMatch(/\/etc\/berth\/zz\.container: error: .*1 MiB/);
+    expect(validate.stdout + validate.stderr).toMatch(/\/etc\/berth\/aa-alias\.container:4: error: .*Alias=: "keystone\.service"/);
+    sh("rm /etc/berth/zz.container /etc/berth/aa-alias.container");
     const took = allReady - host.bootedAt;
     const path = criticalPath();
     console.log(`boot to all ${services.length} services active: ${(took / 1000).toFixed(1)} s; critical path ${(path / 1000).toFixed(1)} s; ratio ${(took / path).toFixed(2)}`);

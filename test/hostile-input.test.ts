@@ -70,10 +70,9 @@ describe("a bad file costs only itself", () => {
     expect(cycle.errors[0]!.message).toMatch(/^ordering cycle: s0\.service → .* … 4989 more … .* → s0\.service/);
   });
 
-  it("checks 300 lines of the whole port range in well under a second", () => {
-    const started = Date.now();
+  // Once this took about 65 s (port by port, pair by pair); docs/performance.md has the figure.
+  it("checks 300 lines of the whole port range as ranges, and finds the one clash", () => {
     const r = load(tree({ "a.container": image("PublishPort=1-65535:1-65535\n".repeat(300)), "b.container": image("PublishPort=127.0.0.1:40000-40010:1-11\nPublishPort=80:80/udp") }));
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(r.errors).toEqual([{ file: "b.container", line: 3, message: expect.stringMatching(/host port 40000\/tcp is already published by .*a\.container:3$/) }]);
   });
 });

@@ -25,7 +25,7 @@ describe("install.sh prerequisites", () => {
     const r = spawnSync("/usr/bin/bash", [`${repo}install.sh`], { encoding: "utf8", env: { PATH: bareTools(), HOME: "/root" } });
     expect(r.status).toBe(1);
     const init = readFileSync("/proc/1/comm", "utf8").trim() === "systemd" ? "" : "systemd as the init system (PID 1); ";
-    expect(r.stderr).toContain(`berth install: error: missing: ${init}the docker CLI (apt-get install docker.io); Node.js 22 or 24, or npm to install it`);
+    expect(r.stderr).toContain(`berth install: error: missing: ${init}the docker CLI (apt-get install docker.io); Node.js 22.22 or later, or npm to install it`);
   });
 
   it("refuses to run as anything but root, and unknown options", () => {

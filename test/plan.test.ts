@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: ["a.service"] });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [] });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -47,8 +47,10 @@ describe("plan (what a reconcile does)", () => {
     expect(plan([a], new Map([pending("inactive")]), []).start).toEqual(["a.service"]);
     expect(plan([a], new Map([pending("failed")]), []).restart).toEqual(["a.service"]);
     expect(plan([a], new Map([pending("active", "older-spec")]), []).restart).toEqual(["a.service"]);
-    // berthd died waiting, but the unit runs exactly this version: nothing to do.
-    expect(plan([a], new Map([pending("active", a.spec)]), []).unchanged).toEqual(["a.service"]);
+    // berthd died waiting, but the unit runs exactly this version: nothing to do, and the record is confirmed.
+    expect(plan([a], new Map([pending("active", a.spec)]), [])).toMatchObject({ unchanged: ["a.service"], confirmed: ["a.service"], restart: [] });
+    // Still starting (berthd restarted by an upgrade meanwhile): a restart would cancel the start.
+    expect(plan([a], new Map([pending("activating")]), [])).toMatchObject({ unchanged: ["a.service"], confirmed: [], restart: [], start: [] });
   });
 
   it("waits out a deletion's grace period, keeping its clock between looks", () => {
