@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { forgetAccepted, readAllAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
-import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import { formatDiagnostic, warning, type Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
 import { loadSet } from "../generator/load-set.js";
@@ -137,9 +137,11 @@ export interface Assessment {
 }
 
 export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<Assessment> {
-  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), acceptedDir: ctx.acceptedDir });
+  // Read once, for the set's stand-ins and for the plan alike; a damaged one is one warning.
+  const recordProblems: Diagnostic[] = [];
+  const records = readAllAccepted(ctx.acceptedDir, (file, problem) => recordProblems.push(warning(file, 0, problem)));
+  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), records });
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
-  const records = readAllAccepted(ctx.acceptedDir, (file, problem) => ctx.log.warn(`${file}: ${problem}`));
   const deleted = deletedUnits(set.output, [...records.values()], loaded);
   const { settled, waiting } = graceDeletions(deleted.units, ctx.missingSince, DELETION_GRACE_MS, now);
   const renamed = renamedUnits(set.output, records);
@@ -150,7 +152,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   p.waiting = waiting;
   const young = new Set(waiting.map((w) => w.unit));
   const forget = deleted.bases.filter((b) => !young.has(records.get(b)!.unitName));
-  return { plan: p, diagnostics: set.diagnostics, desired: set.output, records, renamed, forget };
+  return { plan: p, diagnostics: recordProblems.concat(set.diagnostics), desired: set.output, records, renamed, forget };
 }
 
 /**

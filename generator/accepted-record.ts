@@ -1,12 +1,9 @@
 import type { AcceptedUnit } from "./accepted-store.js";
 import { GENERATED_HEADER } from "./labels.js";
-import { CONTAINER_NAME, parseDefinitionName, UNIT_NAME, UNIT_NAME_MAX } from "./names.js";
+import { CONTAINER_NAME, isUnitName, LINK_IN_DEPENDENCY_DIR, parseDefinitionName } from "./names.js";
 
 const PULL = new Set(["missing", "always", "never", "newer"]);
 const isString = (v: unknown): v is string => typeof v === "string";
-/** A name berth itself could have given a unit: the generator writes files under it as root. */
-const isUnitName = (v: unknown): v is string => isString(v) && UNIT_NAME.test(v) && v.length <= UNIT_NAME_MAX;
-const LINK_DIR = /^([^/]+)\.(wants|requires|upholds)\/([^/]+)$/;
 
 /**
  * Whether a link is one berth writes: an alias beside the unit, or a dependency link in a
@@ -17,7 +14,7 @@ function isOwnLink(v: unknown, unitName: string): boolean {
   if (typeof v !== "object" || v === null) return false;
   const { path, target } = v as Record<string, unknown>;
   if (isUnitName(path)) return target === unitName;
-  const m = isString(path) ? LINK_DIR.exec(path) : null;
+  const m = isString(path) ? LINK_IN_DEPENDENCY_DIR.exec(path) : null;
   return m !== null && isUnitName(m[1]) && isUnitName(m[3]) && target === `../${unitName}`;
 }
 

@@ -29,6 +29,8 @@ export interface LoadSetOptions {
   overlay?: ReadonlyArray<{ fileName: string; path: string }>;
   /** Where last accepted versions are kept (acceptedDir); without it, none stand in for invalid definitions. */
   acceptedDir?: string;
+  /** The records, already read (berthd reads them all anyway); used instead of acceptedDir. */
+  records?: ReadonlyMap<string, AcceptedUnit>;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -63,11 +65,12 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   const overlaid = new Set((options.overlay ?? []).map((o) => o.path));
   const loaded = sources.map((s) => loadDefinition(s, (file) => (overlaid.has(file) ? undefined : trust(file)))).filter((l) => !l.masked);
   const dir = options.acceptedDir;
-  // Each record is read once, however often the set asks, so a damaged one is reported once.
-  const records = new Map<string, AcceptedUnit | undefined>();
+  // Each record is read once, however often the set asks, so a damaged one is reported once;
+  // and only when asked (an invalid definition), so a valid set costs no reads at boot.
+  const records = new Map<string, AcceptedUnit | undefined>(options.records ?? []);
   const warn = (file: string, problem: string) => diagnostics.push(warning(file, 0, problem));
-  const accepted = dir === undefined ? undefined : (base: string, file: string) => {
-    if (!records.has(base)) records.set(base, readAccepted(dir, base, warn));
+  const accepted = dir === undefined && options.records === undefined ? undefined : (base: string, file: string) => {
+    if (!records.has(base) && dir !== undefined && options.records === undefined) records.set(base, readAccepted(dir, base, warn));
     const a = records.get(base);
     return a && a.file === file ? a : undefined;
   };

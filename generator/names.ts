@@ -16,6 +16,14 @@ export const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.[a-z]+$/;
 /** systemd's UNIT_NAME_MAX, less its NUL. */
 export const UNIT_NAME_MAX = 255;
 
+/** A name systemd takes for a unit, no longer than it allows. */
+export const isUnitName = (v: unknown): v is string => typeof v === "string" && UNIT_NAME.test(v) && v.length <= UNIT_NAME_MAX;
+
+/** The directories of [Install]'s dependency links (`T.wants/`), with the key each stands for. */
+export const DEPENDENCY_OF_LINK_DIR: Readonly<Record<string, string>> = { wants: "Wants", requires: "Requires", upholds: "Upholds" };
+/** `TARGET.wants/UNIT` and the like: the target, the kind and the unit. */
+export const LINK_IN_DEPENDENCY_DIR = new RegExp(`^([^/]+)\\.(${Object.keys(DEPENDENCY_OF_LINK_DIR).join("|")})/([^/]+)$`);
+
 export function parseDefinitionName(fileName: string): DefinitionName | undefined {
   if (!fileName.endsWith(SUFFIX)) return undefined;
   const base = fileName.slice(0, -SUFFIX.length);

@@ -7,7 +7,7 @@ import { digest } from "./digest.js";
 import { formatExec } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
-  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, UNIT_NAME, UNIT_NAME_MAX, type DefinitionName,
+  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
@@ -608,7 +608,7 @@ function installLinks(
   }
   for (const [key, targets] of lists) {
     for (const { name, entry } of targets) {
-      const problem = UNIT_NAME.test(name) && name.length <= UNIT_NAME_MAX ? key === "Alias" && aliasProblem(name, unitName) : "is not a unit name";
+      const problem = isUnitName(name) ? key === "Alias" && aliasProblem(name, unitName) : "is not a unit name";
       if (problem) out.diagnostics.push(error(entry.file, entry.line, `[Install] ${key}=: "${name}" ${problem}`));
       else if (key === "Alias") aliases.push({ name, entry });
       else links.push({ path: `${name}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });

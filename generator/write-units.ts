@@ -1,12 +1,11 @@
 import * as nodeFs from "node:fs";
 import { getSystemErrorMessage } from "node:util";
 import { error, type Diagnostic } from "./diagnostics.js";
+import { DEPENDENCY_OF_LINK_DIR, LINK_IN_DEPENDENCY_DIR } from "./names.js";
 import { dirPrefix, locate } from "./paths.js";
 import type { GeneratedUnit } from "./generated-unit.js";
 
 /** The `[Install]` link directories, and the dependency each stands for. */
-const DEPENDENCY_OF_LINK_DIR: Readonly<Record<string, string>> = { wants: "Wants", requires: "Requires", upholds: "Upholds" };
-const LINK_IN_DEPENDENCY_DIR = new RegExp(`^([^/]+)\\.(${Object.keys(DEPENDENCY_OF_LINK_DIR).join("|")})/([^/]+)$`);
 
 /** Why a write failed, for the operator: what the kernel said, or what berth found in the way. */
 const REASON_OF_CODE: Readonly<Record<string, string>> = {
