@@ -10,7 +10,7 @@ import { waitFor } from "../test/support/wait.js";
 
 const TRIALS = Number(process.env.BENCH_RUNS ?? 9);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-const def = (i: number, v = 0) => `[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nExec=sleep 6000\nEnvironment=V=${v}\n# ${i}\n`;
+const def = (i: number, v = 0) => `[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nRunInit=yes\nExec=sleep 6000\nEnvironment=V=${v}\n# ${i}\n`;
 
 async function scenario(size: number): Promise<void> {
   const um = await new UserManager().start();

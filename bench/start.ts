@@ -17,7 +17,7 @@ ensureTestImage();
 const um = await new UserManager().start();
 try {
   docker(["rm", "-f", "bench-unit", "bench-bare"]);
-  um.writeDefinition("bench-unit.container", `[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nExec=sleep 600\n`);
+  um.writeDefinition("bench-unit.container", `[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nRunInit=yes\nExec=sleep 600\n`);
   um.reload();
   const unit: number[] = [];
   const bare: number[] = [];

@@ -237,7 +237,9 @@ function dockerCreate(
   if (!image) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
   else if (/\.(image|build)$/.test(image.value)) c.fail(image, "references to Quadlet .image/.build units are not supported; name the image itself");
 
-  if (c.bool("RunInit") ?? true) argv.push("--init");
+  // Off unless asked, as in Quadlet: images that bring their own init (s6-overlay, dumb-init)
+  // refuse to run as anything but PID 1, and Docker's init would take that place.
+  if (c.bool("RunInit") ?? false) argv.push("--init");
   const pull = c.oneOf("Pull", ["missing", "always", "never", "newer"] as const);
   // Docker compares digests on "always" and downloads only what changed: Podman's "newer".
   argv.push("--pull", pull === "newer" ? "always" : pull ?? "missing");
@@ -482,7 +484,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   }
   const stopSignal = c.value("StopSignal")?.toUpperCase();
   const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
-  // A container stopped by its stop signal exits 128+N through --init: that is a clean stop.
+  // A container stopped by its stop signal exits 128+N (through an init, or a payload that dies of it): a clean stop.
   const cleanExits = signalNumber === undefined || 128 + signalNumber === 143 ? "143" : `143 ${128 + signalNumber}`;
 
   const lines: string[] = [

@@ -10,7 +10,7 @@ import { UserManager } from "./support/user-manager.js";
 import { LocalRegistry } from "./support/registry.js";
 import { waitFor } from "./support/wait.js";
 
-const def = (body = "", unit = "") => `${unit ? `[Unit]\n${unit}\n` : ""}[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nExec=sleep 600\n${body}`;
+const def = (body = "", unit = "") => `${unit ? `[Unit]\n${unit}\n` : ""}[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nRunInit=yes\nExec=sleep 600\n${body}`;
 const containerId = (name: string) => docker(["inspect", "-f", "{{.Id}}", name]).stdout.trim();
 
 describe("berthd against a real systemd, D-Bus and dockerd", () => {
@@ -294,13 +294,13 @@ describe("berthd and images", () => {
     docker(["rmi", "berth-test/app-v2"]);
 
     const mark = agent.mark;
-    um.writeDefinition("ag-img.container", `[Container]\nImage=${v1}\nNetwork=none\nExec=sleep 600\n`);
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${v1}\nNetwork=none\nRunInit=yes\nExec=sleep 600\n`);
     await agent.reconciled(mark);
     await waitFor("ag-img on v1", () => um.show("ag-img.service", "ActiveState").ActiveState === "active");
     const old = containerId("ag-img");
 
     const edit = agent.mark;
-    um.writeDefinition("ag-img.container", `[Container]\nImage=${v2}\nNetwork=none\nExec=sleep 600\n`);
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${v2}\nNetwork=none\nRunInit=yes\nExec=sleep 600\n`);
     await agent.reconciled(edit);
     const log = agent.lines.slice(edit).map((l) => l.msg);
     const pulled = log.findIndex((m) => m.startsWith(`ag-img.service: pulling ${v2}`));
@@ -315,7 +315,7 @@ describe("berthd and images", () => {
   it("keeps the old container running when the pull fails, and says so", async () => {
     const old = containerId("ag-img");
     const edit = agent.mark;
-    um.writeDefinition("ag-img.container", `[Container]\nImage=${registry.host}/berth/app:missing\nNetwork=none\nExec=sleep 600\n`);
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${registry.host}/berth/app:missing\nNetwork=none\nRunInit=yes\nExec=sleep 600\n`);
     await agent.reconciled(edit);
     expect(agent.lines.slice(edit).some((l) => /ag-img\.service: cannot pull .*app:missing/.test(l.msg))).toBe(true);
     expect(containerId("ag-img")).toBe(old);
@@ -323,7 +323,7 @@ describe("berthd and images", () => {
 
     // Renamed as well: the old unit is not stopped for a successor that cannot start.
     const renamed = agent.mark;
-    um.writeDefinition("ag-img.container", `[Container]\nImage=${registry.host}/berth/app:missing\nNetwork=none\nExec=sleep 600\nServiceName=ag-img2\n`);
+    um.writeDefinition("ag-img.container", `[Container]\nImage=${registry.host}/berth/app:missing\nNetwork=none\nRunInit=yes\nExec=sleep 600\nServiceName=ag-img2\n`);
     await agent.reconciled(renamed);
     expect(agent.lines.slice(renamed).some((l) => /ag-img2\.service: cannot pull .*app:missing/.test(l.msg))).toBe(true);
     expect(agent.lines.slice(renamed).some((l) => /ag-img\.service: stopping/.test(l.msg))).toBe(false);

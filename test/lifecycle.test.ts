@@ -19,7 +19,7 @@ function inspect(name: string): Inspect | undefined {
 }
 
 const container = (body: string, unit = "", service = "") =>
-  `${unit ? `[Unit]\n${unit}\n` : ""}[Container]\nImage=${TEST_IMAGE}\nNetwork=none\n${body}\n${service ? `[Service]\n${service}\n` : ""}`;
+  `${unit ? `[Unit]\n${unit}\n` : ""}[Container]\nImage=${TEST_IMAGE}\nNetwork=none\nRunInit=yes\n${body}\n${service ? `[Service]\n${service}\n` : ""}`;
 
 /** A fake service that listens on `port` only after `delay` seconds, with a health check on it. */
 const fake = (name: string, port: number, delay: number, unit = "") =>

@@ -31,6 +31,7 @@ Description=round trip
 Image=${TEST_IMAGE}
 ContainerName=berth-rt
 Network=none
+RunInit=yes
 Entrypoint=/bin/sh
 Exec=-c "exec sleep 600" argv0 ${HOSTILE.map(q).join(" ")} %n 100%%
 ${HOSTILE.map((v, i) => `Environment=${q(`V${i}=${v}`)}`).join("\n")}
@@ -55,7 +56,7 @@ describe("generated units in a real systemd", () => {
     chmodSync(wrapper, 0o755);
     um = await new UserManager({ BERTH_DOCKER: wrapper }).start();
     um.writeDefinition("rt.container", roundTrip);
-    um.writeDefinition("plain.container", `[Container]\nImage=${TEST_IMAGE}\nExec=sleep 5\n[Install]\nWantedBy=default.target\n`);
+    um.writeDefinition("plain.container", `[Container]\nImage=${TEST_IMAGE}\nRunInit=yes\nExec=sleep 5\n[Install]\nWantedBy=default.target\n`);
     um.reload();
   });
 

@@ -19,22 +19,28 @@ const words = (text: string): string[] => {
 type Translation = ReturnType<typeof translateAll>;
 const errors = (t: Translation) => t.diagnostics.filter((d) => d.severity === "error");
 const unitLines = (t: Translation) => t.text.split("\n");
+/** Whether the create argv holds the words of `rest` one after another. */
+const hasRun = (t: Translation, rest: string) => {
+  const argv = createArgv(t);
+  const needle = words(rest);
+  return argv.some((_, i) => needle.every((n, j) => argv[i + j] === n));
+};
+const withLine = (t: Translation, severity: string) => t.diagnostics.filter((d) => d.severity === severity).map((d) => `${d.line} ${d.message}`);
+const lineAndMessage = (rest: string) => {
+  const [, line, message] = /^(\d+) (.*)$/.exec(rest)!;
+  return expect.stringContaining(`${line} ${message}`);
+};
 
 /** Each assertion, given the translation and the rest of its line. */
 const ASSERTIONS: Record<string, (t: Translation, rest: string) => void> = {
   "assert-valid": (t) => expect(errors(t)).toEqual([]),
-  "assert-error": (t, rest) => {
-    const [, line, message] = /^(\d+) (.*)$/.exec(rest)!;
-    expect(errors(t).map((d) => `${d.line} ${d.message}`)).toContainEqual(expect.stringContaining(`${line} ${message}`));
-  },
+  "assert-error": (t, rest) => expect(withLine(t, "error")).toContainEqual(lineAndMessage(rest)),
+  "assert-warning": (t, rest) => expect(withLine(t, "warning")).toContainEqual(lineAndMessage(rest)),
   "assert-unit-line": (t, rest) => expect(unitLines(t).some((l) => new RegExp(rest).test(l)), `a line matching ${rest} in\n${t.text}`).toBe(true),
   "assert-no-unit-line": (t, rest) => expect(unitLines(t).filter((l) => new RegExp(rest).test(l))).toEqual([]),
   "assert-sections": (t, rest) => expect(unitLines(t).filter((l) => l.startsWith("[")).map((l) => l.slice(1, -1))).toEqual(words(rest)),
-  "assert-create-args": (t, rest) => {
-    const argv = createArgv(t);
-    const needle = words(rest);
-    expect(argv.some((_, i) => needle.every((n, j) => argv[i + j] === n)), `${JSON.stringify(needle)} in ${JSON.stringify(argv)}`).toBe(true);
-  },
+  "assert-create-args": (t, rest) => expect(hasRun(t, rest), `${rest} in ${JSON.stringify(createArgv(t))}`).toBe(true),
+  "assert-no-create-args": (t, rest) => expect(hasRun(t, rest), `no ${rest} in ${JSON.stringify(createArgv(t))}`).toBe(false),
   "assert-command": (t, rest) => {
     const argv = createArgv(t);
     const command = words(rest);

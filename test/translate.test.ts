@@ -57,7 +57,7 @@ describe("translate: [Container] keys become docker create options", () => {
     ["HealthTimeout", "HealthCmd=true\nHealthTimeout=5s", ["--health-timeout", "5s"]],
     ["HealthRetries", "HealthCmd=true\nHealthRetries=3", ["--health-retries", "3"]],
     ["HealthStartPeriod", "HealthCmd=true\nHealthStartPeriod=1m30s", ["--health-start-period", "1m30s"]],
-    ["RunInit default", "", ["--init"]],
+    ["RunInit", "RunInit=yes", ["--init"]],
     ["StopSignal", "StopSignal=SIGINT", ["--stop-signal", "SIGINT"]],
     ["StopTimeout", "StopTimeout=180", ["--stop-timeout", "180"]],
     ["Pull", "Pull=never", ["--pull", "never"]],
@@ -120,11 +120,12 @@ describe("translate: [Container] keys become docker create options", () => {
     expect(spec("Environment=A=1")).not.toBe(spec("Environment=A=2"));
   });
 
-  it("defaults: init on, Docker's restart policy off, Docker's log store off, pull missing", () => {
+  it("defaults: init off (as in Quadlet), Docker's restart policy off, Docker's log store off, pull missing", () => {
     const argv = argvOf("");
     expectRun(argv, ["--restart", "no"]);
     expectRun(argv, ["--log-driver", "none"]);
     expectRun(argv, ["--pull", "missing"]);
+    expect(argv).not.toContain("--init");
     expect(argvOf("RunInit=false")).not.toContain("--init");
   });
 
