@@ -45,4 +45,5 @@ export const UNIT_REFERENCE_KEYS = new Set([
 export const INSTALL_REFERENCE_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Also"]);
 
 export const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-export const SIZE = /^\d+(\.\d+)?[bkmgBKMG]?$/;
+/** A size as Docker's RAMInBytes (go-units) reads it: `128m`, `128mb`, `1.5GiB`, `64 k`. */
+export const SIZE = /^\d+(\.\d+)* ?[kKmMgGtTpP]?[iI]?[bB]?$/;

@@ -16,11 +16,16 @@ export class ContainerSection {
   readonly diagnostics: Diagnostic[] = [];
   private readonly byKey = new Map<string, Entry[]>();
 
-  constructor(entries: readonly Entry[]) {
+  /**
+   * `used` tells the keys whose values reach the unit. Only those are checked for specifiers: an
+   * ignored key (`CPUQuota=600%`, warned about elsewhere) is never written, so its `%` is harmless.
+   */
+  constructor(entries: readonly Entry[], used: (key: string) => boolean) {
     for (const e of entries) {
       const list = this.byKey.get(e.key);
       if (list) list.push(e);
       else this.byKey.set(e.key, [e]);
+      if (!used(e.key)) continue;
       const bad = checkSpecifiers(e.value);
       if (bad) this.fail(e, bad);
     }

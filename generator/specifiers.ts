@@ -1,5 +1,8 @@
-/** Specifiers systemd 252 expands in unit files (systemd.unit(5), "Specifiers"). */
-const KNOWN = new Set("aAbBCdEfgGhHiIjJlLmMnNopPqsStTuUvVwW%");
+/**
+ * Specifiers systemd expands in unit files (systemd.unit(5), "Specifiers"): those of systemd 252,
+ * and %y/%Y (the unit file's path and directory, systemd 254), which Quadlet files use.
+ */
+const KNOWN = new Set("aAbBCdEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY%");
 
 /** Returns a complaint about the first `%` that systemd would reject or misread, if any. */
 export function checkSpecifiers(value: string): string | undefined {

@@ -74,6 +74,8 @@ const KNOWN_KEYS = new Set([
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal",]);
 
+const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
+
 // The key tables below are records walked with for-in: translate() runs once per definition in a
 // process that exits right after, so its loops stay in the interpreter, where a for-of over pairs
 // allocates an iterator and a result object per step and per destructured pair.
@@ -135,7 +137,7 @@ function literal(text: string): string {
 
 export function translate(def: Definition, ctx: TranslateContext): Translated {
   const out: Collected = { diagnostics: [], dependencies: [] };
-  const c = new ContainerSection(def.sections.get("Container") ?? []);
+  const c = new ContainerSection(def.sections.get("Container") ?? [], isKnownKey);
   const unitName = unitNameOf(def);
 
   if (!def.sections.has("Container")) out.diagnostics.push(error(def.file, 0, "no [Container] section"));
