@@ -72,7 +72,8 @@ const KNOWN_KEYS = new Set([
   "HealthStartPeriod", "HealthOnFailure", "Notify", "RunInit", "StopSignal", "StopTimeout", "Pull",
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
-  "DockerArgs", "ReloadCmd", "ReloadSignal",]);
+  "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
+]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
 
@@ -82,14 +83,17 @@ const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
 
 /** Single-valued keys that map one to one onto a docker create option. */
 const SINGLE_FLAGS: Readonly<Record<string, string>> = {
-  HostName: "--hostname", IP: "--ip", IP6: "--ip6", UserNS: "--userns", Pid: "--pid", Ipc: "--ipc",
+  HostName: "--hostname", IP: "--ip", IP6: "--ip6", UserNS: "--userns", RemapUsers: "--userns", Pid: "--pid", Ipc: "--ipc",
   Cgroupns: "--cgroupns", WorkingDir: "--workdir", ShmSize: "--shm-size", Memory: "--memory", StopSignal: "--stop-signal",
 };
 /** Space-separated list keys whose every word becomes one option. */
 const WORD_FLAGS: Readonly<Record<string, string>> = {
   DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", AddHost: "--add-host",
   GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
+  NetworkAlias: "--network-alias",
 };
+/** RemapUsers= is Quadlet's deprecated spelling of UserNS=, and is read the same way. */
+const USERNS_KEYS = ["UserNS", "RemapUsers"] as const;
 const SECURITY_LABELS: Readonly<Record<string, string>> = {
   SecurityLabelType: "type", SecurityLabelLevel: "level", SecurityLabelFileType: "filetype",
 };
@@ -268,6 +272,8 @@ function dockerCreate(
   }
   for (const e of c.entries("Mount")) argv.push("--mount", e.value);
   for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
+  // Podman's VolatileTmp= is a tmpfs on /tmp, which Docker spells out.
+  if (c.bool("VolatileTmp")) argv.push("--tmpfs", "/tmp");
   for (const e of c.entries("PublishPort")) {
     const parsed = parsePublishPort(e.value);
     if ("error" in parsed) c.fail(e, parsed.error);
@@ -293,8 +299,10 @@ function dockerCreate(
   }
   c.matching("ShmSize", SIZE, "a size such as 64m");
   c.matching("Memory", SIZE, "a size such as 512m");
-  const userNs = c.single("UserNS");
-  if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only UserNS=host per container, not "${userNs.value}"`);
+  for (const key of USERNS_KEYS) {
+    const userNs = c.single(key);
+    if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only ${key}=host per container, not "${userNs.value}"`);
+  }
   for (const [key, pattern, expected] of NAMESPACE_MODES) c.matching(key, pattern, expected);
 
   const user = c.value("User");
@@ -375,6 +383,8 @@ function bounded(c: ContainerSection, key: string, min: bigint, max: bigint, exp
 function securityOptions(c: ContainerSection): string[] {
   const opts = c.entries("SecurityOpt").map((e) => e.value);
   if (c.bool("NoNewPrivileges")) opts.push("no-new-privileges");
+  const apparmor = c.value("AppArmor");
+  if (apparmor !== undefined) opts.push(`apparmor=${apparmor}`);
   const seccomp = c.value("SeccompProfile");
   if (seccomp !== undefined) opts.push(`seccomp=${seccomp}`);
   if (c.bool("SecurityLabelDisable")) opts.push("label=disable");
