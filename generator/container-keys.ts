@@ -25,7 +25,6 @@ export const UNSUPPORTED: Record<string, { severity: "error" | "warning"; why: s
   Timezone: { severity: "error", why: "Docker has no timezone option; set Environment=TZ=… and mount /etc/localtime" },
   AutoUpdate: { severity: "warning", why: "Podman auto-update does not exist for Docker; berthd pulls a changed Image= before restarting; ignored" },
   Annotation: { severity: "warning", why: "Docker 20.10 has no OCI annotations; ignored" },
-  ReadOnlyTmpfs: { severity: "warning", why: "Docker adds no tmpfs with ReadOnly=; add Tmpfs= entries where needed; ignored" },
   ContainersConfModule: { severity: "warning", why: "containers.conf is Podman's configuration; ignored" },
   CgroupsMode: { severity: "warning", why: "Docker always manages the container's cgroup itself; ignored" },
   HttpProxy: { severity: "warning", why: "Docker has no such switch; proxy variables reach the container only through Environment=; ignored" },

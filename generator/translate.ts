@@ -73,6 +73,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
+  "ReadOnlyTmpfs",
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -324,7 +325,15 @@ function dockerCreate(
   if (pids) argv.push("--pids-limit", pids.value);
 
   if (c.bool("Privileged")) argv.push("--privileged");
-  if (c.bool("ReadOnly")) argv.push("--read-only");
+  if (c.bool("ReadOnly")) {
+    argv.push("--read-only");
+    // Podman's --read-only-tmpfs (on by default) keeps the usual scratch directories writable;
+    // Docker has none, and many images fail without them. /dev and /dev/shm Docker has already.
+    if (c.bool("ReadOnlyTmpfs") ?? true) {
+      const taken = mountTargets(argv);
+      for (const path of READ_ONLY_TMPFS) if (!taken.has(path)) argv.push("--tmpfs", path);
+    }
+  }
   for (const opt of securityOptions(c)) argv.push("--security-opt", opt);
 
   const health = c.value("HealthCmd");
@@ -362,6 +371,30 @@ function dockerCreate(
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
   return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
+}
+
+/** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
+const READ_ONLY_TMPFS = ["/tmp", "/var/tmp", "/run"];
+const MOUNT_TARGET = /(?:^|,)(?:target|dst|destination)=([^,]*)/;
+
+/**
+ * Container paths already mounted by the options in `argv`: Docker refuses a second mount on the
+ * same path, so a read-only container's tmpfs goes only where the definition mounts nothing.
+ */
+function mountTargets(argv: readonly string[]): Set<string> {
+  const taken = new Set<string>();
+  for (let i = 0; i < argv.length - 1; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1]!;
+    let target: string | undefined;
+    if (flag === "--tmpfs") target = value.split(":")[0];
+    else if (flag === "--volume") {
+      const parts = value.split(":");
+      target = parts.length > 1 ? parts[1] : parts[0];
+    } else if (flag === "--mount") target = MOUNT_TARGET.exec(value)?.[1];
+    if (target) taken.add(target.length > 1 ? target.replace(/\/+$/, "") : target);
+  }
+  return taken;
 }
 
 /** Docker reads these as Go ints; a number it cannot hold would fail only when the unit starts. */

@@ -128,6 +128,7 @@ EnvironmentFile=/etc/kolla/env
 Volume=/etc/kolla/all:/var/lib/kolla/config_files:ro
 Mount=type=tmpfs,dst=/scratch
 Tmpfs=/run
+VolatileTmp=true
 PublishPort=127.0.0.1:18080:80
 ExposeHostPort=81
 Network=none
@@ -138,16 +139,19 @@ DNS=10.0.0.53
 DNSSearch=example.org
 DNSOption=ndots:1
 AddHost=h:10.0.0.9
+NetworkAlias=all-alias
 User=1000
 Group=1000
 GroupAdd=10
 UserNS=host
+RemapUsers=host
 WorkingDir=/
 Label=a=b
 AddCapability=NET_ADMIN
 DropCapability=MKNOD
 NoNewPrivileges=true
 ReadOnly=true
+ReadOnlyTmpfs=true
 AddDevice=/dev/null
 Sysctl=net.ipv4.ip_forward=1
 Ulimit=nofile=1024:2048
@@ -174,6 +178,7 @@ Ipc=host
 Cgroupns=host
 SecurityOpt=apparmor=unconfined
 SeccompProfile=unconfined
+AppArmor=unconfined
 SecurityLabelDisable=true
 SecurityLabelType=spc_t
 SecurityLabelLevel=s0
