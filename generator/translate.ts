@@ -336,10 +336,10 @@ function dockerCreate(
   }
   for (const opt of securityOptions(c)) argv.push("--security-opt", opt);
 
-  const health = c.value("HealthCmd");
-  const hasHealth = health !== undefined && health !== "none";
-  if (health === "none") argv.push("--no-healthcheck");
-  else if (health !== undefined) argv.push("--health-cmd", health);
+  const health = healthCommand(c);
+  const hasHealth = typeof health === "string";
+  if (health === null) argv.push("--no-healthcheck");
+  else if (hasHealth) argv.push("--health-cmd", health);
   for (const key in HEALTH_DURATIONS) {
     const e = c.matching(key, GO_DURATION, "a duration such as 30s or 1m30s");
     if (e) argv.push(HEALTH_DURATIONS[key]!, e.value);
@@ -434,6 +434,72 @@ function securityOptions(c: ContainerSection): string[] {
  */
 const JSON_PERCENT = /\\(?:\\|u0025)/gi;
 
+/** A JSON array of strings, in specifier syntax; undefined if the value is none. */
+function jsonWords(value: string): string[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(value.replace(JSON_PERCENT, (m) => (m === "\\\\" ? m : "%%")));
+    if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) return parsed;
+  } catch {
+    // Not JSON: the caller says what was expected.
+  }
+  return undefined;
+}
+
+/**
+ * The health check forms Podman and Docker take, each as what Docker's `--health-cmd` needs: one
+ * shell command line (Docker's CMD-SHELL), or null for no health check at all. Undefined means the
+ * form's arguments do not fit it.
+ */
+const HEALTH_FORMS: Readonly<Record<string, (args: readonly string[]) => string | null | undefined>> = {
+  NONE: (args) => (args.length === 0 ? null : undefined),
+  "CMD-SHELL": (args) => (args.length > 0 && args.join("").trim() !== "" ? args.join(" ") : undefined),
+  // Docker's CLI has no exec form, so the words are quoted into a shell line that runs exactly them.
+  CMD: (args) => (args.length > 0 ? args.map(shellWord).join(" ") : undefined),
+};
+const HEALTH_FORM_PREFIX = /^(CMD-SHELL|CMD|NONE)(?:\s+([^]*))?$/;
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** A word the shell reads back as itself: single quotes, with a quote written as '\''. */
+function shellWord(word: string): string {
+  return SHELL_SAFE.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * HealthCmd= as a shell command line for `--health-cmd`, null for `none`, undefined if unset or
+ * wrong: a plain command (a shell line, as in Podman), `CMD-SHELL LINE`, `CMD PROGRAM ARGS…`,
+ * `NONE`, or Docker's JSON array form (`["CMD","curl","-f","URL"]`).
+ */
+function healthCommand(c: ContainerSection): string | null | undefined {
+  const e = c.single("HealthCmd");
+  if (!e) return undefined;
+  const value = e.value.trim();
+  if (value.toLowerCase() === "none") return null;
+  let form = "CMD-SHELL";
+  let args: readonly string[] | undefined = [value];
+  if (value.startsWith("[")) {
+    const words = jsonWords(value);
+    form = words?.[0] ?? "";
+    args = words?.slice(1);
+  } else {
+    const m = HEALTH_FORM_PREFIX.exec(value);
+    if (m) {
+      form = m[1]!;
+      const rest = m[2] ?? "";
+      const split = form === "CMD" ? splitWords(rest) : undefined;
+      if (split && !split.ok) {
+        c.fail(e, split.message);
+        return undefined;
+      }
+      args = split ? split.words : rest === "" ? [] : [rest];
+    }
+  }
+  const translated = args && Object.hasOwn(HEALTH_FORMS, form) ? HEALTH_FORMS[form]!(args) : undefined;
+  if (translated === undefined) {
+    c.fail(e, `expected a command, CMD-SHELL COMMAND, CMD PROGRAM ARGS…, NONE, or a JSON array such as ["CMD","curl","-f","URL"], found "${e.value}"`);
+  }
+  return translated;
+}
+
 /** The words after the image: Exec=, led by any further words of Entrypoint=, whose first goes to `argv`. */
 function commandWords(c: ContainerSection, argv: string[]): string[] {
   const entrypoint = c.single("Entrypoint");
@@ -442,12 +508,7 @@ function commandWords(c: ContainerSection, argv: string[]): string[] {
   if (!entrypoint) return execWords;
   let words: string[] | undefined;
   if (entrypoint.value.startsWith("[")) {
-    try {
-      const parsed: unknown = JSON.parse(entrypoint.value.replace(JSON_PERCENT, (m) => (m === "\\\\" ? m : "%%")));
-      if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) words = parsed;
-    } catch {
-      words = undefined;
-    }
+    words = jsonWords(entrypoint.value);
     if (!words) c.fail(entrypoint, "expected a JSON array of strings");
   } else {
     const split = splitWords(entrypoint.value);
