@@ -476,10 +476,11 @@ function healthCommand(c: ContainerSection): string | null | undefined {
   if (value.toLowerCase() === "none") return null;
   let form = "CMD-SHELL";
   let args: readonly string[] | undefined = [value];
-  if (value.startsWith("[")) {
-    const words = jsonWords(value);
-    form = words?.[0] ?? "";
-    args = words?.slice(1);
+  // A value that is no JSON array is a shell line, as in Podman: `[ -f /ok ]` is the test command.
+  const json = value.startsWith("[") ? jsonWords(value) : undefined;
+  if (json) {
+    form = json[0]!;
+    args = json.slice(1);
   } else {
     const m = HEALTH_FORM_PREFIX.exec(value);
     if (m) {
