@@ -1,6 +1,6 @@
 /**
- * Specifiers systemd expands in unit files (systemd.unit(5), "Specifiers"): those of systemd 252,
- * and %y/%Y (the unit file's path and directory, systemd 254), which Quadlet files use.
+ * Specifiers systemd expands in unit files (systemd.unit(5) of systemd 252, "Specifiers"),
+ * %y/%Y (the unit file's path and directory) included, which Quadlet files use.
  */
 const KNOWN = new Set("aAbBCdEfgGhHiIjJlLmMnNopPqsStTuUvVwWyY%");
 
