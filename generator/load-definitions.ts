@@ -161,11 +161,12 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
         if (tops.has(dir) || dir === "/") break;
       }
       // Not a regular file: it is refused as such when read, which says more than its mode.
-      if (!statSync(file).isFile()) return undefined;
-      if (!own.isSymbolicLink()) return trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules);
+      if (!own.isSymbolicLink()) return own.isFile() ? trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules) : undefined;
       const target = realpathSync.native(file);
+      const st = statSync(target);
+      if (!st.isFile()) return undefined;
       if (!dirs.some((d) => d.path === dirname(target))) dirs.push(dirStat(dirname(target)));
-      return trustProblem({ path: file, stat: ownerAndMode(statSync(target)) }, dirs, rules);
+      return trustProblem({ path: file, stat: ownerAndMode(st) }, dirs, rules);
     } catch {
       // Gone or unreadable: reading it says so.
       return undefined;
