@@ -3,6 +3,7 @@ import { acceptedDir, stateDir as defaultStateDir } from "../generator/accepted-
 import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
+import { nextSettleMs } from "./plan.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
 import { readMissingSince, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
@@ -73,9 +74,10 @@ async function main(argv: string[]): Promise<number> {
       retryReconcile.reset();
       const p = result.plan;
       log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
-      if (p.waiting.length > 0) {
+      const settles = nextSettleMs(p);
+      if (settles !== undefined) {
         clearTimeout(settle);
-        settle = setTimeout(() => request("a deletion settled"), Math.min(...p.waiting.map((w) => w.leftMs)) + 50);
+        settle = setTimeout(() => request("a deletion settled"), settles + 50);
       }
       if (result.failures.length > 0) log.info(`retrying the failures in ${retryJobs.schedule() / 1000} s`);
       else retryJobs.reset();

@@ -95,6 +95,11 @@ export function graceDeletions(units: readonly string[], missingSince: Map<strin
   return { settled, waiting };
 }
 
+/** When the first deletion still in its grace period settles, if any: the time to look again. */
+export function nextSettleMs(p: Plan): number | undefined {
+  return p.waiting.length > 0 ? Math.min(...p.waiting.map((w) => w.leftMs)) : undefined;
+}
+
 /**
  * Dependencies first (After=), by depth-first topological order; cycles are refused earlier. The
  * walk keeps its own stack, so that an After= chain of thousands of units cannot overflow the

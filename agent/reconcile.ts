@@ -8,7 +8,7 @@ import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { graceDeletions, isTemplate, plan, type Observed, type Plan } from "./plan.js";
+import { graceDeletions, isTemplate, nextSettleMs, plan, type Observed, type Plan } from "./plan.js";
 import { JOB_WAIT_MINUTES, type SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
@@ -166,10 +166,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const { plan: p, diagnostics, desired, records, renamed, forget } = await assess(ctx);
   for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
-  if (p.waiting.length > 0) {
-    const first = Math.min(...p.waiting.map((w) => w.leftMs));
-    log.info(`${p.waiting.map((w) => w.unit).join(", ")}: definition gone; stopping if it is still gone in ${Math.ceil(first / 1000)} s`);
-  }
+  const settles = nextSettleMs(p);
+  if (settles !== undefined) log.info(`${p.waiting.map((w) => w.unit).join(", ")}: definition gone; stopping if it is still gone in ${Math.ceil(settles / 1000)} s`);
   const byName = new Map(desired.map((u) => [u.unitName, u]));
   const failures: Failure[] = [];
   const fail = (unit: string, message: string): void => {

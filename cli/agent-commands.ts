@@ -3,6 +3,7 @@ import { formatDiagnostic } from "../generator/diagnostics.js";
 import type { Scope } from "../generator/search-path.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
+import { nextSettleMs } from "../agent/plan.js";
 import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
 import { readMissingSince, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
@@ -61,8 +62,9 @@ export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<num
       done.start += r.plan.start.length;
       done.restart += r.plan.restart.length;
       done.stop += r.plan.stop.length;
-      if (r.plan.waiting.length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(...r.plan.waiting.map((w) => w.leftMs)) + 50));
+      const settles = nextSettleMs(r.plan);
+      if (settles === undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, settles + 50));
       r = await reconcile(ctx);
     }
     process.stdout.write(`${done.start} started, ${done.restart} restarted, ${done.stop} stopped, ${r.plan.unchanged.length} unchanged\n`);
