@@ -5,7 +5,7 @@ import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
 import { nextSettleMs } from "./plan.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
-import { readMissingSince, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
+import { missingSinceOf, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
 import { describeChanges, watchDefinitions } from "./watcher.js";
 
@@ -51,9 +51,10 @@ async function main(argv: string[]): Promise<number> {
   const stateDir = defaultStateDir(scope);
   const systemd = new SystemdClient(scope);
   const docker = new DockerClient();
+  const records = acceptedDir(scope);
   const previous = readStatus(stateDir);
   // Deletions keep their clock across a restart of berthd.
-  const missingSince = readMissingSince(stateDir);
+  const missingSince = missingSinceOf(previous);
   const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {} };
 
   let running: Promise<void> | undefined;
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
-      result = await reconcile({ scope, systemd, docker, log, acceptedDir: acceptedDir(scope), missingSince });
+      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince });
       retryReconcile.reset();
       const p = result.plan;
       log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);

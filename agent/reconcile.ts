@@ -129,7 +129,6 @@ export interface Assessment {
   plan: Plan;
   diagnostics: Diagnostic[];
   desired: GeneratedUnit[];
-  records: Map<string, AcceptedUnit>;
   /** Units whose ServiceName= changed: old name → new name. */
   renamed: Map<string, string>;
   /** Records of definitions deleted for good, to forget once their units are stopped. */
@@ -152,7 +151,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   p.waiting = waiting;
   const young = new Set(waiting.map((w) => w.unit));
   const forget = deleted.bases.filter((b) => !young.has(records.get(b)!.unitName));
-  return { plan: p, diagnostics: recordProblems.concat(set.diagnostics), desired: set.output, records, renamed, forget };
+  return { plan: p, diagnostics: recordProblems.concat(set.diagnostics), desired: set.output, renamed, forget };
 }
 
 /**
@@ -163,7 +162,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
   const tStart = Date.now();
-  const { plan: p, diagnostics, desired, records, renamed, forget } = await assess(ctx);
+  const { plan: p, diagnostics, desired, renamed, forget } = await assess(ctx);
   for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
   const settles = nextSettleMs(p);

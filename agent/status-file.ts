@@ -31,11 +31,11 @@ export function readStatus(stateDir: string): AgentStatus | undefined {
 }
 
 /**
- * berthd's clock for deleted definitions, from its status file. Only times are kept: anything
+ * berthd's clock for deleted definitions, from its status file (readStatus). Only times are kept: anything
  * else would make a deletion look settled (NaN) and stop its unit at once.
  */
-export function readMissingSince(stateDir: string): Map<string, number> {
-  const saved = readStatus(stateDir)?.missingSince;
+export function missingSinceOf(status: AgentStatus | undefined): Map<string, number> {
+  const saved = status?.missingSince;
   const entries = saved && typeof saved === "object" ? Object.entries(saved) : [];
   return new Map(entries.filter((e): e is [string, number] => Number.isFinite(e[1])));
 }

@@ -5,7 +5,7 @@ import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { nextSettleMs } from "../agent/plan.js";
 import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
-import { readMissingSince, readStatus } from "../agent/status-file.js";
+import { missingSinceOf, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
 import { DockerUnreachable } from "../runtime/docker-socket.js";
 import type { ParsedArgs } from "./args.js";
@@ -16,7 +16,7 @@ const UNREACHABLE = [BusUnreachable, DockerUnreachable];
 /** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
 async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>): Promise<number> {
   // berthd's clock for deleted definitions, so that plan shows what berthd will do.
-  const missingSince = readMissingSince(stateDir(scope));
+  const missingSince = missingSinceOf(readStatus(stateDir(scope)));
   const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), acceptedDir: acceptedDir(scope), missingSince };
   try {
     return await command(ctx);
