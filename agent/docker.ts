@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { SPEC_LABEL, UNIT_LABEL } from "../generator/labels.js";
+import { CONFIG_LABEL, SPEC_LABEL, UNIT_LABEL } from "../generator/labels.js";
 import { call, dockerSocketPath, stream } from "../runtime/docker-socket.js";
 
 export interface ContainerState {
@@ -7,10 +7,18 @@ export interface ContainerState {
   name: string;
   unit: string;
   spec: string | undefined;
+  /** The configuration digest it was created with (CONFIG_LABEL), if it has configuration paths. */
+  config: string | undefined;
   state: string;
   status: string;
   health: string | undefined;
   image: string;
+}
+
+export interface RunningContainer {
+  unit: string;
+  spec: string | undefined;
+  config: string | undefined;
 }
 
 interface ListedContainer {
@@ -37,7 +45,7 @@ export class DockerClient {
    * reconcile need not list every container: at 300 that list costs dockerd about 30 ms. Only
    * trusted while the stream is open and since a listing made while it was open.
    */
-  private readonly running = new Map<string, { unit: string; spec: string | undefined }>();
+  private readonly running = new Map<string, RunningContainer>();
   private streaming = false;
   /** Counts stream openings, so that a listing that spans a reconnect is not kept. */
   private opened = 0;
@@ -61,38 +69,38 @@ export class DockerClient {
       const unit = c.Labels[UNIT_LABEL]!;
       const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace("health: ", "");
       out.set(unit, {
-        id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), unit, spec: c.Labels[SPEC_LABEL], state: c.State, status: c.Status,
+        id: c.Id, name: (c.Names[0] ?? "").replace(/^\//, ""), unit, spec: c.Labels[SPEC_LABEL], config: c.Labels[CONFIG_LABEL], state: c.State, status: c.Status,
         health, image: c.Image,
       });
     }
     return out;
   }
 
-  /** The spec label of each unit's running container. */
-  async runningSpecs(): Promise<Map<string, string | undefined>> {
+  /** Each unit's running container: its spec and configuration labels. */
+  async runningContainers(): Promise<Map<string, RunningContainer>> {
     if (!this.seeded) {
       const [seen, opened] = [this.eventsSeen, this.opened];
       const listed = [...(await this.containers()).values()].filter((c) => c.state === "running");
       // An event that arrived while the list was on its way may be newer than the list.
       if (this.streaming && seen === this.eventsSeen && opened === this.opened) {
         this.running.clear();
-        for (const c of listed) this.running.set(c.id, { unit: c.unit, spec: c.spec });
+        for (const c of listed) this.running.set(c.id, { unit: c.unit, spec: c.spec, config: c.config });
         this.seeded = true;
       } else {
-        return new Map(listed.map((c) => [c.unit, c.spec]));
+        return new Map(listed.map((c) => [c.unit, { unit: c.unit, spec: c.spec, config: c.config }]));
       }
     }
-    return new Map([...this.running.values()].map((c) => [c.unit, c.spec]));
+    return new Map([...this.running.values()].map((c) => [c.unit, c]));
   }
 
-  /** The next runningSpecs() lists again (a full resync). */
+  /** The next runningContainers() lists again (a full resync). */
   forgetRunning(): void {
     this.seeded = false;
   }
 
   private track(action: string, id: string, attrs: Record<string, string>): void {
     this.eventsSeen++;
-    if (action === "start") this.running.set(id, { unit: attrs[UNIT_LABEL] ?? "", spec: attrs[SPEC_LABEL] });
+    if (action === "start") this.running.set(id, { unit: attrs[UNIT_LABEL] ?? "", spec: attrs[SPEC_LABEL], config: attrs[CONFIG_LABEL] });
     else if (action === "die" || action === "destroy") this.running.delete(id);
   }
 

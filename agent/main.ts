@@ -7,7 +7,7 @@ import { nextSettleMs } from "./plan.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
 import { missingSinceOf, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
-import { describeChanges, watchDefinitions } from "./watcher.js";
+import { describeChanges, watchConfiguration, watchDefinitions } from "./watcher.js";
 
 const RESYNC_MS = 5 * 60_000;
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -73,8 +73,9 @@ async function main(argv: string[]): Promise<number> {
     try {
       result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince });
       retryReconcile.reset();
+      configWatcher.set(result.configPaths);
       const p = result.plan;
-      log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
+      log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.reloadInPlace.length ? `${p.reloadInPlace.length} reloaded, ` : ""}${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);
       const settles = nextSettleMs(p);
       if (settles !== undefined) {
         clearTimeout(settle);
@@ -119,6 +120,10 @@ async function main(argv: string[]): Promise<number> {
     (paths) => request(describeChanges(paths)),
     (e) => log.warn(`watching the definition directories: ${e.message}; changes are still picked up by the periodic resync`),
   );
+  const configWatcher = watchConfiguration(
+    (paths) => request(`configuration: ${describeChanges(paths)}`),
+    (e) => log.warn(`watching the configuration paths: ${e.message}; changes are still picked up by the periodic resync`),
+  );
   const stopEvents = docker.follow(
     (e) => {
       if (e.action === "oom" || e.action === "die" || e.action.startsWith("health_status: unhealthy")) {
@@ -158,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
   retryJobs.cancel();
   stopEvents();
   await watcher.close();
+  await configWatcher.close();
   const pending = running as Promise<void> | undefined;
   if (pending) await Promise.race([pending, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
   systemd.close();

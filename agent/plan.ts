@@ -1,3 +1,4 @@
+import { describePaths, type ConfigChange } from "../generator/config-manifest.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 
 /** What berthd knows about one unit before it acts. */
@@ -12,6 +13,8 @@ export interface Observed {
   activeState?: string | undefined;
   /** The spec label of the unit's container, when one is running. */
   runningSpec?: string | undefined;
+  /** Configuration files (RestartOnChange=, ReloadOnChange=) changed since its container read them. */
+  config?: ConfigChange | undefined;
 }
 
 export interface Plan {
@@ -19,6 +22,10 @@ export interface Plan {
   reload: boolean;
   start: string[];
   restart: string[];
+  /** Running units told to reload their configuration (ReloadOnChange=), in place. */
+  reloadInPlace: string[];
+  /** Why a unit is restarted or reloaded, for the log and `berth plan`. */
+  why: Map<string, string>;
   /** Units whose definition file was deleted (and stayed deleted), or whose ServiceName= changed. */
   stop: string[];
   /** Deleted too recently to act on, with the milliseconds left before they are stopped. */
@@ -46,7 +53,7 @@ export function plan(
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [] };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [] };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
@@ -60,9 +67,20 @@ export function plan(
     const bornOut = a?.pending === true && same && o.activeState === "active" && o.runningSpec === u.spec;
     const starting = a?.pending === true && same && o.activeState === "activating";
     const done = a !== undefined && (!a.pending || bornOut);
+    const config = o.activeState === "active" ? o.config : undefined;
     if (!a) p.start.push(u.unitName);
-    else if ((done && same) || starting) p.unchanged.push(u.unitName);
-    else if (RUNNING.has(o.activeState ?? "")) p.restart.push(u.unitName);
+    else if (starting) p.unchanged.push(u.unitName);
+    else if (done && same && config?.restart.length) {
+      p.restart.push(u.unitName);
+      p.why.set(u.unitName, `configuration changed (${describePaths(config.restart)})`);
+    } else if (done && same && config?.reload.length) {
+      p.reloadInPlace.push(u.unitName);
+      p.why.set(u.unitName, `configuration changed (${describePaths(config.reload)})`);
+    } else if (done && same) p.unchanged.push(u.unitName);
+    else if (RUNNING.has(o.activeState ?? "")) {
+      p.restart.push(u.unitName);
+      p.why.set(u.unitName, a.text === u.text ? "its container was made from another version" : "definition changed");
+    }
     else if (!done) p.start.push(u.unitName);
     else p.deferred.push(u.unitName);
     if (bornOut) p.confirmed.push(u.unitName);
@@ -71,6 +89,7 @@ export function plan(
   const byOrder = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
   p.start.sort(byOrder);
   p.restart.sort(byOrder);
+  p.reloadInPlace.sort(byOrder);
   p.stop = [...deletedUnits];
   return p;
 }

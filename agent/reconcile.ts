@@ -6,6 +6,7 @@ import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
 import { loadSet } from "../generator/load-set.js";
 import type { Scope } from "../generator/search-path.js";
+import { configNow, runtimeDir, type ConfigNow } from "./config-changes.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
 import { graceDeletions, isTemplate, nextSettleMs, plan, type Observed, type Plan } from "./plan.js";
@@ -35,16 +36,25 @@ export interface Failure {
 /** A definition deleted less than this long ago is left running, in case it comes back. */
 export const DELETION_GRACE_MS = 2_000;
 
+/** What the log says when a job is queued, and when it is done. */
+const VERBS = {
+  StartUnit: ["starting", "active"],
+  StopUnit: ["stopping", "stopped"],
+  RestartUnit: ["restarting", "active"],
+  ReloadUnit: ["reloading", "reloaded"],
+} as const;
+
 export interface ReconcileResult {
   plan: Plan;
+  /** The configuration paths of the set (RestartOnChange=, ReloadOnChange=), for berthd to watch. */
+  configPaths: string[];
   diagnostics: Diagnostic[];
   failures: Failure[];
 }
 
 
 export function generatorDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
-  if (scope === "system") return "/run/systemd/generator";
-  return join(env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`, "systemd/generator");
+  return join(runtimeDir(scope, env), "systemd/generator");
 }
 
 /** Units berth generated that systemd currently has, with their text. */
@@ -100,25 +110,31 @@ function renamedUnits(desired: readonly GeneratedUnit[], records: ReadonlyMap<st
   return out;
 }
 
-async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[], loaded: ReadonlyMap<string, string>, records: ReadonlyMap<string, AcceptedUnit>, extra: readonly string[]): Promise<Map<string, Observed>> {
+async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[], loaded: ReadonlyMap<string, string>, records: ReadonlyMap<string, AcceptedUnit>, extra: readonly string[]): Promise<{ observed: Map<string, Observed>; config: Map<string, ConfigNow> }> {
   const names = [...new Set([...desired.map((u) => u.unitName), ...extra])].filter((n) => !isTemplate(n));
-  const [states, specs] = await Promise.all([
+  const [states, running] = await Promise.all([
     names.length > 0 ? ctx.systemd.call("ListUnitsByNames", "as", [names]) : Promise.resolve([[]]),
-    ctx.docker.runningSpecs(),
+    ctx.docker.runningContainers(),
   ]);
   const active = new Map((states[0] as Array<[string, string, string, string]>).map(([name, , , activeState]) => [name, activeState]));
-  const out = new Map<string, Observed>();
+  const observed = new Map<string, Observed>();
+  const config = new Map<string, ConfigNow>();
+  const dir = runtimeDir(ctx.scope, ctx.env);
   for (const u of desired) {
     const record = records.get(u.base);
-    out.set(u.unitName, {
+    const container = running.get(u.unitName);
+    const now = configNow(u, container?.config, dir);
+    if (now) config.set(u.unitName, now);
+    observed.set(u.unitName, {
       applied: record && record.unitName === u.unitName ? record : undefined,
       loadedText: loaded.get(u.unitName),
       activeState: active.get(u.unitName),
-      runningSpec: specs.get(u.unitName),
+      runningSpec: container?.spec,
+      config: now?.change,
     });
   }
-  for (const name of extra) if (!out.has(name)) out.set(name, { activeState: active.get(name) });
-  return out;
+  for (const name of extra) if (!observed.has(name)) observed.set(name, { activeState: active.get(name) });
+  return { observed, config };
 }
 
 /**
@@ -133,6 +149,8 @@ export interface Assessment {
   renamed: Map<string, string>;
   /** Records of definitions deleted for good, to forget once their units are stopped. */
   forget: string[];
+  /** The configuration files of running units, as read now. */
+  config: Map<string, ConfigNow>;
 }
 
 export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<Assessment> {
@@ -145,13 +163,13 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const { settled, waiting } = graceDeletions(deleted.units, ctx.missingSince, DELETION_GRACE_MS, now);
   const renamed = renamedUnits(set.output, records);
   const gone = [...new Set([...settled, ...renamed.keys()])];
-  const observed = await observe(ctx, set.output, loaded, records, gone);
+  const { observed, config } = await observe(ctx, set.output, loaded, records, gone);
   const p = plan(set.output, observed, gone);
   // A deletion still in its grace period keeps its unit through a reload, and its record.
   p.waiting = waiting;
   const young = new Set(waiting.map((w) => w.unit));
   const forget = deleted.bases.filter((b) => !young.has(records.get(b)!.unitName));
-  return { plan: p, diagnostics: recordProblems.concat(set.diagnostics), desired: set.output, renamed, forget };
+  return { plan: p, diagnostics: recordProblems.concat(set.diagnostics), desired: set.output, renamed, forget, config };
 }
 
 /**
@@ -162,7 +180,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
   const tStart = Date.now();
-  const { plan: p, diagnostics, desired, renamed, forget } = await assess(ctx);
+  const { plan: p, diagnostics, desired, renamed, forget, config } = await assess(ctx);
   for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
   const settles = nextSettleMs(p);
@@ -183,10 +201,11 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     }
   };
 
-  const run = async (method: "StartUnit" | "StopUnit" | "RestartUnit", names: readonly string[]): Promise<void> => {
+  const run = async (method: keyof typeof VERBS, names: readonly string[]): Promise<void> => {
     // All jobs are queued at once; systemd orders them by After=, in the order given for ties.
     const jobs = names.map((name) => {
-      log.info(`${name}: ${method === "StartUnit" ? "starting" : method === "StopUnit" ? "stopping" : "restarting"}`);
+      const why = p.why.get(name);
+      log.info(`${name}: ${VERBS[method][0]}${why ? ` (${why})` : ""}`);
       const u = byName.get(name);
       const unit = u && !u.acceptedFrom ? u : undefined;
       // Pending until the job reports: a berthd killed meanwhile finds out on its next start.
@@ -196,7 +215,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     for (const { name, r, unit } of await Promise.all(jobs)) {
       if (r.result === "done") {
         if (unit) record(unit);
-        log.info(`${name}: ${method === "StopUnit" ? "stopped" : "active"}`);
+        if (method === "ReloadUnit") config.get(name)?.afterReload();
+        log.info(`${name}: ${VERBS[method][1]}`);
       } else if (r.result === "pending") {
         // Still starting (a long first start, a slow health check): systemd sees it through, and
         // its record stays pending until a later reconcile sees how it ended.
@@ -270,5 +290,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
 
   await run("StartUnit", p.start);
   await run("RestartUnit", p.restart);
-  return { plan: p, diagnostics, failures };
+  await run("ReloadUnit", p.reloadInPlace);
+  const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
+  return { plan: p, diagnostics, failures, configPaths };
 }

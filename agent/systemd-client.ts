@@ -195,7 +195,7 @@ export class SystemdClient extends EventEmitter {
    * `waitMs`: a unit that keeps failing and restarting can hold its start job open, and one such
    * unit must not stall every later reconcile.
    */
-  async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit", unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
+  async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit" | "ReloadUnit", unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
     const [job] = (await this.call(method, "ss", [unit, "replace"])) as [string];
     const early = this.finished.get(job);
     if (early) return early;

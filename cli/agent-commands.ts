@@ -1,12 +1,15 @@
 import { acceptedDir, stateDir } from "../generator/accepted-store.js";
+import { runningDigest } from "../generator/config-manifest.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import type { Scope } from "../generator/search-path.js";
+import { runtimeDir } from "../agent/config-changes.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { nextSettleMs } from "../agent/plan.js";
 import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
 import { missingSinceOf, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
+import { configStateFile, readConfigState } from "../runtime/config-files.js";
 import { DockerUnreachable } from "../runtime/docker-socket.js";
 import type { ParsedArgs } from "./args.js";
 
@@ -38,7 +41,8 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
       ...plan.stop.map((u) => `stop     ${u}  (${renamed.has(u) ? `renamed to ${renamed.get(u)}` : "definition deleted"})`),
       ...plan.waiting.map((w) => `wait     ${w.unit}  (definition deleted; stopped if it is still gone in ${Math.ceil(w.leftMs / 1000)} s)`),
       ...plan.start.map((u) => `start    ${u}`),
-      ...plan.restart.map((u) => `restart  ${u}`),
+      ...plan.restart.map((u) => `restart  ${u}  (${plan.why.get(u) ?? "definition changed"})`),
+      ...plan.reloadInPlace.map((u) => `reload   ${u}  (${plan.why.get(u)})`),
       ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),
     ];
     if (plan.reload) lines.unshift("reload   systemd (daemon-reload)");
@@ -54,20 +58,21 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
  */
 export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
   return withContext(scope, async (ctx) => {
-    const done = { start: 0, restart: 0, stop: 0 };
+    const done = { start: 0, restart: 0, reload: 0, stop: 0 };
     let failed = false;
     let r = await reconcile(ctx);
     for (;;) {
       failed ||= r.failures.length > 0;
       done.start += r.plan.start.length;
       done.restart += r.plan.restart.length;
+      done.reload += r.plan.reloadInPlace.length;
       done.stop += r.plan.stop.length;
       const settles = nextSettleMs(r.plan);
       if (settles === undefined) break;
       await new Promise((resolve) => setTimeout(resolve, settles + 50));
       r = await reconcile(ctx);
     }
-    process.stdout.write(`${done.start} started, ${done.restart} restarted, ${done.stop} stopped, ${r.plan.unchanged.length} unchanged\n`);
+    process.stdout.write(`${done.start} started, ${done.restart} restarted, ${done.reload ? `${done.reload} reloaded, ` : ""}${done.stop} stopped, ${r.plan.unchanged.length} unchanged\n`);
     return failed || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
   });
 }
@@ -80,6 +85,8 @@ interface ServiceStatus {
   container: string;
   health: string;
   image: string;
+  /** The digest of the configuration files the container runs with (RestartOnChange=, ReloadOnChange=). */
+  config: string;
   since: string;
   error: string;
 }
@@ -108,6 +115,7 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
         container: c ? c.state : "none",
         health: c?.health ?? "-",
         image: u.image ?? "",
+        config: c?.config !== undefined && c.state === "running" ? runningDigest(readConfigState(configStateFile(runtimeDir(scope), u.unitName)), c.config) : "-",
         since: enter > 0 ? new Date(enter).toISOString() : "-",
         error: errors.join("; ") || (event ? `${event.event} at ${event.at}` : "") || (u.acceptedFrom ? `definition invalid; running the version accepted at ${u.acceptedFrom}` : ""),
       });
@@ -115,8 +123,8 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
     if (args.flags.has("json")) {
       process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
     } else {
-      const head = ["UNIT", "ACTIVE", "CONTAINER", "HEALTH", "SINCE", "IMAGE"];
-      const table = [head, ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.container, r.health, r.since, r.image])];
+      const head = ["UNIT", "ACTIVE", "CONTAINER", "HEALTH", "SINCE", "CONFIG", "IMAGE"];
+      const table = [head, ...rows.map((r) => [r.unit, `${r.active}/${r.sub}`, r.container, r.health, r.since, r.config, r.image])];
       const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       for (const row of table) process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
       for (const r of rows) if (r.error) process.stdout.write(`${r.unit}: ${r.error}\n`);

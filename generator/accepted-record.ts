@@ -18,6 +18,13 @@ function isOwnLink(v: unknown, unitName: string): boolean {
   return m !== null && isUnitName(m[1]) && isUnitName(m[3]) && target === `../${unitName}`;
 }
 
+const isPathList = (v: unknown): boolean => Array.isArray(v) && v.every((p) => isString(p) && p.startsWith("/") && !/[\0\n\r%]/.test(p));
+function isConfigPaths(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  const { restart, reload } = v as Record<string, unknown>;
+  return isPathList(restart) && isPathList(reload);
+}
+
 /** Each field of a record, what it must be, and how to say it is not. */
 const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, unknown>) => boolean, string]> = [
   ["unitName", (v) => isUnitName(v) && v.endsWith(".service"), "a service name"],
@@ -32,6 +39,7 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
   ["after", (v) => Array.isArray(v) && v.every(isString), "a list of unit names"],
   ["acceptedAt", (v) => isString(v) && !Number.isNaN(Date.parse(v)), "a time"],
   ["pending", (v) => v === undefined || v === true, "true when present"],
+  ["config", (v) => v === undefined || isConfigPaths(v), "lists of absolute paths (restart, reload)"],
 ];
 
 /**

@@ -1,3 +1,4 @@
+import type { ConfigPaths } from "./config-keys.js";
 import type { Translated } from "./translate.js";
 
 /** What the generator writes for one definition, and what berthd needs to act on it. */
@@ -12,6 +13,8 @@ export interface GeneratedUnit {
   pull: "missing" | "always" | "never" | "newer" | undefined;
   /** Digest of the container's create argv, also found on the container as a label. */
   spec: string;
+  /** Host paths that are the service's configuration (RestartOnChange=, ReloadOnChange=). */
+  config?: ConfigPaths | undefined;
   text: string;
   links: Translated["links"];
   wantedAtBoot: boolean;
@@ -33,6 +36,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     image: t.image,
     pull: t.pull,
     spec: t.spec,
+    config: t.config,
     text: t.text,
     links: t.links,
     wantedAtBoot: t.wantedAtBoot,

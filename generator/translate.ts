@@ -1,6 +1,7 @@
 import {
   GO_DURATION, INSTALL_REFERENCE_KEYS, SIZE, UNIT_REFERENCE_KEYS, UNSUPPORTED,
 } from "./container-keys.js";
+import { configCommand, configPaths, CONFIG_KEYS, CONFIG_LABEL_FILE, type ConfigPaths } from "./config-keys.js";
 import { ContainerSection } from "./container-section.js";
 import { error, hasErrors, sortByFile, warning, type Diagnostic } from "./diagnostics.js";
 import { digest } from "./digest.js";
@@ -51,6 +52,8 @@ export interface Translated {
   pull: "missing" | "always" | "never" | "newer" | undefined;
   /** Digest of the create argv, put on the container as a label. */
   spec: string;
+  /** Host paths that are the service's configuration (RestartOnChange=, ReloadOnChange=). */
+  config: ConfigPaths | undefined;
   /** Pulled in by berth.target, because the definition has no [Install] section. */
   wantedAtBoot: boolean;
   text: string;
@@ -73,7 +76,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs",
+  "ReadOnlyTmpfs", ...Object.keys(CONFIG_KEYS),
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -190,6 +193,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     image: run.image?.value,
     pull: run.pull,
     spec: run.spec,
+    config: run.config,
     // A dropped definition is a service that should run, at boot too, not only when berthd starts
     // it. An [Install] section, even an empty one, takes this over.
     wantedAtBoot: !def.sections.has("Install") && def.name.kind !== "template",
@@ -223,6 +227,7 @@ interface ContainerRun {
   stopTimeout: number;
   waitHealthy: boolean;
   onFailure: "none" | "kill" | "restart" | "stop";
+  config: ConfigPaths | undefined;
 }
 
 /** [Container] as `docker create` options. Checks run in key order, which orders the diagnostics. */
@@ -362,6 +367,9 @@ function dockerCreate(
   const stopTimeout = stopTimeoutEntry ? Number(stopTimeoutEntry.value) : DEFAULT_STOP_TIMEOUT;
   argv.push("--stop-timeout", String(stopTimeout));
 
+  const config = configPaths(c, def.name.kind === "template", c.value("ReloadCmd") !== undefined || c.value("ReloadSignal") !== undefined);
+  if (config) argv.push("--label-file", CONFIG_LABEL_FILE);
+
   const command = commandWords(c, argv);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
   if (image) argv.push(image.value);
@@ -370,7 +378,7 @@ function dockerCreate(
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
+  return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure, config };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
@@ -597,6 +605,9 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   const lines: string[] = [
     "Type=exec",
     `SyslogIdentifier=${containerName}`,
+  ];
+  if (run.config) lines.push(`ExecStartPre=${formatExec(configCommand(ctx.helper, run.config))}`);
+  lines.push(
     `ExecStart=${formatExec(start)}`,
     `ExecStartPost=${formatExec(ready)}`,
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
@@ -607,7 +618,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
     // when it returns. An explicit `systemctl stop` is never undone by Restart=.
     "Restart=always",
     "RestartSec=5",
-  ];
+  );
   const reloadCmd = c.words("ReloadCmd").map((w) => w.word);
   const reloadSignal = c.value("ReloadSignal");
   if (reloadCmd.length > 0) lines.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);

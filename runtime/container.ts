@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
-import { SPEC_LABEL } from "../generator/labels.js";
+import { manifestDigest, type ConfigState } from "../generator/config-manifest.js";
+import { CONFIG_LABEL, SPEC_LABEL } from "../generator/labels.js";
+import { configLabelFile, configStateFile, readManifest, writeAtomically } from "./config-files.js";
 import { call, DockerUnreachable, stream } from "./docker-socket.js";
 
 /**
@@ -165,13 +167,37 @@ const watch: Command = async (name, [action]) => {
   return 0;
 };
 
-const commands: Record<string, Command> = { create, ready, remove, watch };
+/**
+ * `config UNIT RUNTIME-DIR [--restart PATH]… [--reload PATH]…`, before each start: fingerprints
+ * the configuration the service is about to read, for the container's label (docker's
+ * --label-file) and for berthd, which compares it with what is on disk now.
+ */
+const config: Command = async (unit, [runtimeDir, ...rest]) => {
+  const paths = { restart: [] as string[], reload: [] as string[] };
+  for (let i = 0; i + 1 < rest.length; i += 2) {
+    const kind = rest[i] === "--restart" ? "restart" : rest[i] === "--reload" ? "reload" : undefined;
+    if (!kind || !runtimeDir) {
+      complain("usage: config UNIT RUNTIME-DIR [--restart PATH]... [--reload PATH]...");
+      return 2;
+    }
+    paths[kind].push(rest[i + 1]!);
+  }
+  const restart = readManifest(paths.restart);
+  const reload = readManifest(paths.reload);
+  const state: ConfigState = { label: manifestDigest(restart, reload), restart, reload };
+  writeAtomically(configStateFile(runtimeDir!, unit), JSON.stringify(state) + "\n");
+  writeAtomically(configLabelFile(runtimeDir!, unit), `${CONFIG_LABEL}=${state.label}\n`);
+  say(`configuration ${state.label} (${Object.keys(restart).length + Object.keys(reload).length} files)`);
+  return 0;
+};
+
+const commands: Record<string, Command> = { config, create, ready, remove, watch };
 
 async function main(argv: string[]): Promise<number> {
   const [command, name, ...rest] = argv;
   const run = command ? commands[command] : undefined;
   if (!run || !name) {
-    complain("usage: berth-container create|ready|remove|watch NAME [options]");
+    complain("usage: berth-container config|create|ready|remove|watch NAME [options]");
     return 2;
   }
   try {

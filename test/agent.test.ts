@@ -213,7 +213,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
       const began = agent.lines.findIndex((l, i) => i >= from && l.msg.startsWith("reconciling ("));
       const end = agent.lines.findIndex((l, i) => i > began && l.msg.startsWith("reconciled in"));
       return agent.lines.slice(began, end).flatMap((l) => {
-        const act = /^(\S+\.service): (starting|restarting|stopping)$/.exec(l.msg);
+        const act = /^(\S+\.service): (starting|restarting|stopping)(?: \(.*\))?$/.exec(l.msg);
         if (act) return [`${verbs[act[2]!]} ${act[1]}`];
         const gone = /^(.+): definition gone;/.exec(l.msg);
         return gone ? gone[1]!.split(", ").map((u) => `wait ${u}`) : [];
@@ -303,7 +303,7 @@ describe("berthd and images", () => {
     await agent.reconciled(edit);
     const log = agent.lines.slice(edit).map((l) => l.msg);
     const pulled = log.findIndex((m) => m.startsWith(`ag-img.service: pulling ${v2}`));
-    const restarted = log.findIndex((m) => m === "ag-img.service: restarting");
+    const restarted = log.findIndex((m) => m === "ag-img.service: restarting (definition changed)");
     expect(pulled).toBeGreaterThanOrEqual(0);
     expect(restarted).toBeGreaterThan(pulled);
     expect(log.slice(pulled, restarted).some((m) => /Download complete|Pull complete|Downloaded newer image/.test(m))).toBe(true);

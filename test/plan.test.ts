@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [] });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [] });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -34,6 +34,33 @@ describe("plan (what a reconcile does)", () => {
     const a = unit("a");
     const p = plan([a], new Map([seen(a, { runningSpec: "older-spec" })]), []);
     expect([p.restart, p.reload]).toEqual([["a.service"], false]);
+  });
+
+  it("restarts, or reloads, a running unit whose configuration files changed, in dependency order, and says which", () => {
+    const db = unit("db");
+    const ks = unit("keystone", undefined, ["db"]);
+    const api = unit("api", undefined, ["keystone"]);
+    const changed = (restart: string[], reload: string[] = []) => ({ config: { restart, reload } });
+    const p = plan([api, ks, db], new Map([
+      seen(api, changed(["/etc/kolla/api/api.conf"])),
+      seen(ks, changed([], ["/etc/kolla/keystone/policy.yaml"])),
+      seen(db, changed(["/etc/kolla/db/a.cnf", "/etc/kolla/db/b.cnf", "/etc/kolla/db/c.cnf", "/etc/kolla/db/d.cnf"])),
+    ]), []);
+    expect([p.restart, p.reloadInPlace, p.unchanged, p.reload]).toEqual([["db.service", "api.service"], ["keystone.service"], [], false]);
+    expect(Object.fromEntries(p.why)).toEqual({
+      "db.service": "configuration changed (4 files (a.cnf, b.cnf, c.cnf, …))",
+      "api.service": "configuration changed (api.conf)",
+      "keystone.service": "configuration changed (policy.yaml)",
+    });
+  });
+
+  it("leaves a unit that is not running to read its changed configuration when it starts, and restarts a changed definition once", () => {
+    const a = unit("a");
+    const b = unit("b", "new b");
+    const stopped = plan([a], new Map([seen(a, { activeState: "inactive", config: { restart: ["/etc/a.conf"], reload: [] } })]), []);
+    expect([stopped.restart, stopped.unchanged]).toEqual([[], ["a.service"]]);
+    const both = plan([b], new Map([seen(b, { applied: { text: "old b", file: b.file }, config: { restart: ["/etc/b.conf"], reload: [] } })]), []);
+    expect([both.restart, both.why.get("b.service")]).toEqual([["b.service"], "definition changed"]);
   });
 
   it("stops units whose definition file was deleted, and reloads", () => {
