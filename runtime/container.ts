@@ -1,11 +1,13 @@
 import { spawn } from "node:child_process";
 import { SPEC_LABEL } from "../generator/labels.js";
 import { call, DockerUnreachable, stream } from "./docker-socket.js";
+import { ensure, runCommand } from "./ensure.js";
 
 /**
  * Runs inside each generated unit: `create` when berth-step's `docker run` was refused, `ready` as ExecStartPost=
  * (the unit turns active, and units ordered after it start, only when this exits 0), `remove`
- * after stop, and `watch` to carry out HealthOnFailure=.
+ * after stop, `watch` to carry out HealthOnFailure=, and `ensure` as the ExecStart= of a
+ * `.network`, `.volume` or `.image` unit.
  */
 type Command = (name: string, args: string[]) => Promise<number>;
 
@@ -55,14 +57,7 @@ const create: Command = async (name, args) => {
     complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
     return 1;
   }
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
-  return new Promise((resolve) => {
-    child.on("error", (e) => {
-      complain(`cannot run ${argv[0]}: ${e.message}`);
-      resolve(1);
-    });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
+  return runCommand(argv);
 };
 
 const remove: Command = async (name) => {
@@ -165,13 +160,13 @@ const watch: Command = async (name, [action]) => {
   return 0;
 };
 
-const commands: Record<string, Command> = { create, ready, remove, watch };
+const commands: Record<string, Command> = { create, ready, remove, watch, ensure };
 
 async function main(argv: string[]): Promise<number> {
   const [command, name, ...rest] = argv;
   const run = command ? commands[command] : undefined;
   if (!run || !name) {
-    complain("usage: berth-container create|ready|remove|watch NAME [options]");
+    complain("usage: berth-container create|ready|remove|watch|ensure NAME [options]");
     return 2;
   }
   try {
