@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from "chokidar";
 import { basename } from "node:path";
+import { hasDefinitionSuffix } from "../generator/names.js";
 
 /**
  * Turns file system events in the definition directories into reconcile requests. Events are
@@ -25,7 +26,7 @@ export function watchDefinitions(
   const relevant = (path: string): boolean => {
     const name = basename(path);
     // Dot-files are temporaries (Ansible, vim); the rename into place is the event that counts.
-    return !name.startsWith(".") && (name.endsWith(".container") || name.endsWith(".conf") || name.endsWith(".d"));
+    return !name.startsWith(".") && (hasDefinitionSuffix(name) || name.endsWith(".conf") || name.endsWith(".d"));
   };
   const watcher: FSWatcher = watch([...dirs], { ignoreInitial: true, followSymlinks: true, depth: 8 });
   // Out of inotify watches, a permission error…: keep running; the periodic resync still applies changes.
