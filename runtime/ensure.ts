@@ -41,7 +41,8 @@ async function ensureImage(name: string, policy: string, argv: readonly string[]
  * A network or volume made by its create command unless it exists. One that exists is kept when
  * it carries this definition's spec, or was not made by berth (Quadlet's `--ignore`: someone made
  * it on purpose). One berth made from other settings is made anew if it is a network nothing is
- * connected to; a volume is never removed, since that would delete its data.
+ * connected to (a network still in use fails the unit); a volume is kept as it is, with a
+ * warning, since removing it would delete its data.
  */
 async function ensureObject(kind: "network" | "volume", name: string, argv: readonly string[]): Promise<number> {
   const path = `/${kind}s/${encodeURIComponent(name)}`;
@@ -60,8 +61,9 @@ async function ensureObject(kind: "network" | "volume", name: string, argv: read
     return 0;
   }
   if (kind === "volume") {
-    complain(`volume ${name} exists with other settings (an earlier version of this definition); berth never removes a volume, since that deletes its data: remove it yourself (docker volume rm ${name}) to have it made anew, or restore the settings`);
-    return 1;
+    // Failing would stop every container that uses it, for settings it cannot change anyway.
+    complain(`<4>volume ${name} exists with other settings (an earlier version of this definition) and is used as it is: berth never removes a volume, since that deletes its data; remove it yourself (docker volume rm ${name}) to have it made anew`);
+    return 0;
   }
   const users = Object.values(info.Containers ?? {}).map((c) => c.Name ?? "?");
   if (users.length > 0) {
