@@ -141,7 +141,7 @@ export function unitNameOf(def: Definition): string {
 }
 
 /** `%` is the only character systemd treats specially in the free-text values we write ourselves. */
-export function literal(text: string): string {
+function literal(text: string): string {
   return text.replaceAll("%", "%%");
 }
 
@@ -285,7 +285,8 @@ function dockerCreate(
   const imageEntry = c.single("Image");
   if (!imageEntry) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
   const image = imageEntry && resolved(imageEntry, imageReference(imageEntry.value, imageEntry, ctx));
-  const imageFrom = image !== undefined && image !== imageEntry?.value ? uses.at(-1)?.unit : undefined;
+  // The image's own unit, when Image= named a .image or .build file (the only use so far).
+  const imageFrom = uses[0]?.unit;
 
   // Off unless asked, as in Quadlet: images that bring their own init (s6-overlay, dumb-init)
   // refuse to run as anything but PID 1, and Docker's init would take that place.
