@@ -62,9 +62,11 @@ export function plan(
     const a = o.applied;
     // A pending record is borne out when the unit visibly runs that version (berthd died waiting
     // for a job that went through), and left alone while that version is still starting (a
-    // restart would cancel the start). Otherwise its job failed, and it is tried again.
+    // restart would cancel the start). Otherwise its job failed, and it is tried again. A unit
+    // that runs no container (a network's, a volume's) shows its version by being active.
     const same = a !== undefined && a.text === u.text && (o.runningSpec === undefined || o.runningSpec === u.spec);
-    const bornOut = a?.pending === true && same && o.activeState === "active" && o.runningSpec === u.spec;
+    const runsContainer = (u.type ?? "container") === "container";
+    const bornOut = a?.pending === true && same && o.activeState === "active" && (!runsContainer || o.runningSpec === u.spec);
     const starting = a?.pending === true && same && o.activeState === "activating";
     const done = a !== undefined && (!a.pending || bornOut);
     const config = o.activeState === "active" ? o.config : undefined;

@@ -96,6 +96,23 @@ function deletedUnits(desired: readonly GeneratedUnit[], records: readonly Accep
 }
 
 /**
+ * Deleted networks, volumes and images that a unit still uses (its After=): stopping one would
+ * stop the containers that require it, for a mistake in the set. It stays, with its record, until
+ * nothing uses it; the user's definition reports the missing file.
+ */
+function stillUsed(desired: readonly GeneratedUnit[], records: ReadonlyMap<string, AcceptedUnit>, deleted: readonly string[]): Map<string, { key: string; message: string }> {
+  const out = new Map<string, { key: string; message: string }>();
+  const byUnit = new Map([...records.values()].map((r) => [r.unitName, r]));
+  for (const unit of deleted) {
+    const r = byUnit.get(unit);
+    if (!r || (r.type ?? "container") === "container") continue;
+    const users = desired.filter((u) => u.after.includes(unit)).map((u) => u.unitName);
+    if (users.length > 0) out.set(unit, { key: r.base, message: `deleted, but ${users.join(", ")} still use ${unit}; it stays until nothing does` });
+  }
+  return out;
+}
+
+/**
  * Units whose definition now names another unit (`ServiceName=` changed): the old unit is stopped
  * like a deleted one, at once, since the file is there and the new unit will want its container
  * name. Its record is not forgotten: the new unit's replaces it when it starts.
@@ -162,14 +179,16 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const deleted = deletedUnits(set.output, [...records.values()], loaded);
   const { settled, waiting } = graceDeletions(deleted.units, ctx.missingSince, DELETION_GRACE_MS, now);
   const renamed = renamedUnits(set.output, records);
-  const gone = [...new Set([...settled, ...renamed.keys()])];
+  const inUse = stillUsed(set.output, records, settled);
+  const gone = [...new Set([...settled.filter((u) => !inUse.has(u)), ...renamed.keys()])];
   const { observed, config } = await observe(ctx, set.output, loaded, records, gone);
   const p = plan(set.output, observed, gone);
   // A deletion still in its grace period keeps its unit through a reload, and its record.
   p.waiting = waiting;
-  const young = new Set(waiting.map((w) => w.unit));
-  const forget = deleted.bases.filter((b) => !young.has(records.get(b)!.unitName));
-  return { plan: p, diagnostics: recordProblems.concat(set.diagnostics), desired: set.output, renamed, forget, config };
+  const kept = new Set([...waiting.map((w) => w.unit), ...inUse.keys()]);
+  const forget = deleted.bases.filter((b) => !kept.has(records.get(b)!.unitName));
+  const diagnostics = recordProblems.concat(set.diagnostics, [...inUse].map(([unit, users]) => warning(records.get(users.key)?.file ?? unit, 0, users.message)));
+  return { plan: p, diagnostics, desired: set.output, renamed, forget, config };
 }
 
 /**
@@ -231,7 +250,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   for (const name of [...p.start, ...p.restart]) {
     const unit = byName.get(name);
     const image = unit?.image;
-    if (!image || unit.pull === "never" || image.includes("%") || (await ctx.docker.hasImage(image).catch(() => true))) continue;
+    // An image that a .image or .build unit provides is that unit's to pull or build.
+    if (!image || unit.pull === "never" || unit.imageFrom !== undefined || image.includes("%") || (await ctx.docker.hasImage(image).catch(() => true))) continue;
     log.info(`${name}: pulling ${image}`);
     try {
       await ctx.docker.pull(image, (line) => log.info(`${name}: ${image}: ${line}`));

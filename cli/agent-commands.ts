@@ -112,7 +112,8 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
         definition: u.file,
         active: String(props.ActiveState ?? "unknown"),
         sub: String(props.SubState ?? ""),
-        container: c ? c.state : "none",
+        // A network's, volume's or image's unit runs no container: it names what it makes.
+        container: (u.type ?? "container") !== "container" ? `(${u.type} ${u.resource ?? ""})` : c ? c.state : "none",
         health: c?.health ?? "-",
         image: u.image ?? "",
         config: c?.config !== undefined && c.state === "running" ? runningDigest(readConfigState(configStateFile(runtimeDir(scope), u.unitName)), c.config) : "-",

@@ -3,9 +3,10 @@ import type { Scope } from "../generator/search-path.js";
 
 const USAGE = `usage: berth [--user] COMMAND [ARGS]
 
-  validate [--json] [--strict] [--as NAME.container] [PATH...]
+  validate [--json] [--strict] [--as FILE-NAME] [PATH...]
                        check definitions, alone and as a set (exit 1 on errors)
-  render NAME|FILE     print the unit exactly as the generator writes it
+  render NAME|FILE     print the unit exactly as the generator writes it (NAME: a file name
+                       such as db.network, a unit or a container name)
   status [--json]      each service: systemd state, container, health, image, last error
   plan                 what a reconcile would do now (changes nothing)
   apply                reconcile once and wait for the jobs (exit 1 if anything failed)

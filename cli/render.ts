@@ -3,6 +3,7 @@ import { basename, resolve } from "node:path";
 import { acceptedDir } from "../generator/accepted-store.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { loadSet } from "../generator/load-set.js";
+import { definitionKey, hasDefinitionSuffix, parseDefinitionName } from "../generator/names.js";
 import type { Scope } from "../generator/search-path.js";
 import { UsageError, type ParsedArgs } from "./args.js";
 
@@ -10,14 +11,14 @@ import { UsageError, type ParsedArgs } from "./args.js";
 export function render(args: ParsedArgs, scope: Scope): number {
   const target = args.positionals[0];
   if (!target || args.positionals.length > 1) throw new UsageError("render takes one NAME or FILE");
-  const isFile = target.includes("/") || (target.endsWith(".container") && existsSync(target));
+  const isFile = target.includes("/") || (hasDefinitionSuffix(target) && existsSync(target));
   const fileName = args.options.get("as") ?? basename(target);
   // systemd ignores a relative SourcePath=, and the unit names its source by it.
   const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: resolve(target) }] : [], acceptedDir: acceptedDir(scope) });
-  const wanted = isFile ? fileName.replace(/\.container$/, "") : target.replace(/\.(container|service)$/, "");
-  const matches = (u: { base: string; unitName: string; containerName: string }) =>
-    u.base === wanted || u.unitName === `${wanted}.service` || u.containerName === wanted;
-  const translated = set.all.find((t) => matches({ base: t.definition.name.base, unitName: t.unitName, containerName: t.containerName }));
+  // A definition by its file name (`db.network`, `keystone.container`), its unit or its container.
+  const named = parseDefinitionName(isFile ? fileName : target);
+  const wanted = named ? definitionKey(named) : target.replace(/\.service$/, "");
+  const translated = set.all.find((t) => definitionKey(t.definition.name) === wanted || t.unitName === `${wanted}.service` || (t.containerName !== "" && t.containerName === wanted));
   if (!translated) {
     process.stderr.write(`berth: no definition named "${target}" in ${set.dirs.join(", ")}\n`);
     return 1;

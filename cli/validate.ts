@@ -6,7 +6,7 @@ import type { Scope } from "../generator/search-path.js";
 import { UsageError, type ParsedArgs } from "./args.js";
 
 /**
- * `berth validate [--json] [--strict] [--as NAME.container] [PATH…]`. Directories replace the
+ * `berth validate [--json] [--strict] [--as NAME.container|network|volume|image|build] [PATH…]`. Directories replace the
  * search path; files are checked in the context of the set, standing in for the definition of
  * the same name. `--as` names a file whose own name says nothing, as Ansible's `validate:` gives.
  */

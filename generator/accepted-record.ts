@@ -1,6 +1,6 @@
 import type { AcceptedUnit } from "./accepted-store.js";
 import { GENERATED_HEADER } from "./labels.js";
-import { CONTAINER_NAME, isUnitName, LINK_IN_DEPENDENCY_DIR, parseDefinitionName } from "./names.js";
+import { CONTAINER_NAME, FILE_TYPES, fileNameOfKey, isUnitName, LINK_IN_DEPENDENCY_DIR, parseDefinitionName } from "./names.js";
 
 const PULL = new Set(["missing", "always", "never", "newer"]);
 const isString = (v: unknown): v is string => typeof v === "string";
@@ -28,7 +28,11 @@ function isConfigPaths(v: unknown): boolean {
 /** Each field of a record, what it must be, and how to say it is not. */
 const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, unknown>) => boolean, string]> = [
   ["unitName", (v) => isUnitName(v) && v.endsWith(".service"), "a service name"],
-  ["containerName", (v) => isString(v) && CONTAINER_NAME.test(v.replace(/%[a-zA-Z]/g, "x")), "a container name"],
+  ["type", (v) => v === undefined || (isString(v) && Object.hasOwn(FILE_TYPES, v) && v !== "pod"), "a file type berth translates"],
+  // Only a container has one; the other types run none.
+  ["containerName", (v, r) => isString(v) && ((r.type ?? "container") === "container" ? CONTAINER_NAME.test(v.replace(/%[a-zA-Z]/g, "x")) : v === ""), "a container name (empty for a unit without a container)"],
+  ["resource", (v) => v === undefined || (isString(v) && !/[\0\n\r]/.test(v)), "a Docker name"],
+  ["imageFrom", (v) => v === undefined || (isUnitName(v) && v.endsWith(".service")), "a service name"],
   ["file", (v) => isString(v) && v.startsWith("/") && !/[\0\n\r]/.test(v), "an absolute path"],
   ["text", (v) => isString(v) && v.startsWith(GENERATED_HEADER) && !v.includes("\0"), "a unit berth generated"],
   ["links", (v, r) => Array.isArray(v) && v.every((l) => isOwnLink(l, r.unitName as string)), "links to the unit in its own directory"],
@@ -50,9 +54,11 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
 export function checkRecord(value: unknown, base: string): AcceptedUnit | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a record (a JSON object)";
   const r = value as Record<string, unknown>;
-  if (r.base !== base || !parseDefinitionName(`${base}.container`)) return `"base" is not ${JSON.stringify(base)}, the record's own name`;
+  const name = parseDefinitionName(fileNameOfKey(base));
+  if (r.base !== base || !name) return `"base" is not ${JSON.stringify(base)}, the record's own name`;
   for (const [field, valid, expected] of FIELDS) {
     if (!valid(r[field], r)) return `"${field}" is not ${expected}`;
   }
+  if ((r.type ?? "container") !== name.type) return `"type" is not ${name.type}, the type of ${fileNameOfKey(base)}`;
   return r as unknown as AcceptedUnit;
 }

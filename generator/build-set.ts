@@ -1,10 +1,12 @@
 import { capDiagnostics, error, hasErrors, sortByFile, type Diagnostic } from "./diagnostics.js";
 import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
-import { translate, unitNameOf, type TranslateContext, type Translated } from "./translate.js";
+import { resourceNameOf, translateDefinition } from "./file-types.js";
+import { definitionKey } from "./names.js";
+import { unitNameOf, type TranslateContext, type Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
 
-export type BuildOptions = Omit<TranslateContext, "resolve"> & {
+export type BuildOptions = Omit<TranslateContext, "resolve" | "resource"> & {
   searched: readonly string[];
   /** The last accepted version of a definition file, which stands in for it while it has errors. */
   accepted?: (base: string, file: string) => AcceptedUnit | undefined;
@@ -26,17 +28,21 @@ export interface BuiltSet {
  * definition that was there first keeps its unit and its container.
  */
 export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOptions): BuiltSet {
+  // By definition key (`db`, `db.network`): its unit, and the Docker name of what it makes.
   const unitNames = new Map<string, string>();
+  const resources = new Map<string, string | undefined>();
   // Each definition's own unit name, which no alias may take, even while the definition is invalid.
   const ownerOfName = new Map<string, string>();
   for (const l of loaded) {
     const name = unitNameOf(l.definition);
-    unitNames.set(l.definition.name.base, name);
+    const key = definitionKey(l.definition.name);
+    unitNames.set(key, name);
+    resources.set(key, resourceNameOf(l.definition));
     if (!ownerOfName.has(name)) ownerOfName.set(name, l.definition.file);
   }
   const templates = new Map<string, string>();
   for (const l of loaded) {
-    if (l.definition.name.kind === "template") templates.set(l.definition.name.prefix, unitNames.get(l.definition.name.base)!);
+    if (l.definition.name.kind === "template" && l.definition.name.type === "container") templates.set(l.definition.name.prefix, unitNames.get(l.definition.name.base)!);
   }
   const resolve = (base: string): string | undefined => {
     const direct = unitNames.get(base);
@@ -45,22 +51,26 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     const template = at > 0 ? templates.get(base.slice(0, at)) : undefined;
     return template?.replace(/@\.service$/, `@${base.slice(at + 1)}.service`);
   };
-  const ctx: TranslateContext = { ...options, resolve };
+  const ctx: TranslateContext = { ...options, resolve, resource: (key) => resources.get(key) };
 
   let diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];
   const units: Translated[] = [];
   const standIns = new Map<Translated, AcceptedUnit>();
   const claimedUnits = new Map<string, Translated>();
+  // Docker names by kind: a network may share its name with a container, not with another network.
   const claimedContainers = new Map<string, Translated>();
+  const claim = (t: { type: string; containerName: string; resource: string }): string | undefined =>
+    t.type === "container" ? t.containerName : t.type === "network" || t.type === "volume" ? `${t.type} ${t.resource}` : undefined;
   for (const l of loaded) {
-    const t = translate(l.definition, ctx);
+    const t = translateDefinition(l.definition, ctx);
     const mine = l.unread ? l.diagnostics : l.diagnostics.length > 0 ? sortByFile(l.diagnostics.concat(t.diagnostics), l.definition.files) : t.diagnostics;
     const clash = (kind: string, name: string, owner: Translated | undefined): void => {
       if (owner) mine.push(error(l.definition.file, 0, `${kind} "${name}" is already used by ${owner.definition.file}${standIns.has(owner) ? " (its last accepted version)" : ""}`));
     };
     clash("unit name", t.unitName, claimedUnits.get(t.unitName));
-    clash("container name", t.containerName, claimedContainers.get(t.containerName));
+    const claimed = claim(t);
+    if (claimed !== undefined) clash(t.type === "container" ? "container name" : `${t.type} name`, t.resource, claimedContainers.get(claimed));
     for (const { name, entry } of t.aliases) {
       const owner = ownerOfName.get(name) ?? claimedUnits.get(name)?.definition.file;
       if (owner) mine.push(error(entry.file, entry.line, `[Install] Alias=: "${name}" is already the name of a unit of ${owner}`));
@@ -68,21 +78,22 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     if (!hasErrors(mine)) {
       claimedUnits.set(t.unitName, t);
       for (const a of t.aliases) claimedUnits.set(a.name, t);
-      claimedContainers.set(t.containerName, t);
+      if (claimed !== undefined) claimedContainers.set(claimed, t);
       units.push(t);
     } else {
       // It cannot be generated, so it claims no name and a valid namesake still runs, unless its
       // last accepted version stands in for it: that one keeps running under its own names.
-      const standIn = options.accepted?.(l.definition.name.base, l.definition.file);
+      const standIn = options.accepted?.(definitionKey(l.definition.name), l.definition.file);
       // A link at the top of the output directory is an alias.
       const names = standIn ? [standIn.unitName, ...standIn.links.filter((k) => !k.path.includes("/")).map((k) => k.path)] : [];
-      const holder = standIn && (names.map((n) => claimedUnits.get(n)).find(Boolean) ?? claimedContainers.get(standIn.containerName));
+      const standInClaim = standIn && claim({ type: standIn.type ?? "container", containerName: standIn.containerName, resource: standIn.resource ?? standIn.containerName });
+      const holder = standIn && (names.map((n) => claimedUnits.get(n)).find(Boolean) ?? (standInClaim === undefined ? undefined : claimedContainers.get(standInClaim)));
       if (standIn && holder) {
         mine.push(error(l.definition.file, 0, `its last accepted version cannot stand in: ${holder.definition.file} now uses its unit, alias or container name`));
       } else if (standIn) {
         standIns.set(t, standIn);
         for (const n of names) claimedUnits.set(n, t);
-        claimedContainers.set(standIn.containerName, t);
+        if (standInClaim !== undefined) claimedContainers.set(standInClaim, t);
       }
     }
     // concat, not push(...mine): a spread passes every element as an argument, and a long list

@@ -1,14 +1,22 @@
 import type { ConfigPaths } from "./config-keys.js";
+import { definitionKey, type FileType } from "./names.js";
 import type { Translated } from "./translate.js";
 
 /** What the generator writes for one definition, and what berthd needs to act on it. */
 export interface GeneratedUnit {
-  /** The definition's name without `.container`. */
+  /** The definition's key: the name without `.container`, the file name of the other types (`db.network`). */
   base: string;
+  /** Absent in records written before there were other file types: a container. */
+  type?: FileType | undefined;
   file: string;
   unitName: string;
+  /** Empty for the types that run no container. */
   containerName: string;
+  /** The Docker name of the network, volume or image the unit makes. */
+  resource?: string | undefined;
   image: string | undefined;
+  /** The unit that pulls or builds the image: berthd leaves the pull to it. */
+  imageFrom?: string | undefined;
   /** Pull= of the definition; berthd never pulls for "never". */
   pull: "missing" | "always" | "never" | "newer" | undefined;
   /** Digest of the container's create argv, also found on the container as a label. */
@@ -29,11 +37,14 @@ export interface GeneratedUnit {
 
 export function generatedUnit(t: Translated): GeneratedUnit {
   return {
-    base: t.definition.name.base,
+    base: definitionKey(t.definition.name),
+    type: t.type,
     file: t.definition.file,
     unitName: t.unitName,
     containerName: t.containerName,
+    resource: t.resource,
     image: t.image,
+    imageFrom: t.imageFrom,
     pull: t.pull,
     spec: t.spec,
     config: t.config,

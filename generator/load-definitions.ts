@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats
 import { dirname, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
-import { parseDefinitionName, SUFFIX, templateBase, type DefinitionName } from "./names.js";
+import { definitionKey, hasDefinitionSuffix, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile, type FileRead } from "./read-file.js";
 import { dropInDirNames } from "./search-path.js";
@@ -89,7 +89,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
         if (depth === 0) dropInDirs.set(path, undefined);
         continue;
       }
-      if (!ent.name.endsWith(SUFFIX) || seen.has(ent.name)) continue;
+      if (!hasDefinitionSuffix(ent.name) || seen.has(ent.name)) continue;
       const name = parseDefinitionName(ent.name);
       if (!name) {
         diagnostics.push(error(path, 0, `"${ent.name}" is not a valid definition name (letters, digits, "_", ".", "-", one "@")`));
@@ -120,7 +120,7 @@ export function findDropIns(
   list: (dir: string) => readonly Dirent[] = listDir,
 ): string[] {
   const chosen = new Map<string, string>();
-  const names = dropInDirNames(name.base, name.kind === "instance" ? templateBase(name) : undefined);
+  const names = dropInDirNames(name.base, name.type, name.kind === "instance" ? templateBase(name) : undefined);
   for (const dir of dirs) {
     const prefix = dirPrefix(dir);
     for (const sub of names) {

@@ -5,7 +5,7 @@ import { readAccepted, type AcceptedUnit } from "./accepted-store.js";
 import { capDiagnostics, error, warning, type Diagnostic } from "./diagnostics.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
-import { parseDefinitionName } from "./names.js";
+import { definitionKey, parseDefinitionName } from "./names.js";
 import { unitDirs, type Scope } from "./search-path.js";
 import { trustRules } from "./trust.js";
 
@@ -50,11 +50,11 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   for (const o of options.overlay ?? []) {
     const name = parseDefinitionName(o.fileName);
     if (!name) {
-      diagnostics.push(error(o.path, 0, `"${o.fileName}" is not a valid definition name (NAME.container)`));
+      diagnostics.push(error(o.path, 0, `"${o.fileName}" is not a valid definition name (NAME.container, NAME.network, NAME.volume, NAME.image or NAME.build)`));
       continue;
     }
     const source: DefinitionSource = { name, file: o.path, dropIns: findDropIns(dirs, name) };
-    const index = sources.findIndex((s) => s.name.base === name.base);
+    const index = sources.findIndex((s) => definitionKey(s.name) === definitionKey(name));
     if (index >= 0) sources[index] = source;
     else sources.push(source);
   }
@@ -107,7 +107,7 @@ function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], dia
       continue;
     }
     // With errors of its own, only a stand-in that the set let keep its names is used.
-    const standIn = writable.has(t) ? accepted(t.definition.name.base, t.definition.file) : built.standIns.get(t);
+    const standIn = writable.has(t) ? accepted(definitionKey(t.definition.name), t.definition.file) : built.standIns.get(t);
     if (standIn) {
       diagnostics.push(warning(t.definition.file, 0, `has errors; the version accepted at ${standIn.acceptedAt} stays in effect`));
       output.push({ ...standIn, acceptedFrom: standIn.acceptedAt });

@@ -1,6 +1,22 @@
+/** Quadlet's file types: what a definition makes, by its file name's suffix. */
+export type FileType = "container" | "network" | "volume" | "image" | "build" | "pod";
+
+/** Per file type: its section, and what its unit name adds to the base (`db.network` → `db-network.service`). */
+export const FILE_TYPES: Readonly<Record<FileType, { section: string; unitSuffix: string }>> = {
+  container: { section: "Container", unitSuffix: "" },
+  network: { section: "Network", unitSuffix: "-network" },
+  volume: { section: "Volume", unitSuffix: "-volume" },
+  image: { section: "Image", unitSuffix: "-image" },
+  build: { section: "Build", unitSuffix: "-build" },
+  pod: { section: "Pod", unitSuffix: "-pod" },
+};
+const SUFFIXED = /\.(container|network|volume|image|build|pod)$/;
+const OTHER_SUFFIX = /\.(network|volume|image|build|pod)$/;
+
 /** How a definition's file name maps to systemd and Docker names. */
 export interface DefinitionName {
-  /** File name without `.container`: `keystone`, `worker@`, `worker@blue`. */
+  type: FileType;
+  /** File name without its suffix: `keystone`, `worker@`, `worker@blue`. */
   base: string;
   /** For `worker@.container` and `worker@blue.container`: `worker`. */
   prefix: string;
@@ -8,7 +24,6 @@ export interface DefinitionName {
   instance: string;
 }
 
-export const SUFFIX = ".container";
 const BASE = /^([A-Za-z0-9][A-Za-z0-9_.:-]*)(?:@([A-Za-z0-9_.:\\-]*))?$/;
 /** Docker's own rule for container names. */
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -24,23 +39,42 @@ export const DEPENDENCY_OF_LINK_DIR: Readonly<Record<string, string>> = { wants:
 /** `TARGET.wants/UNIT` and the like: the target, the kind and the unit. */
 export const LINK_IN_DEPENDENCY_DIR = new RegExp(`^([^/]+)\\.(${Object.keys(DEPENDENCY_OF_LINK_DIR).join("|")})/([^/]+)$`);
 
+/** Whether a file name has one of the definition suffixes (`.container`, `.network`…). */
+export const hasDefinitionSuffix = (fileName: string): boolean => SUFFIXED.test(fileName);
+
 export function parseDefinitionName(fileName: string): DefinitionName | undefined {
-  if (!fileName.endsWith(SUFFIX)) return undefined;
-  const base = fileName.slice(0, -SUFFIX.length);
+  const suffix = SUFFIXED.exec(fileName);
+  if (!suffix) return undefined;
+  const type = suffix[1] as FileType;
+  const base = fileName.slice(0, suffix.index);
   const m = BASE.exec(base);
-  if (!m || base.length > 200) return undefined;
+  // `db.network.container` would share its key (and its record) with `db.network`.
+  if (!m || base.length > 200 || (type === "container" && OTHER_SUFFIX.test(base))) return undefined;
   const instance = m[2];
-  if (instance === undefined) return { base, prefix: base, kind: "plain", instance: "" };
-  return { base, prefix: m[1]!, kind: instance === "" ? "template" : "instance", instance };
+  if (instance === undefined) return { type, base, prefix: base, kind: "plain", instance: "" };
+  return { type, base, prefix: m[1]!, kind: instance === "" ? "template" : "instance", instance };
+}
+
+/**
+ * What identifies a definition in the set, in references and in its accepted record: the base
+ * for a `.container` (as before there were other types), the file name for the others (`db.network`).
+ */
+export function definitionKey(name: Pick<DefinitionName, "type" | "base">): string {
+  return name.type === "container" ? name.base : `${name.base}.${name.type}`;
+}
+
+/** The file name a key stands for: `db.network` for itself, `keystone.container` for `keystone`. */
+export function fileNameOfKey(key: string): string {
+  return OTHER_SUFFIX.test(key) ? key : `${key}.container`;
 }
 
 export function templateBase(name: DefinitionName): string {
   return `${name.prefix}@`;
 }
 
-/** `keystone.service`, `worker@.service`, `worker@blue.service`. */
+/** `keystone.service`, `worker@.service`, `worker@blue.service`, `db-network.service`. */
 export function defaultUnitName(name: DefinitionName): string {
-  return `${name.base}.service`;
+  return `${name.base}${FILE_TYPES[name.type].unitSuffix}.service`;
 }
 
 /**
@@ -53,7 +87,8 @@ export function defaultContainerName(name: DefinitionName): string {
   return `${name.prefix}-${name.kind === "template" ? "%i" : name.instance}`;
 }
 
-/** For a unit name like `mariadb.container` in `[Unit]`, the definition it refers to. */
+/** For a name like `mariadb.container` or `db.network` in `[Unit]`, the key of the definition it refers to. */
 export function referencedDefinition(value: string): string | undefined {
-  return value.endsWith(SUFFIX) ? value.slice(0, -SUFFIX.length) : undefined;
+  if (!SUFFIXED.test(value)) return undefined;
+  return value.endsWith(".container") ? value.slice(0, -".container".length) : value;
 }

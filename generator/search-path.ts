@@ -17,15 +17,15 @@ export function unitDirs(scope: Scope, env: NodeJS.ProcessEnv = process.env): st
 /**
  * Drop-in directory names for a definition, most specific first, as systemd looks them up for
  * units: the full name, the template, each dash-truncated prefix (`foo-bar-.container.d`), then
- * the top-level `container.d`.
+ * the top-level one of its file type (`container.d`, `network.d`).
  */
-export function dropInDirNames(base: string, templateBase?: string): string[] {
-  const names = [`${base}.container.d`];
-  if (templateBase) names.push(`${templateBase}.container.d`);
+export function dropInDirNames(base: string, type: string, templateBase?: string): string[] {
+  const names = [`${base}.${type}.d`];
+  if (templateBase) names.push(`${templateBase}.${type}.d`);
   const stem = templateBase ?? base;
   for (let i = stem.lastIndexOf("-"); i > 0; i = stem.lastIndexOf("-", i - 1)) {
-    names.push(`${stem.slice(0, i + 1)}.container.d`);
+    names.push(`${stem.slice(0, i + 1)}.${type}.d`);
   }
-  names.push("container.d");
+  names.push(`${type}.d`);
   return names;
 }

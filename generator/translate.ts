@@ -8,9 +8,10 @@ import { digest } from "./digest.js";
 import { formatExec } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
-  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
+  CONTAINER_NAME, defaultContainerName, defaultUnitName, FILE_TYPES, referencedDefinition, isUnitName, type DefinitionName, type FileType,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
+import { imageReference, networkReference, useLines, volumeSource, type ReferenceContext, type Resolved, type Use } from "./references.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
@@ -23,7 +24,7 @@ export interface Definition {
   sections: Sections;
 }
 
-export interface TranslateContext {
+export interface TranslateContext extends ReferenceContext {
   docker: string;
   /** Whether a host device exists, for `AddDevice=-/dev/…` (only if present). */
   deviceExists(path: string): boolean;
@@ -32,8 +33,6 @@ export interface TranslateContext {
   /** The `berth-step` script: the shell fast paths of create and readiness. */
   step: string;
   scope: "system" | "user";
-  /** Unit name of a defined definition (`mariadb`, `worker@blue`), or undefined if there is none. */
-  resolve(definition: string): string | undefined;
 }
 
 export interface Dependency {
@@ -46,14 +45,20 @@ export interface Dependency {
 
 export interface Translated {
   definition: Definition;
+  type: FileType;
   unitName: string;
+  /** The container's name; empty for the other file types, which run none. */
   containerName: string;
+  /** The Docker name of what the unit makes: the container, network or volume, the image pulled or built. */
+  resource: string;
   image: string | undefined;
+  /** The unit that pulls or builds the image (`Image=app.image`), which berthd leaves the pull to. */
+  imageFrom: string | undefined;
   pull: "missing" | "always" | "never" | "newer" | undefined;
   /** Digest of the create argv, put on the container as a label. */
   spec: string;
   /** Host paths that are the service's configuration (RestartOnChange=, ReloadOnChange=). */
-  config: ConfigPaths | undefined;
+  config?: ConfigPaths | undefined;
   /** Pulled in by berth.target, because the definition has no [Install] section. */
   wantedAtBoot: boolean;
   text: string;
@@ -110,8 +115,8 @@ const NAMESPACE_MODES: ReadonlyArray<[string, RegExp, string]> = [
   ["Ipc", /^(host|private|shareable|none|container:[A-Za-z0-9_.-]+)$/, "host, private, shareable, none or container:NAME"],
   ["Cgroupns", /^(host|private)$/, "host or private"],
 ];
-/** Sections translate() writes itself; every other one is passed through. */
-const OWN_SECTIONS = new Set(["Unit", "Service", "Container", "Install"]);
+/** Sections translate() writes itself, beside the file type's own; every other one is passed through. */
+const OWN_SECTIONS = new Set(["Unit", "Service", "Install"]);
 const INSTALL_LINK_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Alias"]);
 const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
 
@@ -125,7 +130,7 @@ const SIGNALS: Record<string, number> = {
 
 /** The unit name a definition will get, needed for the whole set before any one is translated. */
 export function unitNameOf(def: Definition): string {
-  const entries = def.sections.get("Container") ?? [];
+  const entries = def.sections.get(FILE_TYPES[def.name.type].section) ?? [];
   let last: string | undefined;
   for (let i = entries.length - 1; i >= 0 && last === undefined; i--) {
     if (entries[i]!.key === "ServiceName") last = entries[i]!.value;
@@ -149,12 +154,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   const unitName = unitNameOf(def);
 
   if (!def.sections.has("Container")) out.diagnostics.push(error(def.file, 0, "no [Container] section"));
-  // The path goes into the header comment and SourcePath=, where no escape can carry a line break.
-  if (CONTROL.test(def.file)) out.diagnostics.push(error(def.file, 0, "the path contains a control character (a line break?); move the file to a plain path"));
-  const serviceName = c.single("ServiceName");
-  if (serviceName && !/^[A-Za-z0-9:_.\\-]+@?(\.service)?$/.test(serviceName.value)) {
-    c.fail(serviceName, `"${serviceName.value}" is not a valid service name`);
-  }
+  checkCommon(def, c, out);
 
   const containerEntry = c.single("ContainerName");
   const containerName = containerEntry?.value ?? defaultContainerName(def.name);
@@ -167,12 +167,50 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   reportUnknownKeys(c);
 
   const sections: Section[] = [
-    { name: "Unit", lines: unitSection(def, ctx, containerName, out) },
+    { name: "Unit", lines: unitSection(def, ctx, `berth container ${containerName}`, out).concat(useLines(run.uses, out.dependencies)) },
     { name: "Service", lines: serviceSection(def, c, ctx, containerName, run, out.diagnostics) },
   ];
+  const unit = finishUnit(def, ctx, unitName, c, out, sections);
+  return {
+    ...unit,
+    type: "container",
+    containerName,
+    resource: containerName,
+    image: run.image,
+    imageFrom: run.imageFrom,
+    pull: run.pull,
+    spec: run.spec,
+    config: run.config,
+    ports: run.ports,
+  };
+}
+
+/** The checks every file type shares: the file's path, and ServiceName=. */
+export function checkCommon(def: Definition, c: ContainerSection, out: Collected): void {
+  // The path goes into the header comment and SourcePath=, where no escape can carry a line break.
+  if (CONTROL.test(def.file)) out.diagnostics.push(error(def.file, 0, "the path contains a control character (a line break?); move the file to a plain path"));
+  const serviceName = c.single("ServiceName");
+  if (serviceName && !/^[A-Za-z0-9:_.\\-]+@?(\.service)?$/.test(serviceName.value)) {
+    c.fail(serviceName, `"${serviceName.value}" is not a valid service name`);
+  }
+}
+
+/**
+ * What every file type's unit has beside its own [Unit] and [Service] lines: the sections passed
+ * through, the [Install] links, the text, and the last check of its lines.
+ */
+export function finishUnit(
+  def: Definition,
+  ctx: TranslateContext,
+  unitName: string,
+  c: ContainerSection,
+  out: Collected,
+  sections: Section[],
+): Pick<Translated, "definition" | "unitName" | "wantedAtBoot" | "text" | "links" | "aliases" | "dependencies" | "diagnostics"> {
+  const own = FILE_TYPES[def.name.type].section;
   // forEach, not for-of: destructuring each [name, entries] pair steps an iterator per pair.
   def.sections.forEach((entries, name) => {
-    if (OWN_SECTIONS.has(name)) return;
+    if (name === own || OWN_SECTIONS.has(name)) return;
     if (name === "Quadlet") {
       if (entries.length > 0) out.diagnostics.push(warning(entries[0]!.file, entries[0]!.line, "[Quadlet] settings do not apply to berth; ignored"));
       return;
@@ -189,11 +227,6 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   return {
     definition: def,
     unitName,
-    containerName,
-    image: run.image?.value,
-    pull: run.pull,
-    spec: run.spec,
-    config: run.config,
     // A dropped definition is a service that should run, at boot too, not only when berthd starts
     // it. An [Install] section, even an empty one, takes this over.
     wantedAtBoot: !def.sections.has("Install") && def.name.kind !== "template",
@@ -201,18 +234,17 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     links,
     aliases,
     dependencies: out.dependencies,
-    ports: run.ports,
     diagnostics: sortByFile(diagnostics, def.files),
   };
 }
 
 /** What translation collects beside the unit text. */
-interface Collected {
+export interface Collected {
   diagnostics: Diagnostic[];
   dependencies: Dependency[];
 }
 
-interface Section {
+export interface Section {
   name: string;
   lines: string[];
 }
@@ -221,7 +253,10 @@ interface Section {
 interface ContainerRun {
   argv: string[];
   spec: string;
-  image: Entry | undefined;
+  image: string | undefined;
+  imageFrom: string | undefined;
+  /** Units of the networks, volumes and images the container uses. */
+  uses: Use[];
   pull: "missing" | "always" | "never" | "newer" | undefined;
   ports: Translated["ports"];
   stopTimeout: number;
@@ -244,10 +279,19 @@ function dockerCreate(
   const argv: string[] = [ctx.docker, "create", "--name", containerName, "--restart", "no", "--label", `${UNIT_LABEL}=${unitLabel}`];
   const fixedArgs = argv.length;
   const ports: Translated["ports"] = [];
+  const uses: Use[] = [];
+  /** A value with any reference resolved: its Docker name, and the unit that makes it. */
+  const resolved = (e: Entry, r: Resolved): string | undefined => {
+    if ("error" in r) return void c.fail(e, r.error);
+    if (r.use) uses.push(r.use);
+    return r.value;
+  };
 
-  const image = c.single("Image");
-  if (!image) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
-  else if (/\.(image|build)$/.test(image.value)) c.fail(image, "references to Quadlet .image/.build units are not supported; name the image itself");
+  const imageEntry = c.single("Image");
+  if (!imageEntry) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
+  const image = imageEntry && resolved(imageEntry, imageReference(imageEntry.value, imageEntry, ctx));
+  // The image's own unit, when Image= named a .image or .build file (the only use so far).
+  const imageFrom = uses[0]?.unit;
 
   // Off unless asked, as in Quadlet: images that bring their own init (s6-overlay, dumb-init)
   // refuse to run as anything but PID 1, and Docker's init would take that place.
@@ -273,8 +317,10 @@ function dockerCreate(
   }
 
   for (const e of c.entries("Volume")) {
-    if (/^[^/:][^:]*\.volume(:|$)/.test(e.value)) c.fail(e, "references to Quadlet .volume units are not supported; name a Docker volume or a host path");
-    else argv.push("--volume", e.value);
+    const colon = e.value.indexOf(":");
+    const source = colon < 0 ? undefined : resolved(e, volumeSource(e.value.slice(0, colon), e, ctx));
+    if (colon < 0) argv.push("--volume", e.value);
+    else if (source !== undefined) argv.push("--volume", source + e.value.slice(colon));
   }
   for (const e of c.entries("Mount")) argv.push("--mount", e.value);
   for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
@@ -293,8 +339,8 @@ function dockerCreate(
   // Docker 20.10 connects a container to one network at create time.
   if (networks.length > 1) c.fail(networks[1]!, "Docker connects a container to one network when it is created; give one Network=");
   for (const e of networks.slice(0, 1)) {
-    if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
-    else argv.push("--network", e.value);
+    const network = resolved(e, networkReference(e.value, e, ctx));
+    if (network !== undefined) argv.push("--network", network);
   }
   for (const key in SINGLE_FLAGS) {
     const v = c.value(key);
@@ -372,13 +418,13 @@ function dockerCreate(
 
   const command = commandWords(c, argv);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
-  if (image) argv.push(image.value);
+  if (image !== undefined) argv.push(image);
   for (const word of command) argv.push(word);
   // The spec label lets the helper and berthd recognise a container that already is exactly this
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure, config };
+  return { argv, spec, image, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
@@ -545,10 +591,11 @@ function reportUnknownKeys(c: ContainerSection): void {
   }
 }
 
-function unitSection(def: Definition, ctx: TranslateContext, containerName: string, out: Collected): string[] {
+/** [Unit]: the lines every berth unit has, then the definition's own. */
+export function unitSection(def: Definition, ctx: TranslateContext, description: string, out: Collected): string[] {
   const lines: string[] = [
-    // The container name is in specifier syntax already (`worker-%i`).
-    `Description=berth container ${containerName}`,
+    // Names are in specifier syntax already (`worker-%i`).
+    `Description=${description}`,
     `Documentation=man:berth.container(5)`,
     `SourcePath=${literal(def.file)}`,
     // Wants, not Requires: a Docker restart must not cascade into restarting every container.
@@ -588,7 +635,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
-  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--"].concat(run.argv);
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image !== undefined ? run.image : "-", "--"].concat(run.argv);
   let ready: string[];
   if (run.waitHealthy || run.onFailure !== "none") {
     ready = ctx.helper.concat("ready", containerName);
@@ -645,7 +692,7 @@ function unitLines(file: string, sections: readonly Section[]): string[] {
   return all;
 }
 
-const CONTROL = /[\x00-\x1f\x7f]/;
+export const CONTROL = /[\x00-\x1f\x7f]/;
 const LINE_BREAK = /[\n\r\0]/;
 const BACKSLASH = 0x5c;
 const HASH = 0x23;
@@ -655,7 +702,7 @@ export const MAX_LINE_BYTES = 1024 * 1024 - 1;
 const SURELY_SHORT = Math.floor(MAX_LINE_BYTES / 3);
 
 /** A copied assignment, unless systemd would read it back as more (or less) than one line. */
-function copied(e: Entry, diagnostics: Diagnostic[]): string {
+export function copied(e: Entry, diagnostics: Diagnostic[]): string {
   if (endsWithEscape(e.value)) diagnostics.push(error(e.file, e.line, `${e.key}=: ends in a backslash, which would continue the line in the unit; write "\\\\" for a literal backslash`));
   return `${e.key}=${e.value}`;
 }

@@ -1,5 +1,6 @@
 import { error, type Diagnostic } from "./diagnostics.js";
 import { addressesCollide, firstOverlap, indexPorts, type PortHit, type PortIndex } from "./publish-port.js";
+import { definitionKey, fileNameOfKey } from "./names.js";
 import type { Translated } from "./translate.js";
 
 /**
@@ -12,8 +13,8 @@ export function validateSet(units: readonly Translated[], searched: readonly str
 
 function missingReferences(units: readonly Translated[], searched: readonly string[], written: ReadonlySet<Translated>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const defined = new Set(units.map((u) => u.definition.name.base));
-  const templates = new Map(units.filter((u) => u.definition.name.kind === "template").map((u) => [u.definition.name.prefix, u]));
+  const defined = new Set(units.map((u) => definitionKey(u.definition.name)));
+  const templates = new Map(units.filter((u) => u.definition.name.kind === "template" && u.type === "container").map((u) => [u.definition.name.prefix, u]));
   for (const u of units) {
     for (const d of u.dependencies) {
       if (d.definition === undefined || defined.has(d.definition)) continue;
@@ -23,7 +24,7 @@ function missingReferences(units: readonly Translated[], searched: readonly stri
       // An invalid plain definition is reported where it is; an instance has no file of its own
       // to report, and its unit would simply never exist.
       const why = template ? `is an instance of ${template.definition.file}, which has errors: ${d.unit} does not exist` : `is not defined in ${searched.join(", ")}`;
-      out.push(error(d.entry.file, d.entry.line, `${d.entry.key}=: "${d.definition}.container" ${why}`));
+      out.push(error(d.entry.file, d.entry.line, `${d.entry.key}=: "${fileNameOfKey(d.definition)}" ${why}`));
     }
   }
   return out;

@@ -3,11 +3,13 @@ import { manifestDigest, type ConfigState } from "../generator/config-manifest.j
 import { CONFIG_LABEL, SPEC_LABEL } from "../generator/labels.js";
 import { configLabelFile, configStateFile, readManifest, writeAtomically } from "./config-files.js";
 import { call, DockerUnreachable, stream } from "./docker-socket.js";
+import { ensure, runCommand } from "./ensure.js";
 
 /**
  * Runs inside each generated unit: `create` when berth-step's `docker run` was refused, `ready` as ExecStartPost=
  * (the unit turns active, and units ordered after it start, only when this exits 0), `remove`
- * after stop, and `watch` to carry out HealthOnFailure=.
+ * after stop, `watch` to carry out HealthOnFailure=, and `ensure` as the ExecStart= of a
+ * `.network`, `.volume` or `.image` unit.
  */
 type Command = (name: string, args: string[]) => Promise<number>;
 
@@ -57,14 +59,7 @@ const create: Command = async (name, args) => {
     complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
     return 1;
   }
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
-  return new Promise((resolve) => {
-    child.on("error", (e) => {
-      complain(`cannot run ${argv[0]}: ${e.message}`);
-      resolve(1);
-    });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
+  return runCommand(argv);
 };
 
 const remove: Command = async (name) => {
@@ -191,13 +186,13 @@ const config: Command = async (unit, [runtimeDir, ...rest]) => {
   return 0;
 };
 
-const commands: Record<string, Command> = { config, create, ready, remove, watch };
+const commands: Record<string, Command> = { config, create, ready, remove, watch, ensure };
 
 async function main(argv: string[]): Promise<number> {
   const [command, name, ...rest] = argv;
   const run = command ? commands[command] : undefined;
   if (!run || !name) {
-    complain("usage: berth-container config|create|ready|remove|watch NAME [options]");
+    complain("usage: berth-container config|create|ready|remove|watch|ensure NAME [options]");
     return 2;
   }
   try {

@@ -63,6 +63,16 @@ describe("plan (what a reconcile does)", () => {
     expect([both.restart, both.why.get("b.service")]).toEqual([["b.service"], "definition changed"]);
   });
 
+  it("confirms a pending network unit once it is active, and starts a network before the container that uses it", () => {
+    const net: GeneratedUnit = { ...unit("db-network"), base: "db.network", type: "network", containerName: "", resource: "systemd-db" };
+    const app = unit("app", "text of app", ["db-network"]);
+    // No container carries a network unit's spec: being active is its proof.
+    const p = plan([app, net], new Map([[net.unitName, { applied: { text: net.text, file: net.file, pending: true }, loadedText: net.text, activeState: "active" }], [app.unitName, {}]]), []);
+    expect([p.confirmed, p.unchanged, p.start]).toEqual([["db-network.service"], ["db-network.service"], ["app.service"]]);
+    const fresh = plan([app, net], new Map(), []);
+    expect(fresh.start).toEqual(["db-network.service", "app.service"]);
+  });
+
   it("stops units whose definition file was deleted, and reloads", () => {
     expect(plan([], new Map(), ["gone.service"])).toMatchObject({ reload: true, stop: ["gone.service"] });
   });

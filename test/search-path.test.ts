@@ -51,8 +51,9 @@ describe("search directories", () => {
 
 describe("drop-ins", () => {
   it("are looked up in name, template, dash-prefix and top-level directories, most specific first", () => {
-    expect(dropInDirNames("nova-api")).toEqual(["nova-api.container.d", "nova-.container.d", "container.d"]);
-    expect(dropInDirNames("nova-cell@one", "nova-cell@")).toEqual(["nova-cell@one.container.d", "nova-cell@.container.d", "nova-.container.d", "container.d"]);
+    expect(dropInDirNames("nova-api", "container")).toEqual(["nova-api.container.d", "nova-.container.d", "container.d"]);
+    expect(dropInDirNames("nova-cell@one", "container", "nova-cell@")).toEqual(["nova-cell@one.container.d", "nova-cell@.container.d", "nova-.container.d", "container.d"]);
+    expect(dropInDirNames("db-main", "network")).toEqual(["db-main.network.d", "db-.network.d", "network.d"]);
   });
 
   it("merge in file-name order across directories; a same-named drop-in in an earlier directory wins", () => {

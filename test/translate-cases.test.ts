@@ -2,11 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createArgv, translateAll } from "./support/translate-helpers.js";
+import { hasDefinitionSuffix } from "../generator/names.js";
 import { splitWords } from "../generator/words.js";
 
 /**
  * Translation cases as data, in the style of Quadlet's test files: each `test/cases/translate/*.container`
- * is a definition whose `## assert-…` comment lines say what berth must make of it.
+ * (or `.network`, `.volume`, `.image`, `.build`, `.pod`) is a definition whose `## assert-…` comment
+ * lines say what berth must make of it. References to other files resolve as REFERABLE says.
  */
 const dir = join(import.meta.dirname, "cases/translate");
 
@@ -49,7 +51,7 @@ const ASSERTIONS: Record<string, (t: Translation, rest: string) => void> = {
 };
 
 describe("translation cases (test/cases/translate)", () => {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".container")).sort();
+  const files = readdirSync(dir).filter(hasDefinitionSuffix).sort();
   it.each(files)("%s", (file) => {
     const text = readFileSync(join(dir, file), "utf8");
     const t = translateAll(text, file);

@@ -167,8 +167,8 @@ describe("translate: [Container] keys become docker create options", () => {
   });
 
   it("refuses Quadlet unit references and Podman-only values", () => {
-    expect(errorsOf("Network=backend.network")[0]).toMatch(/\.network units are not supported/);
-    expect(errorsOf("Volume=data.volume:/data")[0]).toMatch(/\.volume units/);
+    expect(errorsOf("Network=backend.network")[0]).toMatch(/"backend\.network" is not defined/);
+    expect(errorsOf("Volume=other.volume:/data")[0]).toMatch(/"other\.volume" is not defined/);
     expect(errorsOf("UserNS=keep-id")[0]).toMatch(/only UserNS=host/);
     expect(errorsOf("Notify=true")[0]).toMatch(/cannot send sd_notify/);
     expect(errorsOf("Group=kolla")[0]).toMatch(/needs User=/);

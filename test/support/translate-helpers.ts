@@ -1,11 +1,26 @@
 import { parseDefinitionName } from "../../generator/names.js";
 import type { Diagnostic } from "../../generator/diagnostics.js";
-import { translate, type TranslateContext, type Translated } from "../../generator/translate.js";
+import { translateDefinition } from "../../generator/file-types.js";
+import type { TranslateContext, Translated } from "../../generator/translate.js";
 import { parseUnitFile } from "../../generator/unit-file.js";
 import { splitWords } from "../../generator/words.js";
 
+/**
+ * Definitions every translation case can refer to, beside those a test gives: by key, the unit
+ * and the Docker name of what it makes.
+ */
+export const REFERABLE: Record<string, { unit: string; resource: string }> = {
+  "db.network": { unit: "db-network.service", resource: "systemd-db" },
+  "named.network": { unit: "named-network.service", resource: "backend" },
+  "data.volume": { unit: "data-volume.service", resource: "systemd-data" },
+  "app.image": { unit: "app-image.service", resource: "registry.example/app:1" },
+  "app.build": { unit: "app-build.service", resource: "localhost/app" },
+};
+
 export const testContext = (defined: Record<string, string> = {}): TranslateContext => ({
-  docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system", resolve: (b) => defined[b],
+  docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system",
+  resolve: (b) => defined[b] ?? REFERABLE[b]?.unit,
+  resource: (b) => REFERABLE[b]?.resource,
 });
 
 export function translateText(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Translated {
@@ -20,7 +35,7 @@ export function translateAll(text: string, fileName = "svc.container", defined: 
   const name = parseDefinitionName(fileName)!;
   const file = `/etc/berth/${fileName}`;
   const parsed = parseUnitFile(text, file);
-  const t = translate({ name, file, files: [file], sections: parsed.sections }, testContext(defined));
+  const t = translateDefinition({ name, file, files: [file], sections: parsed.sections }, testContext(defined));
   return { ...t, diagnostics: [...parsed.diagnostics.map((d) => ({ ...d, fromParser: true as const })), ...t.diagnostics] };
 }
 
@@ -36,9 +51,13 @@ export function execArgv(line: string): string[] {
   return r.words;
 }
 
-/** The `docker create` argv of the unit: what `berth-step run` runs as `docker run`, after `--`. */
+/**
+ * The docker command of the unit: the `docker create` argv that `berth-step run` runs as `docker
+ * run`, or what the helper's `ensure` runs (`docker network create`…), each after `--`; a build's
+ * `docker build` as it stands.
+ */
 export function createArgv(t: Translated): string[] {
-  const argv = unitValues(t, "ExecStart").map(execArgv).find((a) => a[1] === "run");
-  if (!argv) throw new Error("no run line");
-  return argv.slice(argv.indexOf("--") + 1);
+  const argv = unitValues(t, "ExecStart").map(execArgv)[0];
+  if (!argv) throw new Error("no ExecStart line");
+  return argv.includes("--") ? argv.slice(argv.indexOf("--") + 1) : argv;
 }

@@ -1,0 +1,69 @@
+import type { Dependency } from "./translate.js";
+import type { Entry } from "./unit-file.js";
+
+/**
+ * References from one definition to another's Docker object, as Quadlet writes them:
+ * `Network=db.network`, `Volume=data.volume:/var/lib/db`, `Image=app.image` or `Image=app.build`.
+ * Each comes to the object's real Docker name, and to a unit the referring one must have
+ * started first (Requires= and After=, as Quadlet adds them).
+ */
+export interface ReferenceContext {
+  /** The unit name of a definition, by key (`db.network`), or undefined if there is none. */
+  resolve(key: string): string | undefined;
+  /** The Docker name of what a definition makes (network, volume, image, container), by key. */
+  resource(key: string): string | undefined;
+}
+
+/** A unit that the referring definition uses, and the line that said so. */
+export interface Use {
+  unit: string;
+  /** The key of the referenced definition (`db.network`). */
+  definition: string;
+  entry: Entry;
+}
+
+export type Resolved = { value: string; use?: Use } | { error: string };
+
+function referenceTo(key: string, entry: Entry, ctx: ReferenceContext): Resolved {
+  const unit = ctx.resolve(key);
+  const name = ctx.resource(key);
+  if (unit === undefined || name === undefined) return { error: `"${key}" is not defined: there is no such file in the search path` };
+  return { value: name, use: { unit, definition: key, entry } };
+}
+
+/** `NAME.volume` as the source of a `Volume=` (and of a `Mount=`): the volume's Docker name. Any other source is returned as it is. */
+export function volumeSource(source: string, entry: Entry, ctx: ReferenceContext): Resolved {
+  return /^[^/.][^/]*\.volume$/.test(source) ? referenceTo(source, entry, ctx) : { value: source };
+}
+
+/**
+ * `NAME.network` in `Network=`: the network's Docker name. Podman's per-network options after
+ * a colon (`db.network:ip=…`) have no place in Docker 20.10's `--network`. Any other value is
+ * returned as it is.
+ */
+export function networkReference(value: string, entry: Entry, ctx: ReferenceContext): Resolved {
+  const colon = value.indexOf(":");
+  const name = colon < 0 ? value : value.slice(0, colon);
+  if (!name.endsWith(".network")) return { value };
+  if (colon >= 0) return { error: `Docker 20.10 takes no per-network options ("${value.slice(colon + 1)}"); give the address with IP= and the names with NetworkAlias=` };
+  return referenceTo(name, entry, ctx);
+}
+
+/** `NAME.image` or `NAME.build` in `Image=`: the image that unit pulls or builds. Any other value is returned as it is. */
+export function imageReference(value: string, entry: Entry, ctx: ReferenceContext): Resolved {
+  return /\.(image|build)$/.test(value) ? referenceTo(value, entry, ctx) : { value };
+}
+
+/**
+ * The `[Unit]` lines of the units used, and the dependencies they stand for: Requires= (a
+ * failed network or volume means no container) and After= (created before the container starts).
+ */
+export function useLines(uses: readonly Use[], dependencies: Dependency[]): string[] {
+  if (uses.length === 0) return [];
+  const units = [...new Set(uses.map((u) => u.unit))];
+  for (const u of uses) {
+    dependencies.push({ key: "Unit.Requires", unit: u.unit, definition: u.definition, entry: u.entry });
+    dependencies.push({ key: "Unit.After", unit: u.unit, definition: u.definition, entry: u.entry });
+  }
+  return [`Requires=${units.join(" ")}`, `After=${units.join(" ")}`];
+}

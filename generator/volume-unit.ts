@@ -1,0 +1,63 @@
+import type { ContainerSection } from "./container-section.js";
+import { flagArgs, type KeyTable } from "./key-rules.js";
+import { PODMAN_ONLY } from "./resource-keys.js";
+import { resourceUnit, type ResourcePlan } from "./resource-unit.js";
+import type { Definition, TranslateContext, Translated } from "./translate.js";
+
+/** [Volume] of a `.volume` file, key by key, as `docker volume create` (Docker 20.10) takes it. */
+export const VOLUME_KEYS: KeyTable = {
+  Driver: { kind: "own" },
+  Label: { kind: "words", flag: "--label" },
+  Device: { kind: "own" },
+  Type: { kind: "own" },
+  Options: { kind: "own" },
+  User: { kind: "own" },
+  Group: { kind: "own" },
+  VolumeName: { kind: "own" },
+  ServiceName: { kind: "own" },
+  DockerArgs: { kind: "own" },
+  Copy: { kind: "refused", when: "false", why: "Docker copies the image's files into an empty volume; turn that off per container with Mount=…,volume-nocopy" },
+  UID: { kind: "refused", why: "Docker cannot set the owner of a volume's directory; use User= with Device= (a mount option) or chown it from a container" },
+  GID: { kind: "refused", why: "Docker cannot set the group of a volume's directory; use Group= with Device= (a mount option) or chown it from a container" },
+  Image: { kind: "refused", why: "Docker 20.10 has no image volumes" },
+  ...PODMAN_ONLY,
+};
+
+/** Docker's local driver passes these into mount(8)'s -o; with no Device= it refuses them. */
+const MOUNT_OPTION_KEYS = [["User", "uid"], ["Group", "gid"]] as const;
+
+function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext): ResourcePlan {
+  const name = c.value("VolumeName") ?? `systemd-${def.name.base}`;
+  const argv = [ctx.docker, "volume", "create"];
+  const plan: ResourcePlan = { resource: name, command: argv, ensure: true, uses: [] };
+  const driver = c.single("Driver");
+  if (driver?.value === "image") c.fail(driver, "not supported with Docker: Docker 20.10 has no image volumes");
+  else if (driver) argv.push("--driver", driver.value);
+  flagArgs(c, VOLUME_KEYS, argv);
+
+  const device = c.value("Device");
+  const type = c.single("Type");
+  if (device !== undefined) argv.push("--opt", `device=${device}`);
+  if (type && device === undefined) c.fail(type, "needs Device=");
+  else if (type) argv.push("--opt", `type=${type.value}`);
+  // A bind mount's source must be there before Docker mounts it.
+  if (type?.value === "bind" && device !== undefined) plan.unit = [`RequiresMountsFor=${device}`];
+  const mountOptions: string[] = [];
+  for (const [key, option] of MOUNT_OPTION_KEYS) {
+    const e = c.matching(key, /^\d+$/, "a number (Docker passes it to mount(8) as it is)");
+    if (e) mountOptions.push(`${option}=${e.value}`);
+  }
+  const options = c.value("Options");
+  if (options !== undefined) mountOptions.push(options);
+  if (mountOptions.length > 0 && device === undefined) {
+    const first = ["User", "Group", "Options"].map((k) => c.single(k)).find(Boolean)!;
+    c.fail(first, "Docker's local driver takes mount options only with Device= (and Type=)");
+  } else if (mountOptions.length > 0) argv.push("--opt", `o=${mountOptions.join(",")}`);
+  for (const { word } of c.words("DockerArgs")) argv.push(word);
+  argv.push(name);
+  return plan;
+}
+
+export function translateVolume(def: Definition, ctx: TranslateContext): Translated {
+  return resourceUnit(def, ctx, VOLUME_KEYS, volumePlan);
+}
