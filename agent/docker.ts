@@ -121,7 +121,7 @@ export class DockerClient {
   }
 
   /** Pulls an image through dockerode, reporting progress once per layer state change. */
-  async pull(ref: string, progress: (line: string) => void, deadlineMs = 30 * 60_000): Promise<void> {
+  async pull(ref: string, progress: (line: string) => void, bytes?: (current: number, total: number) => void, deadlineMs = 30 * 60_000): Promise<void> {
     this.dockerode ??= import("dockerode").then(({ default: D }) => new D({ socketPath: this.socketPath }));
     const api = await this.dockerode;
     const s = await api.pull(ref);
@@ -135,12 +135,23 @@ export class DockerClient {
     });
     const done = new Promise<void>((resolve, reject) => {
       const last = new Map<string, string>();
+      const layers = new Map<string, { current: number; total: number }>();
       api.modem.followProgress(
         s,
         (err: Error | null) => (err ? reject(err) : resolve()),
-        (e: { id?: string; status?: string; error?: string }) => {
+        (e: { id?: string; status?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
           if (e.error) return reject(new Error(e.error));
           const key = e.id ?? "";
+          if (bytes && e.status === "Downloading" && e.progressDetail?.total) {
+            layers.set(key, { current: e.progressDetail.current ?? 0, total: e.progressDetail.total });
+            let current = 0;
+            let total = 0;
+            for (const l of layers.values()) {
+              current += l.current;
+              total += l.total;
+            }
+            bytes(current, total);
+          }
           if (e.status && last.get(key) !== e.status) {
             last.set(key, e.status);
             progress(e.id ? `${e.id}: ${e.status}` : e.status);

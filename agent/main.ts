@@ -4,7 +4,8 @@ import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
 import { nextSettleMs } from "./plan.js";
-import { reconcile, type ReconcileResult } from "./reconcile.js";
+import { reconcile, type Progress, type ReconcileResult } from "./reconcile.js";
+import { emptyRollout, withProgress } from "./rollout-status.js";
 import { missingSinceOf, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
 import { describeChanges, watchConfiguration, watchDefinitions } from "./watcher.js";
@@ -66,12 +67,28 @@ async function main(argv: string[]): Promise<number> {
   const retryReconcile = backoff(RETRY_MAX_MS, () => request("retry after a failed reconcile"));
   const retryJobs = backoff(JOB_RETRY_MAX_MS, () => request("retry after failures"));
   let settle: NodeJS.Timeout | undefined;
+  // Progress reaches status.json at most once a second: a pull reports every chunk.
+  let progressWrite: NodeJS.Timeout | undefined;
+  const onProgress = (p: Progress): void => {
+    status.rollout = withProgress(status.rollout ?? emptyRollout(new Date().toISOString()), p);
+    progressWrite ??= setTimeout(() => {
+      progressWrite = undefined;
+      if (status.rollout) saveStatus();
+    }, 1000);
+  };
+  const saveStatus = (): void => {
+    try {
+      writeStatus(stateDir, status);
+    } catch (e) {
+      log.warn(`cannot write ${stateDir}/status.json: ${(e as Error).message}`);
+    }
+  };
   const once = async (reason: string): Promise<void> => {
     log.info(`reconciling (${reason})`);
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
-      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince });
+      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince, onProgress });
       retryReconcile.reset();
       configWatcher.set(result.configPaths);
       const p = result.plan;
@@ -86,17 +103,14 @@ async function main(argv: string[]): Promise<number> {
     } catch (e) {
       log.error({ err: e }, `reconcile failed: ${(e as Error).message}; retrying in ${retryReconcile.schedule() / 1000} s`);
     }
+    status.rollout = undefined;
     Object.assign(status, {
       at: new Date().toISOString(),
       diagnostics: result?.diagnostics ?? status.diagnostics,
       failures: result?.failures ?? status.failures,
       missingSince: Object.fromEntries(missingSince),
     });
-    try {
-      writeStatus(stateDir, status);
-    } catch (e) {
-      log.warn(`cannot write ${stateDir}/status.json: ${(e as Error).message}`);
-    }
+    saveStatus();
     if (!ready) {
       ready = true;
       notify("--ready", `--status=watching ${unitDirs(scope).join(", ")}`);

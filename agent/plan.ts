@@ -35,6 +35,11 @@ export interface Plan {
   unchanged: string[];
   /** Unchanged units whose pending record is now borne out: the unit runs that version. */
   confirmed: string[];
+  /**
+   * Changed units not started or restarted because a unit they are ordered after was reverted
+   * (RevertOnFailure=): a rollout stays stopped where it failed until that definition changes.
+   */
+  held: Array<{ unit: string; because: string }>;
 }
 
 /** A template (`worker@.service`) is not a unit systemd can start or list; its instances are. */
@@ -53,7 +58,7 @@ export function plan(
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [] };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], held: [] };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
@@ -87,6 +92,16 @@ export function plan(
     else p.deferred.push(u.unitName);
     if (bornOut) p.confirmed.push(u.unitName);
   }
+  const reverted = revertedBelow(desired);
+  if (reverted.size > 0) {
+    for (const list of [p.start, p.restart]) {
+      for (const name of list.filter((n) => reverted.has(n))) {
+        p.held.push({ unit: name, because: `${reverted.get(name)} was reverted` });
+        p.why.delete(name);
+      }
+      list.splice(0, list.length, ...list.filter((n) => !reverted.has(n)));
+    }
+  }
   const order = startOrder(desired);
   const byOrder = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
   p.start.sort(byOrder);
@@ -94,6 +109,47 @@ export function plan(
   p.reloadInPlace.sort(byOrder);
   p.stop = [...deletedUnits];
   return p;
+}
+
+/** Units ordered after (After=, transitively) a unit that runs a reverted version: unit → that unit. */
+function revertedBelow(units: readonly GeneratedUnit[]): Map<string, string> {
+  const byName = new Map(units.map((u) => [u.unitName, u]));
+  const out = new Map<string, string>();
+  const roots = units.filter((u) => u.rejected).map((u) => u.unitName);
+  if (roots.length === 0) return out;
+  // Walk the edges backwards, from each reverted unit to what is ordered after it.
+  const dependents = new Map<string, string[]>();
+  for (const u of units) for (const dep of u.after) if (byName.has(dep)) dependents.set(dep, [...(dependents.get(dep) ?? []), u.unitName]);
+  for (const root of roots) {
+    const stack = [root];
+    while (stack.length > 0) {
+      for (const next of dependents.get(stack.pop()!) ?? []) {
+        if (out.has(next) || next === root) continue;
+        out.set(next, root);
+        stack.push(next);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The units of a rollout in levels: a unit's level is one above the highest of the units in the
+ * same batch it is ordered after, so each level needs only levels below it to be up.
+ */
+export function rolloutLevels(units: readonly GeneratedUnit[], names: readonly string[]): string[][] {
+  const byName = new Map(units.map((u) => [u.unitName, u]));
+  const batch = new Set(names);
+  const level = new Map<string, number>();
+  // startOrder puts every unit after those it is ordered after, so one pass in that order suffices.
+  const order = startOrder(units);
+  for (const name of [...names].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
+    const deps = (byName.get(name)?.after ?? []).filter((d) => batch.has(d) && d !== name);
+    level.set(name, Math.max(0, ...deps.map((d) => (level.get(d) ?? -1) + 1)));
+  }
+  const out: string[][] = [];
+  for (const name of [...names].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) (out[level.get(name)!] ??= []).push(name);
+  return out.filter((l) => l !== undefined);
 }
 
 /**

@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { forgetAccepted, readAllAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
+import {
+  forgetAccepted, previousVersion, readAllAccepted, readRejections, restoreAccepted, writeAccepted, writeRejections, type AcceptedUnit, type Rejection,
+} from "../generator/accepted-store.js";
+import { digest } from "../generator/digest.js";
 import { formatDiagnostic, warning, type Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
@@ -9,7 +12,8 @@ import type { Scope } from "../generator/search-path.js";
 import { configNow, runtimeDir, type ConfigNow } from "./config-changes.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { graceDeletions, isTemplate, nextSettleMs, plan, type Observed, type Plan } from "./plan.js";
+import { graceDeletions, isTemplate, nextSettleMs, plan, rolloutLevels, type Observed, type Plan } from "./plan.js";
+import { pullImages } from "./pull-images.js";
 import { JOB_WAIT_MINUTES, type SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
@@ -26,7 +30,14 @@ export interface ReconcileContext {
    * in its status file, where `berth plan` and `berth apply` read it.
    */
   missingSince: Map<string, number>;
+  /** Told how a rollout goes (pulls, levels), for `berth status` and `berth apply`'s live view. */
+  onProgress?: (p: Progress) => void;
 }
+
+export type Progress =
+  | { kind: "pull"; image: string; units: string[]; current: number; total: number; done: boolean }
+  | { kind: "level"; index: number; of: number; units: string[] }
+  | { kind: "unit"; unit: string; state: "active" | "failed" | "reverted" | "skipped" };
 
 export interface Failure {
   unit: string;
@@ -168,13 +179,21 @@ export interface Assessment {
   forget: string[];
   /** The configuration files of running units, as read now. */
   config: Map<string, ConfigNow>;
+  records: Map<string, AcceptedUnit>;
+  /** Reverted versions (RevertOnFailure=) by definition key, still in effect. */
+  rejections: Map<string, Rejection>;
+  /** Whether some recorded rejection no longer applies (its definition changed): rewrite them. */
+  staleRejections: boolean;
 }
 
 export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<Assessment> {
   // Read once, for the set's stand-ins and for the plan alike; a damaged one is one warning.
   const recordProblems: Diagnostic[] = [];
   const records = readAllAccepted(ctx.acceptedDir, (file, problem) => recordProblems.push(warning(file, 0, problem)));
-  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), records });
+  const rejected = readRejections(ctx.acceptedDir);
+  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), records, rejections: rejected });
+  // A rejection lasts while its version is what the definition says; an edit gives it a new try.
+  const rejections = new Map(set.output.filter((u) => u.rejected).map((u) => [u.base, u.rejected!]));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
   const deleted = deletedUnits(set.output, [...records.values()], loaded);
   const { settled, waiting } = graceDeletions(deleted.units, ctx.missingSince, DELETION_GRACE_MS, now);
@@ -188,7 +207,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const kept = new Set([...waiting.map((w) => w.unit), ...inUse.keys()]);
   const forget = deleted.bases.filter((b) => !kept.has(records.get(b)!.unitName));
   const diagnostics = recordProblems.concat(set.diagnostics, [...inUse].map(([unit, users]) => warning(records.get(users.key)?.file ?? unit, 0, users.message)));
-  return { plan: p, diagnostics, desired: set.output, renamed, forget, config };
+  return { plan: p, diagnostics, desired: set.output, renamed, forget, config, records, rejections, staleRejections: rejections.size !== rejected.size };
 }
 
 /**
@@ -199,29 +218,35 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
   const tStart = Date.now();
-  const { plan: p, diagnostics, desired, renamed, forget, config } = await assess(ctx);
+  const { plan: p, diagnostics, desired, renamed, forget, config, records, rejections, staleRejections } = await assess(ctx);
   for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
   const settles = nextSettleMs(p);
   if (settles !== undefined) log.info(`${p.waiting.map((w) => w.unit).join(", ")}: definition gone; stopping if it is still gone in ${Math.ceil(settles / 1000)} s`);
+  for (const h of p.held) log.warn(`${h.unit}: not started or restarted: ${h.because}; the rollout resumes when that definition changes`);
   const byName = new Map(desired.map((u) => [u.unitName, u]));
   const failures: Failure[] = [];
   const fail = (unit: string, message: string): void => {
     failures.push({ unit, message });
     log.error(`${unit}: ${message}`);
   };
+  const progress = ctx.onProgress ?? (() => undefined);
+  if (staleRejections) writeRejections(ctx.acceptedDir, rejections);
 
-  // A record that cannot be written fails its unit, not the whole reconcile.
+  // A record that cannot be written fails its unit, not the whole reconcile. A pending one keeps
+  // the version it replaces, for RevertOnFailure=.
   const record = (unit: GeneratedUnit, pending = false): void => {
     try {
-      writeAccepted(ctx.acceptedDir, unit, { pending });
+      const previous = pending ? previousVersion(records.get(unit.base), unit) : undefined;
+      writeAccepted(ctx.acceptedDir, unit, { pending, previous });
+      records.set(unit.base, { ...unit, acceptedAt: new Date().toISOString(), ...(pending ? { pending: true as const, previous } : {}) });
     } catch (e) {
       fail(unit.unitName, `cannot record its accepted version in ${ctx.acceptedDir}: ${(e as Error).message}`);
     }
   };
 
-  const run = async (method: keyof typeof VERBS, names: readonly string[]): Promise<void> => {
-    // All jobs are queued at once; systemd orders them by After=, in the order given for ties.
+  /** Queues the jobs at once and waits for them all; the names of those that did not end "done". */
+  const run = async (method: keyof typeof VERBS, names: readonly string[]): Promise<Array<{ name: string; result: string }>> => {
     const jobs = names.map((name) => {
       const why = p.why.get(name);
       log.info(`${name}: ${VERBS[method][0]}${why ? ` (${why})` : ""}`);
@@ -231,36 +256,102 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       if (unit) record(unit, true);
       return ctx.systemd.job(method, name).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
     });
+    const failed: Array<{ name: string; result: string }> = [];
     for (const { name, r, unit } of await Promise.all(jobs)) {
       if (r.result === "done") {
         if (unit) record(unit);
         if (method === "ReloadUnit") config.get(name)?.afterReload();
         log.info(`${name}: ${VERBS[method][1]}`);
+        progress({ kind: "unit", unit: name, state: "active" });
       } else if (r.result === "pending") {
         // Still starting (a long first start, a slow health check): systemd sees it through, and
         // its record stays pending until a later reconcile sees how it ended.
         log.warn(`${name}: ${method} has no result after ${JOB_WAIT_MINUTES} minutes; left to systemd`);
       } else {
-        fail(name, `${method} ended with "${r.result}"${method === "StopUnit" ? "" : "; it is tried again"}`);
+        failed.push({ name, result: r.result });
+        progress({ kind: "unit", unit: name, state: "failed" });
+        if (method === "StopUnit" || method === "ReloadUnit") fail(name, `${method} ended with "${r.result}"`);
+      }
+    }
+    return failed;
+  };
+
+  // Every image first, in parallel, so that the restarts are the only downtime; if one cannot be
+  // pulled nothing is started or restarted, and every running container is left as it is.
+  const pullFailures = await pullImages(ctx, [...p.start, ...p.restart].map((n) => byName.get(n)!).filter((u) => u !== undefined), progress);
+  if (pullFailures.length > 0) {
+    for (const f of pullFailures) fail(f.unit, f.message);
+    const held = [...p.start, ...p.restart].filter((n) => !pullFailures.some((f) => f.unit === n));
+    if (held.length > 0) log.warn(`not started or restarted until every image is here: ${held.join(", ")}`);
+    p.start = [];
+    p.restart = [];
+  }
+
+  /**
+   * Starts and restarts one dependency level at a time: a level begins once every job of the level
+   * below ended "done", that is active and, with a health check, healthy. The first failure stops
+   * the rollout there; the levels above keep running what they ran.
+   */
+  const rollout = async (): Promise<void> => {
+    const starts = new Set(p.start);
+    const levels = rolloutLevels(desired, [...p.start, ...p.restart]);
+    for (let i = 0; i < levels.length; i++) {
+      let level = levels[i]!;
+      if (i > 0) level = await notYetRestarted(level);
+      if (levels.length > 1) {
+        log.info(`rollout level ${i + 1} of ${levels.length}: ${level.join(", ")}`);
+        progress({ kind: "level", index: i, of: levels.length, units: level });
+      }
+      const failed = (await Promise.all([run("StartUnit", level.filter((n) => starts.has(n))), run("RestartUnit", level.filter((n) => !starts.has(n)))])).flat();
+      for (const f of failed) await failedInRollout(f.name, `${starts.has(f.name) ? "StartUnit" : "RestartUnit"} ended with "${f.result}"`);
+      if (failed.length > 0) {
+        const left = levels.slice(i + 1).flat();
+        if (left.length > 0) log.warn(`rollout stopped at level ${i + 1}: ${failed.map((f) => f.name).join(", ")} failed; not started or restarted: ${left.join(", ")}`);
+        for (const name of left) progress({ kind: "unit", unit: name, state: "skipped" });
+        return;
       }
     }
   };
 
-  // Pull first, so the restart is the only downtime; a failed pull leaves the old container up.
-  for (const name of [...p.start, ...p.restart]) {
-    const unit = byName.get(name);
-    const image = unit?.image;
-    // An image that a .image or .build unit provides is that unit's to pull or build.
-    if (!image || unit.pull === "never" || unit.imageFrom !== undefined || image.includes("%") || (await ctx.docker.hasImage(image).catch(() => true))) continue;
-    log.info(`${name}: pulling ${image}`);
-    try {
-      await ctx.docker.pull(image, (line) => log.info(`${name}: ${image}: ${line}`));
-    } catch (e) {
-      fail(name, `cannot pull ${image}: ${(e as Error).message}; the running container is left as it is`);
-      p.start = p.start.filter((n) => n !== name);
-      p.restart = p.restart.filter((n) => n !== name);
+  /**
+   * A unit that Requires= one restarted below was restarted by systemd along with it, already
+   * running its new version: it is recorded, not restarted a second time.
+   */
+  const notYetRestarted = async (level: string[]): Promise<string[]> => {
+    const running = await ctx.docker.runningContainers();
+    const [states] = (await ctx.systemd.call("ListUnitsByNames", "as", [level])) as [Array<[string, string, string, string]>];
+    const active = new Set(states.filter((s) => s[3] === "active").map((s) => s[0]));
+    return level.filter((name) => {
+      const u = byName.get(name);
+      const done = u !== undefined && u.type === "container" && active.has(name) && running.get(name)?.spec === u.spec && !u.acceptedFrom;
+      if (done) {
+        log.info(`${name}: already restarted with its dependency, running this version`);
+        record(u);
+      }
+      return !done;
+    });
+  };
+
+  /** A failed start or restart: reverted to the version before (RevertOnFailure=), or tried again later. */
+  const failedInRollout = async (name: string, what: string): Promise<void> => {
+    const u = byName.get(name);
+    const previous = u ? records.get(u.base)?.previous : undefined;
+    if (!u?.revertOnFailure || !previous || u.acceptedFrom) {
+      fail(name, `${what}; it is tried again`);
+      return;
     }
-  }
+    const at = new Date().toISOString();
+    rejections.set(u.base, { text: digest(u.text), at, why: what });
+    writeRejections(ctx.acceptedDir, rejections);
+    restoreAccepted(ctx.acceptedDir, previous);
+    records.set(u.base, previous);
+    log.warn(`${name}: ${what}; reverting to the version accepted at ${previous.acceptedAt} (RevertOnFailure=yes)`);
+    await ctx.systemd.reload();
+    const r = await ctx.systemd.job("RestartUnit", name).catch((e: Error) => ({ unit: name, result: e.message }));
+    const outcome = r.result === "done" ? `reverted to the version accepted at ${previous.acceptedAt}` : `reverting to the version accepted at ${previous.acceptedAt} ended with "${r.result}" too`;
+    fail(name, `${what}; ${outcome}; the new version stays rejected until its definition changes`);
+    progress({ kind: "unit", unit: name, state: "reverted" });
+  };
 
   // A renamed unit whose successor will not start (its pull failed) keeps running as it is.
   const starting = new Set([...p.start, ...p.restart]);
@@ -308,8 +399,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     if (!unit.acceptedFrom) record(unit);
   }
 
-  await run("StartUnit", p.start);
-  await run("RestartUnit", p.restart);
+  await rollout();
   await run("ReloadUnit", p.reloadInPlace);
   const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
   return { plan: p, diagnostics, failures, configPaths };

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Diagnostic } from "../generator/diagnostics.js";
 import type { Failure } from "./reconcile.js";
+import type { RolloutStatus } from "./rollout-status.js";
 
 /** What berthd last found, for `berth status`: errors by definition file, failures by unit. */
 export interface AgentStatus {
@@ -12,6 +13,8 @@ export interface AgentStatus {
   events: Record<string, { at: string; event: string }>;
   /** Deleted definitions' units still in their grace period: when each was first seen missing. */
   missingSince?: Record<string, number>;
+  /** The rollout in progress (pulls, the level being started), while a reconcile runs one. */
+  rollout?: RolloutStatus | undefined;
 }
 
 const file = (stateDir: string) => join(stateDir, "status.json");

@@ -7,6 +7,7 @@ import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { nextSettleMs } from "../agent/plan.js";
 import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
+import { describeRollout } from "../agent/rollout-status.js";
 import { missingSinceOf, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
 import { configStateFile, readConfigState } from "../runtime/config-files.js";
@@ -44,6 +45,7 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
       ...plan.restart.map((u) => `restart  ${u}  (${plan.why.get(u) ?? "definition changed"})`),
       ...plan.reloadInPlace.map((u) => `reload   ${u}  (${plan.why.get(u)})`),
       ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),
+      ...plan.held.map((h) => `hold     ${h.unit}  (${h.because}; resumes when that definition changes)`),
     ];
     if (plan.reload) lines.unshift("reload   systemd (daemon-reload)");
     process.stdout.write(lines.length ? lines.join("\n") + "\n" : "nothing to do\n");
@@ -129,6 +131,7 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
       const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       for (const row of table) process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
       for (const r of rows) if (r.error) process.stdout.write(`${r.unit}: ${r.error}\n`);
+      if (agent?.rollout) for (const line of describeRollout(agent.rollout)) process.stdout.write(`rollout: ${line}\n`);
       for (const d of diagnostics) if (!rows.some((r) => r.definition === d.file)) process.stdout.write(`${formatDiagnostic(d)}\n`);
     }
     return 0;

@@ -43,6 +43,7 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
   ["after", (v) => Array.isArray(v) && v.every(isString), "a list of unit names"],
   ["acceptedAt", (v) => isString(v) && !Number.isNaN(Date.parse(v)), "a time"],
   ["pending", (v) => v === undefined || v === true, "true when present"],
+  ["revertOnFailure", (v) => v === undefined || typeof v === "boolean", "true or false"],
   ["config", (v) => v === undefined || isConfigPaths(v), "lists of absolute paths (restart, reload)"],
 ];
 
@@ -60,5 +61,10 @@ export function checkRecord(value: unknown, base: string): AcceptedUnit | string
     if (!valid(r[field], r)) return `"${field}" is not ${expected}`;
   }
   if ((r.type ?? "container") !== name.type) return `"type" is not ${name.type}, the type of ${fileNameOfKey(base)}`;
+  if (r.previous !== undefined) {
+    const previous = checkRecord(r.previous, base);
+    if (typeof previous === "string") return `"previous": ${previous}`;
+    if (previous.previous !== undefined || previous.pending !== undefined) return `"previous" is not an applied version`;
+  }
   return r as unknown as AcceptedUnit;
 }

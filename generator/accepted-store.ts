@@ -15,6 +15,11 @@ export interface AcceptedUnit extends GeneratedUnit {
   acceptedAt: string;
   /** Written before its start or restart job, cleared once the job ended "done". */
   pending?: true;
+  /**
+   * While pending: the version it replaces, which had ended "done" (and so was healthy, where it
+   * has a health check). RevertOnFailure= goes back to it.
+   */
+  previous?: AcceptedUnit;
 }
 
 export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
@@ -58,7 +63,7 @@ export function readAllAccepted(dir: string, warn: RecordWarning): Map<string, A
   const out = new Map<string, AcceptedUnit>();
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".json"));
+    names = readdirSync(dir).filter((n) => n.endsWith(".json") && n !== REJECTED_FILE);
   } catch (e) {
     // Missing: nothing accepted yet. Unreadable (0700, and not run as root): every unit would
     // look new, so say why.
@@ -74,18 +79,43 @@ export function readAllAccepted(dir: string, warn: RecordWarning): Map<string, A
 }
 
 /** Records hold unit text, `Environment=` values included: root's alone, as the definitions are. */
-export function writeAccepted(dir: string, unit: GeneratedUnit, options: { pending?: boolean; now?: Date } = {}): void {
+export function writeAccepted(dir: string, unit: GeneratedUnit | AcceptedUnit, options: { pending?: boolean; now?: Date; previous?: AcceptedUnit | undefined } = {}): void {
+  const record: AcceptedUnit = {
+    ...unit, acceptedFrom: undefined, rejected: undefined, acceptedAt: (options.now ?? new Date()).toISOString(), pending: undefined, previous: undefined,
+    ...(options.pending ? { pending: true as const, previous: options.previous && { ...options.previous, previous: undefined } } : {}),
+  };
+  writeRecord(dir, record);
+}
+
+/**
+ * The record to keep while `unit` is being applied: it replaces `current`, which is kept as its
+ * `previous` if it had been applied ("done"), or passed on if it was itself still pending.
+ */
+export function previousVersion(current: AcceptedUnit | undefined, unit: GeneratedUnit): AcceptedUnit | undefined {
+  if (!current) return undefined;
+  if (current.pending) return current.previous;
+  return current.text === unit.text ? undefined : current;
+}
+
+/** Puts a record back as it was (a revert): its own time of acceptance kept. */
+export function restoreAccepted(dir: string, record: AcceptedUnit): void {
+  writeRecord(dir, { ...record, pending: undefined, previous: undefined, acceptedFrom: undefined });
+}
+
+function writeRecord(dir: string, record: AcceptedUnit): void {
+  writeDurably(dir, path(dir, record.base), JSON.stringify(record) + "\n");
+}
+
+/** Flushed before the rename: after a power cut the file is either the old one or the new one. */
+function writeDurably(dir: string, at: string, text: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // A directory made by an older berth was 0755.
   chmodSync(dir, 0o700);
-  const record: AcceptedUnit = { ...unit, acceptedFrom: undefined, acceptedAt: (options.now ?? new Date()).toISOString(), ...(options.pending ? { pending: true as const } : {}) };
-  const at = path(dir, unit.base);
-  // Flushed before the rename: after a power cut a record is either the old one or the new one.
   const fd = openSync(`${at}.tmp`, "w", 0o600);
   try {
     // A temporary file left by a crash keeps its old mode when opened again.
     fchmodSync(fd, 0o600);
-    writeSync(fd, JSON.stringify(record) + "\n");
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -96,4 +126,31 @@ export function writeAccepted(dir: string, unit: GeneratedUnit, options: { pendi
 /** A deleted definition is a deliberate removal: forget it. */
 export function forgetAccepted(dir: string, base: string): void {
   rmSync(path(dir, base), { force: true });
+}
+
+/**
+ * A version that did not become healthy and was reverted (RevertOnFailure=): the digest of its
+ * unit text, so that the same definition is not tried again (no flapping between two versions),
+ * and a changed one is.
+ */
+export interface Rejection {
+  text: string;
+  at: string;
+  why: string;
+}
+
+const REJECTED_FILE = ".rejected.json";
+
+/** The rejected versions by definition key; one small file, read once (absent: none). */
+export function readRejections(dir: string): Map<string, Rejection> {
+  try {
+    const value = JSON.parse(readFileSync(join(dir, REJECTED_FILE), "utf8")) as Record<string, Rejection>;
+    return new Map(Object.entries(value).filter(([, r]) => typeof r?.text === "string" && typeof r.at === "string" && typeof r.why === "string"));
+  } catch {
+    return new Map();
+  }
+}
+
+export function writeRejections(dir: string, rejections: ReadonlyMap<string, Rejection>): void {
+  writeDurably(dir, join(dir, REJECTED_FILE), JSON.stringify(Object.fromEntries(rejections)) + "\n");
 }

@@ -1,3 +1,4 @@
+import type { Rejection } from "./accepted-store.js";
 import type { ConfigPaths } from "./config-keys.js";
 import { definitionKey, type FileType } from "./names.js";
 import type { Translated } from "./translate.js";
@@ -33,6 +34,10 @@ export interface GeneratedUnit {
   after: string[];
   /** Set when this is the last accepted version standing in for an invalid definition. */
   acceptedFrom?: string | undefined;
+  /** Set when it stands in for a version that was reverted (RevertOnFailure=). */
+  rejected?: Rejection | undefined;
+  /** RevertOnFailure=: a new version that does not become healthy is replaced by the one before. */
+  revertOnFailure?: boolean | undefined;
 }
 
 export function generatedUnit(t: Translated): GeneratedUnit {
@@ -48,6 +53,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     pull: t.pull,
     spec: t.spec,
     config: t.config,
+    revertOnFailure: t.revertOnFailure,
     text: t.text,
     links: t.links,
     wantedAtBoot: t.wantedAtBoot,

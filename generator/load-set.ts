@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
-import { readAccepted, type AcceptedUnit } from "./accepted-store.js";
+import { readAccepted, readRejections, type AcceptedUnit, type Rejection } from "./accepted-store.js";
+import { digest } from "./digest.js";
 import { capDiagnostics, error, warning, type Diagnostic } from "./diagnostics.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
@@ -31,6 +32,8 @@ export interface LoadSetOptions {
   acceptedDir?: string;
   /** The records, already read (berthd reads them all anyway); used instead of acceptedDir. */
   records?: ReadonlyMap<string, AcceptedUnit>;
+  /** Versions reverted for not becoming healthy (RevertOnFailure=); read from acceptedDir if not given. */
+  rejections?: ReadonlyMap<string, Rejection>;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -85,7 +88,8 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     ...(accepted ? { accepted } : {}),
   });
   diagnostics = diagnostics.concat(built.diagnostics);
-  const output = accepted === undefined ? built.units.map(generatedUnit) : withAccepted(built, sources, diagnostics, accepted);
+  const rejections = options.rejections ?? (dir === undefined ? new Map<string, Rejection>() : readRejections(dir));
+  const output = accepted === undefined ? built.units.map(generatedUnit) : withAccepted(built, sources, diagnostics, accepted, rejections);
   // Set checks (a missing reference on each of thousands of lines) add to a file's count.
   return { ...built, diagnostics: capDiagnostics(diagnostics), dirs, sources, output };
 }
@@ -95,7 +99,13 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
  * in effect. Without one, a definition with only set errors is still written as it is: systemd
  * copes with a missing dependency or a port clash, and the operator has been told.
  */
-function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], diagnostics: Diagnostic[], accepted: (base: string, file: string) => AcceptedUnit | undefined): GeneratedUnit[] {
+function withAccepted(
+  built: BuiltSet,
+  sources: readonly DefinitionSource[],
+  diagnostics: Diagnostic[],
+  accepted: (base: string, file: string) => AcceptedUnit | undefined,
+  rejections: ReadonlyMap<string, Rejection>,
+): GeneratedUnit[] {
   const failing = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.file));
   const dropIns = new Map(sources.map((s) => [s.file, s.dropIns]));
   const writable = new Set(built.units);
@@ -103,7 +113,17 @@ function withAccepted(built: BuiltSet, sources: readonly DefinitionSource[], dia
   for (const t of built.all) {
     const files = [t.definition.file, ...(dropIns.get(t.definition.file) ?? [])];
     if (!files.some((f) => failing.has(f))) {
-      if (writable.has(t)) output.push(generatedUnit(t));
+      if (!writable.has(t)) continue;
+      // A version that was reverted stays reverted until the definition changes again.
+      const key = definitionKey(t.definition.name);
+      const rejected = rejections.size > 0 ? rejections.get(key) : undefined;
+      const standIn = rejected?.text === digest(t.text) ? accepted(key, t.definition.file) : undefined;
+      if (rejected && standIn) {
+        diagnostics.push(warning(t.definition.file, 0, `this version was reverted at ${rejected.at} (${rejected.why}); the version accepted at ${standIn.acceptedAt} stays in effect until the definition changes`));
+        output.push({ ...standIn, acceptedFrom: standIn.acceptedAt, rejected });
+      } else {
+        output.push(generatedUnit(t));
+      }
       continue;
     }
     // With errors of its own, only a stand-in that the set let keep its names is used.

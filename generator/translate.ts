@@ -59,6 +59,8 @@ export interface Translated {
   spec: string;
   /** Host paths that are the service's configuration (RestartOnChange=, ReloadOnChange=). */
   config?: ConfigPaths | undefined;
+  /** RevertOnFailure=: a new version that does not become healthy is replaced by the one before. */
+  revertOnFailure?: boolean | undefined;
   /** Pulled in by berth.target, because the definition has no [Install] section. */
   wantedAtBoot: boolean;
   text: string;
@@ -81,7 +83,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs", ...Object.keys(CONFIG_KEYS),
+  "ReadOnlyTmpfs", "RevertOnFailure", ...Object.keys(CONFIG_KEYS),
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -181,6 +183,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     pull: run.pull,
     spec: run.spec,
     config: run.config,
+    revertOnFailure: c.bool("RevertOnFailure") || undefined,
     ports: run.ports,
   };
 }

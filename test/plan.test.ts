@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
-import { graceDeletions, plan, startOrder, type Observed } from "../agent/plan.js";
+import { graceDeletions, plan, rolloutLevels, startOrder, type Observed } from "../agent/plan.js";
 
 const unit = (name: string, text = `text of ${name}`, after: string[] = [], spec = `spec-${name}`): GeneratedUnit => ({
   base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: "img",
@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [] });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], held: [] });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -112,5 +112,35 @@ describe("plan (what a reconcile does)", () => {
     const p = plan([api, ks, db], new Map(), []);
     expect(p.start).toEqual(["db.service", "keystone.service", "api.service"]);
     expect([...startOrder([api, ks, db]).keys()]).toEqual(["db.service", "keystone.service", "api.service"]);
+  });
+
+  it("rolls out in dependency levels: a level only needs the levels below it", () => {
+    const db = unit("db");
+    const mq = unit("mq");
+    const ks = unit("keystone", undefined, ["db"]);
+    const pl = unit("placement", undefined, ["keystone", "db"]);
+    const api = unit("api", undefined, ["placement", "mq"]);
+    const web = unit("web");
+    const all = [api, pl, ks, mq, db, web];
+    expect(rolloutLevels(all, all.map((u) => u.unitName))).toEqual([
+      ["db.service", "mq.service", "web.service"], ["keystone.service"], ["placement.service"], ["api.service"],
+    ]);
+    // Only the batch counts: with keystone unchanged, placement waits for nothing of it.
+    expect(rolloutLevels(all, ["api.service", "placement.service", "db.service"])).toEqual([["db.service"], ["placement.service"], ["api.service"]]);
+  });
+
+  it("holds what is ordered after a reverted unit until that definition changes, and lets the rest go on", () => {
+    const db = unit("db");
+    const ks = { ...unit("keystone", undefined, ["db"]), rejected: { text: "x", at: "2026-12-01T00:00:00Z", why: "RestartUnit ended with \"failed\"" } };
+    const pl = unit("placement", "new placement", ["keystone"]);
+    const api = unit("api", "new api", ["placement"]);
+    const web = unit("web", "new web");
+    const old = (u: typeof db): [string, Observed] => [u.unitName, { applied: { text: "old", file: u.file }, loadedText: u.text, activeState: "active" }];
+    const p = plan([db, ks, pl, api, web], new Map([seen(db), seen(ks), old(pl), old(api), old(web)]), []);
+    expect(p.restart).toEqual(["web.service"]);
+    expect(p.held).toEqual([
+      { unit: "placement.service", because: "keystone.service was reverted" },
+      { unit: "api.service", because: "keystone.service was reverted" },
+    ]);
   });
 });
