@@ -10,6 +10,8 @@ import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
+import { reloadArgv } from "./reload.js";
+import { signalEntry, signalNumber } from "./signals.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
@@ -115,10 +117,6 @@ const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants"
 const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
 const STOP_MARGIN = 30;
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
-  SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGWINCH: 28, SIGPWR: 30, SIGRTMIN: 34,
-};
 
 /** The unit name a definition will get, needed for the whole set before any one is translated. */
 export function unitNameOf(def: Definition): string {
@@ -298,6 +296,7 @@ function dockerCreate(
   for (const key in WORD_FLAGS) {
     for (const { word } of c.words(key)) argv.push(WORD_FLAGS[key]!, word);
   }
+  signalEntry(c, "StopSignal");
   c.matching("ShmSize", SIZE, "a size such as 64m");
   c.matching("Memory", SIZE, "a size such as 512m");
   for (const key of USERNS_KEYS) {
@@ -589,10 +588,10 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   } else {
     ready = [ctx.step, "running", ctx.docker, containerName, run.spec];
   }
-  const stopSignal = c.value("StopSignal")?.toUpperCase();
-  const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
+  const stopSignal = c.value("StopSignal");
+  const stopNumber = stopSignal === undefined ? undefined : signalNumber(stopSignal);
   // A container stopped by its stop signal exits 128+N (through an init, or a payload that dies of it): a clean stop.
-  const cleanExits = signalNumber === undefined || 128 + signalNumber === 143 ? "143" : `143 ${128 + signalNumber}`;
+  const cleanExits = stopNumber === undefined || 128 + stopNumber === 143 ? "143" : `143 ${128 + stopNumber}`;
 
   const lines: string[] = [
     "Type=exec",
@@ -608,10 +607,8 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
     "Restart=always",
     "RestartSec=5",
   ];
-  const reloadCmd = c.words("ReloadCmd").map((w) => w.word);
-  const reloadSignal = c.value("ReloadSignal");
-  if (reloadCmd.length > 0) lines.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
-  else if (reloadSignal !== undefined) lines.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
+  const reload = reloadArgv(c, ctx.docker, containerName);
+  if (reload) lines.push(`ExecReload=${formatExec(reload)}`);
   for (const e of def.sections.get("Service") ?? []) lines.push(copied(e, diagnostics));
   return lines;
 }
