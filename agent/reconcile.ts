@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { forgetAccepted, readAllAccepted, writeAccepted, type AcceptedUnit } from "../generator/accepted-store.js";
 import { formatDiagnostic, warning, type Diagnostic } from "../generator/diagnostics.js";
+import { expandedAtStart } from "../generator/exec-line.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
 import { loadSet } from "../generator/load-set.js";
@@ -211,7 +212,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   for (const name of [...p.start, ...p.restart]) {
     const unit = byName.get(name);
     const image = unit?.image;
-    if (!image || unit.pull === "never" || image.includes("%") || (await ctx.docker.hasImage(image).catch(() => true))) continue;
+    if (!image || unit.pull === "never" || expandedAtStart(image) || (await ctx.docker.hasImage(image).catch(() => true))) continue;
     log.info(`${name}: pulling ${image}`);
     try {
       await ctx.docker.pull(image, (line) => log.info(`${name}: ${image}: ${line}`));

@@ -4,7 +4,7 @@ import {
 import { ContainerSection } from "./container-section.js";
 import { error, hasErrors, sortByFile, warning, type Diagnostic } from "./diagnostics.js";
 import { digest } from "./digest.js";
-import { formatExec } from "./exec-line.js";
+import { formatExec, oneWord } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
@@ -24,6 +24,7 @@ export interface Definition {
   sections: Sections;
 }
 
+/** The paths here are in unit syntax (see exec-line.ts): a `%` or `$` in them is doubled. */
 export interface TranslateContext {
   docker: string;
   /** Whether a host device exists, for `AddDevice=-/dev/…` (only if present). */
@@ -133,6 +134,9 @@ export function unitNameOf(def: Definition): string {
   return `${stem}.service`;
 }
 
+/** Specifiers and the variables systemd substitutes, each standing for name characters; `$$` is a literal `$`. */
+const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}/g;
+
 /** `%` is the only character systemd treats specially in the free-text values we write ourselves. */
 function literal(text: string): string {
   return text.replaceAll("%", "%%");
@@ -152,8 +156,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   }
 
   const containerEntry = c.single("ContainerName");
-  const containerName = containerEntry?.value ?? defaultContainerName(def.name);
-  if (!CONTAINER_NAME.test(containerName.replace(/%[a-zA-Z]/g, "x"))) {
+  const containerName = oneWord(containerEntry?.value ?? defaultContainerName(def.name));
+  if (!CONTAINER_NAME.test(containerName.replace(EXPANDED_AT_START, (m) => (m === "$$" ? "$" : "x")))) {
     const at = containerEntry ?? { key: "ContainerName", file: def.file, line: 0, value: containerName };
     c.fail(at, `"${containerName}" is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
   }
@@ -185,7 +189,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
     definition: def,
     unitName,
     containerName,
-    image: run.image?.value,
+    image: run.image,
     pull: run.pull,
     spec: run.spec,
     // A dropped definition is a service that should run, at boot too, not only when berthd starts
@@ -215,7 +219,8 @@ interface Section {
 interface ContainerRun {
   argv: string[];
   spec: string;
-  image: Entry | undefined;
+  /** The image as written into the unit: `${VAR}` is substituted when the unit starts. */
+  image: string | undefined;
   pull: "missing" | "always" | "never" | "newer" | undefined;
   ports: Translated["ports"];
   stopTimeout: number;
@@ -363,13 +368,17 @@ function dockerCreate(
 
   const command = commandWords(c, argv);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
-  if (image) argv.push(image.value);
-  for (const word of command) argv.push(word);
+  // Options and the image are one word each; the command's words are the command's to split.
+  for (let i = fixedArgs; i < argv.length; i++) argv[i] = oneWord(argv[i]!);
+  const imageName = image && oneWord(image.value);
+  if (imageName) argv.push(imageName);
+  // systemd would drop a lone `$` word from the command; it can only mean a dollar sign.
+  for (const word of command) argv.push(word === "$" ? "$$" : word);
   // The spec label lets the helper and berthd recognise a container that already is exactly this
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image, pull, ports, stopTimeout, waitHealthy, onFailure };
+  return { argv, spec, image: imageName, pull, ports, stopTimeout, waitHealthy, onFailure };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
@@ -428,15 +437,16 @@ function securityOptions(c: ContainerSection): string[] {
 }
 
 /**
- * A JSON `\u0025` is a literal percent sign, so it must reach the unit as `%%`, as `\x25` does in
- * words; escaped backslashes are matched first so that `\\u0025` stays text.
+ * A JSON `\u0025` or `\u0024` is a literal percent or dollar sign, so it must reach the unit as
+ * `%%` or `$$`, as `\x25` and `\x24` do in words; escaped backslashes are matched first so that
+ * `\\u0025` stays text.
  */
-const JSON_PERCENT = /\\(?:\\|u0025)/gi;
+const JSON_LITERAL = /\\(?:\\|u0025|u0024)/gi;
 
-/** A JSON array of strings, in specifier syntax; undefined if the value is none. */
+/** A JSON array of strings, in unit syntax; undefined if the value is none. */
 function jsonWords(value: string): string[] | undefined {
   try {
-    const parsed: unknown = JSON.parse(value.replace(JSON_PERCENT, (m) => (m === "\\\\" ? m : "%%")));
+    const parsed: unknown = JSON.parse(value.replace(JSON_LITERAL, (m) => (m === "\\\\" ? m : m.endsWith("5") ? "%%" : "$$")));
     if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) return parsed;
   } catch {
     // Not JSON: the caller says what was expected.
@@ -579,7 +589,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
-  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image.value : "-", "--"].concat(run.argv);
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-", "--"].concat(run.argv);
   let ready: string[];
   if (run.waitHealthy || run.onFailure !== "none") {
     ready = ctx.helper.concat("ready", containerName);
@@ -595,7 +605,8 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
 
   const lines: string[] = [
     "Type=exec",
-    `SyslogIdentifier=${containerName}`,
+    // Not an Exec line: systemd substitutes no variables here, so a name that has them gives way to the unit's.
+    `SyslogIdentifier=${containerName.includes("$") ? "%N" : containerName}`,
     `ExecStart=${formatExec(start)}`,
     `ExecStartPost=${formatExec(ready)}`,
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
