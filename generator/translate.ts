@@ -12,6 +12,7 @@ import {
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { reloadArgv } from "./reload.js";
 import { signalEntry, signalNumber } from "./signals.js";
+import { environmentFileArgs, volumeArgs } from "./storage.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
@@ -264,16 +265,13 @@ function dockerCreate(
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*=/.test(word)) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--env", word);
   }
-  for (const e of c.entries("EnvironmentFile")) argv.push("--env-file", e.value);
+  environmentFileArgs(c, def.file, argv);
   for (const { word, entry } of c.words("Label")) {
     if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--label", word);
   }
 
-  for (const e of c.entries("Volume")) {
-    if (/^[^/:][^:]*\.volume(:|$)/.test(e.value)) c.fail(e, "references to Quadlet .volume units are not supported; name a Docker volume or a host path");
-    else argv.push("--volume", e.value);
-  }
+  volumeArgs(c, def.file, argv);
   for (const e of c.entries("Mount")) argv.push("--mount", e.value);
   for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
   // Podman's VolatileTmp= is a tmpfs on /tmp, which Docker spells out.

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { UNSUPPORTED } from "../generator/container-keys.js";
-import { createArgv, execArgv, translateText, unitValues } from "./support/translate-helpers.js";
+import { parseDefinitionName } from "../generator/names.js";
+import { translate } from "../generator/translate.js";
+import { parseUnitFile } from "../generator/unit-file.js";
+import { createArgv, execArgv, testContext, translateText, unitValues } from "./support/translate-helpers.js";
 
 const base = "[Container]\nImage=registry.example/kolla/keystone:2025.1\n";
 const argvOf = (lines: string) => createArgv(translateText(base + lines));
@@ -286,3 +289,23 @@ describe("translate: nothing in a definition can inject into the unit", () => {
     expect(unitValues(t, "ExecStartPost")).toHaveLength(1);
   });
 });
+
+describe("translate: relative paths", () => {
+  it("resolve against the main file's directory, also when a drop-in sets them (Quadlet merges drop-ins into the unit)", () => {
+    const main = parseUnitFile("[Container]\nImage=busybox\n", "/etc/berth/app.container");
+    const dropIn = parseUnitFile("[Container]\nVolume=./data:/data\nEnvironmentFile=app.env\n", "/etc/berth/app.container.d/10-data.conf");
+    const sections = new Map(main.sections);
+    sections.set("Container", [...main.sections.get("Container")!, ...dropIn.sections.get("Container")!]);
+    const t = translate({ name: parseDefinitionName("app.container")!, file: "/etc/berth/app.container", files: ["/etc/berth/app.container", "/etc/berth/app.container.d/10-data.conf"], sections }, testContext());
+    expect(t.diagnostics).toEqual([]);
+    expectRun(createArgv(t), ["--volume", "/etc/berth/data:/data"]);
+    expectRun(createArgv(t), ["--env-file", "/etc/berth/app.env"]);
+  });
+
+  it("keep the directory's own % and $ literal", () => {
+    const t = translateText("[Container]\nImage=busybox\nVolume=./d:/d\n", "app.container");
+    const weird = translate({ ...t.definition, file: "/srv/100%$x/app.container" }, testContext());
+    expect(createArgv(weird)).toContain("/srv/100%%$$x/d:/d");
+  });
+});
+
