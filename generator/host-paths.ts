@@ -5,7 +5,7 @@ import { unitLiteral } from "./exec-line.js";
  * Whether systemd fills in the start of a path (`%h/data`, `${STATE}/data`): it is absolute or not
  * only once the unit runs, so it is left as written, as Quadlet leaves a leading specifier.
  */
-function startsExpanded(path: string): boolean {
+export function startsExpanded(path: string): boolean {
   return (path[0] === "%" && path[1] !== "%") || (path[0] === "$" && path[1] !== "$");
 }
 

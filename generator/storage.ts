@@ -1,5 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
-import { againstDefinition, againstDefinitionIfDotted } from "./host-paths.js";
+import { againstDefinition, againstDefinitionIfDotted, startsExpanded } from "./host-paths.js";
+import { formatMount, parseMount } from "./mount-option.js";
 import type { Entry } from "./unit-file.js";
 
 /**
@@ -31,4 +32,26 @@ export function volumeArgs(c: ContainerSection, definitionFile: string, argv: st
 /** `EnvironmentFile=` words (as Quadlet splits them), each path resolved against the definition. */
 export function environmentFileArgs(c: ContainerSection, definitionFile: string, argv: string[]): void {
   for (const { word } of c.words("EnvironmentFile")) argv.push("--env-file", againstDefinition(word, definitionFile));
+}
+
+/** `Mount=` words (as Quadlet splits them), each parsed and checked as Docker's `--mount` reads it. */
+export function mountArgs(c: ContainerSection, definitionFile: string, argv: string[]): void {
+  for (const { word, entry } of c.words("Mount")) {
+    const m = parseMount(word);
+    if ("error" in m) {
+      c.fail(entry, m.error);
+      continue;
+    }
+    const field = m.fields[m.source];
+    if (field?.value !== undefined) {
+      const source = storageSource(c, entry, field.value, definitionFile);
+      if (source === undefined) continue;
+      if (m.type === "bind" && !source.startsWith("/") && !startsExpanded(source)) {
+        c.fail(entry, `a bind mount's source is a host path: absolute, or starting with ./ or ../ (relative to the definition), not "${source}"`);
+        continue;
+      }
+      m.fields[m.source] = { key: field.key, value: source };
+    }
+    argv.push("--mount", formatMount(m));
+  }
 }

@@ -9,10 +9,11 @@ import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
 } from "./names.js";
+import { parseMount } from "./mount-option.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { reloadArgv } from "./reload.js";
 import { signalEntry, signalNumber } from "./signals.js";
-import { environmentFileArgs, volumeArgs } from "./storage.js";
+import { environmentFileArgs, mountArgs, volumeArgs } from "./storage.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
@@ -272,7 +273,7 @@ function dockerCreate(
   }
 
   volumeArgs(c, def.file, argv);
-  for (const e of c.entries("Mount")) argv.push("--mount", e.value);
+  mountArgs(c, def.file, argv);
   for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
   // Podman's VolatileTmp= is a tmpfs on /tmp, which Docker spells out.
   if (c.bool("VolatileTmp")) argv.push("--tmpfs", "/tmp");
@@ -381,7 +382,6 @@ function dockerCreate(
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
 const READ_ONLY_TMPFS = ["/tmp", "/var/tmp", "/run"];
-const MOUNT_TARGET = /(?:^|,)(?:target|dst|destination)=([^,]*)/;
 
 /**
  * Container paths already mounted by the options in `argv`: Docker refuses a second mount on the
@@ -397,7 +397,10 @@ function mountTargets(argv: readonly string[]): Set<string> {
     else if (flag === "--volume") {
       const parts = value.split(":");
       target = parts.length > 1 ? parts[1] : parts[0];
-    } else if (flag === "--mount") target = MOUNT_TARGET.exec(value)?.[1];
+    } else if (flag === "--mount") {
+      const m = parseMount(value);
+      target = "error" in m ? undefined : m.target;
+    }
     if (target) taken.add(target.length > 1 ? target.replace(/\/+$/, "") : target);
   }
   return taken;

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeText } from "../generator/decode-text.js";
 import { formatExec, quoteExecArg } from "../generator/exec-line.js";
+import { formatCsvRecord, parseCsvRecord } from "../generator/mount-option.js";
 import { parseUnitFile } from "../generator/unit-file.js";
 import { splitUnitNames, splitWords } from "../generator/words.js";
 import { hostileDefinition, misreadOf, WHOLE_FILE } from "./support/hostile.js";
@@ -46,6 +47,13 @@ describe("properties (fast-check)", () => {
       splitWords(value);
       const names = splitUnitNames(value);
       if (names.ok) expect(splitUnitNames(names.words.join(" "))).toEqual(names);
+    }), { numRuns: 3000 });
+  });
+
+  it("a mount's CSV record round-trips through Docker's reading", () => {
+    const field = fc.string({ maxLength: 12 }).filter((f) => !/[\r\n]/.test(f));
+    fc.assert(fc.property(fc.array(field, { minLength: 1, maxLength: 6 }), (fields) => {
+      expect(parseCsvRecord(formatCsvRecord(fields))).toEqual({ ok: true, fields });
     }), { numRuns: 3000 });
   });
 
