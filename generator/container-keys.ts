@@ -15,7 +15,6 @@ export const UNSUPPORTED: Record<string, { severity: "error" | "warning"; why: s
   EnvironmentHost: { severity: "error", why: "Docker cannot copy the whole host environment; list the variables with Environment=" },
   Mask: { severity: "error", why: "Docker cannot mask extra paths; the container would be less confined than the file asks" },
   Unmask: { severity: "error", why: "Docker cannot unmask single paths; use SecurityOpt=systempaths=unconfined if that is really meant" },
-  PodmanArgs: { severity: "error", why: "these are Podman command-line options; write Docker's with DockerArgs=" },
   GlobalArgs: { severity: "error", why: "these are Podman global options; Docker has no equivalent" },
   HealthStartupCmd: { severity: "error", why: "Docker has no startup health checks; readiness would change meaning" },
   HealthStartupInterval: { severity: "error", why: "Docker has no startup health checks" },

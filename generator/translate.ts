@@ -10,6 +10,7 @@ import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
 } from "./names.js";
 import { parseMount } from "./mount-option.js";
+import { podmanArgs } from "./podman-args.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { reloadArgv } from "./reload.js";
 import { signalEntry, signalNumber } from "./signals.js";
@@ -78,7 +79,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs",
+  "ReadOnlyTmpfs", "PodmanArgs",
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -366,6 +367,7 @@ function dockerCreate(
   argv.push("--stop-timeout", String(stopTimeout));
 
   const command = commandWords(c, argv);
+  podmanArgs(c, argv);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
   // Options and the image are one word each; the command's words are the command's to split.
   for (let i = fixedArgs; i < argv.length; i++) argv[i] = oneWord(argv[i]!);
