@@ -1,10 +1,11 @@
 import { capDiagnostics, error, hasErrors, sortByFile, type Diagnostic } from "./diagnostics.js";
 import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
-import { translate, unitNameOf, type TranslateContext, type Translated } from "./translate.js";
+import { containerNameOf, unitNameOf } from "./definition-names.js";
+import { translate, type TranslateContext, type Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
 
-export type BuildOptions = Omit<TranslateContext, "resolve"> & {
+export type BuildOptions = Omit<TranslateContext, "resolve" | "containerOf"> & {
   searched: readonly string[];
   /** The last accepted version of a definition file, which stands in for it while it has errors. */
   accepted?: (base: string, file: string) => AcceptedUnit | undefined;
@@ -45,7 +46,15 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     const template = at > 0 ? templates.get(base.slice(0, at)) : undefined;
     return template?.replace(/@\.service$/, `@${base.slice(at + 1)}.service`);
   };
-  const ctx: TranslateContext = { ...options, resolve };
+  const containerNames = new Map(loaded.map((l) => [l.definition.name.base, containerNameOf(l.definition)]));
+  // An instance with no file of its own is named by its template, with its instance for %i.
+  const containerOf = (base: string): string | undefined => {
+    const direct = containerNames.get(base);
+    if (direct !== undefined) return direct;
+    const at = base.indexOf("@");
+    return at > 0 ? containerNames.get(base.slice(0, at + 1))?.replaceAll("%i", base.slice(at + 1)) : undefined;
+  };
+  const ctx: TranslateContext = { ...options, resolve, containerOf };
 
   let diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];

@@ -6,10 +6,10 @@ import { error, hasErrors, sortByFile, warning, type Diagnostic } from "./diagno
 import { digest } from "./digest.js";
 import { formatExec, oneWord } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
-import {
-  CONTAINER_NAME, defaultContainerName, defaultUnitName, referencedDefinition, isUnitName, type DefinitionName,
-} from "./names.js";
+import { containerNameOf, unitNameOf } from "./definition-names.js";
+import { CONTAINER_NAME, referencedDefinition, isUnitName, type DefinitionName } from "./names.js";
 import { parseMount } from "./mount-option.js";
+import { networks, type Networks } from "./networks.js";
 import { podmanArgs } from "./podman-args.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { reloadArgv } from "./reload.js";
@@ -39,6 +39,8 @@ export interface TranslateContext {
   scope: "system" | "user";
   /** Unit name of a defined definition (`mariadb`, `worker@blue`), or undefined if there is none. */
   resolve(definition: string): string | undefined;
+  /** Container name of a defined definition, in unit syntax, or undefined if there is none. */
+  containerOf(definition: string): string | undefined;
 }
 
 export interface Dependency {
@@ -122,21 +124,6 @@ const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
 const STOP_MARGIN = 30;
 
-/** The unit name a definition will get, needed for the whole set before any one is translated. */
-export function unitNameOf(def: Definition): string {
-  const entries = def.sections.get("Container") ?? [];
-  let last: string | undefined;
-  for (let i = entries.length - 1; i >= 0 && last === undefined; i--) {
-    if (entries[i]!.key === "ServiceName") last = entries[i]!.value;
-  }
-  if (!last) return defaultUnitName(def.name);
-  const stem = last.replace(/\.service$/, "");
-  if (def.name.kind === "instance") return `${stem.replace(/@$/, "")}@${def.name.instance}.service`;
-  // A template stays a template whatever it is called, or %i would expand to nothing.
-  if (def.name.kind === "template") return `${stem.replace(/@$/, "")}@.service`;
-  return `${stem}.service`;
-}
-
 /** Specifiers and the variables systemd substitutes, each standing for name characters; `$$` is a literal `$`. */
 const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}/g;
 
@@ -159,7 +146,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   }
 
   const containerEntry = c.single("ContainerName");
-  const containerName = oneWord(containerEntry?.value ?? defaultContainerName(def.name));
+  const containerName = containerNameOf(def);
   if (!CONTAINER_NAME.test(containerName.replace(EXPANDED_AT_START, (m) => (m === "$$" ? "$" : "x")))) {
     const at = containerEntry ?? { key: "ContainerName", file: def.file, line: 0, value: containerName };
     c.fail(at, `"${containerName}" is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
@@ -169,7 +156,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   reportUnknownKeys(c);
 
   const sections: Section[] = [
-    { name: "Unit", lines: unitSection(def, ctx, containerName, out) },
+    { name: "Unit", lines: unitSection(def, ctx, containerName, run.joins, out) },
     { name: "Service", lines: serviceSection(def, c, ctx, containerName, run, out.diagnostics) },
   ];
   // forEach, not for-of: destructuring each [name, entries] pair steps an iterator per pair.
@@ -229,6 +216,9 @@ interface ContainerRun {
   stopTimeout: number;
   waitHealthy: boolean;
   onFailure: "none" | "kill" | "restart" | "stop";
+  /** berth-step's options that connect the container to its further networks. */
+  connect: string[];
+  joins: Networks["joins"];
 }
 
 /** [Container] as `docker create` options. Checks run in key order, which orders the diagnostics. */
@@ -287,13 +277,8 @@ function dockerCreate(
     }
   }
   for (const { word } of c.words("ExposeHostPort")) argv.push("--expose", word);
-  const networks = c.entries("Network");
-  // Docker 20.10 connects a container to one network at create time.
-  if (networks.length > 1) c.fail(networks[1]!, "Docker connects a container to one network when it is created; give one Network=");
-  for (const e of networks.slice(0, 1)) {
-    if (e.value.endsWith(".network")) c.fail(e, "references to Quadlet .network units are not supported; name a Docker network (or host, none)");
-    else argv.push("--network", e.value);
-  }
+  const network = networks(c, ctx.containerOf);
+  for (const word of network.args) argv.push(word);
   for (const key in SINGLE_FLAGS) {
     const v = c.value(key);
     if (v !== undefined) argv.push(SINGLE_FLAGS[key]!, v);
@@ -379,7 +364,7 @@ function dockerCreate(
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image: imageName, pull, ports, stopTimeout, waitHealthy, onFailure };
+  return { argv, spec, image: imageName, pull, ports, stopTimeout, waitHealthy, onFailure, connect: network.connect.map(oneWord), joins: network.joins };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
@@ -549,7 +534,7 @@ function reportUnknownKeys(c: ContainerSection): void {
   }
 }
 
-function unitSection(def: Definition, ctx: TranslateContext, containerName: string, out: Collected): string[] {
+function unitSection(def: Definition, ctx: TranslateContext, containerName: string, joins: Networks["joins"], out: Collected): string[] {
   const lines: string[] = [
     // The container name is in specifier syntax already (`worker-%i`).
     `Description=berth container ${containerName}`,
@@ -563,6 +548,14 @@ function unitSection(def: Definition, ctx: TranslateContext, containerName: stri
   // Retry for as long as it takes (Docker down, a dependency late); a hard start limit left Kolla
   // services failed until someone ran reset-failed.
   lines.push("StartLimitIntervalSec=0");
+  // As in Quadlet: the container whose network this one joins must run first, and a restart of it
+  // (a new network namespace) restarts this one.
+  for (const { definition, entry } of joins) {
+    const unit = ctx.resolve(definition) ?? `${definition}.service`;
+    lines.push(`Requires=${unit}`, `After=${unit}`);
+    // One of the two names the definition, so a missing one is reported once.
+    out.dependencies.push({ key: "Unit.Requires", unit, entry }, { key: "Unit.After", unit, definition, entry });
+  }
   for (const e of def.sections.get("Unit") ?? []) lines.push(rewrite("Unit", e, UNIT_REFERENCE_KEYS, ctx, out));
   return lines;
 }
@@ -592,7 +585,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
-  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-", "--"].concat(run.argv);
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-"].concat(run.connect, "--", run.argv);
   let ready: string[];
   if (run.waitHealthy || run.onFailure !== "none") {
     ready = ctx.helper.concat("ready", containerName);

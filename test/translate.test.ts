@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { UNSUPPORTED } from "../generator/container-keys.js";
+import { loadSet } from "../generator/load-set.js";
 import { parseDefinitionName } from "../generator/names.js";
 import { translate } from "../generator/translate.js";
 import { parseUnitFile } from "../generator/unit-file.js";
 import { createArgv, execArgv, testContext, translateText, unitValues } from "./support/translate-helpers.js";
+import { image, tree } from "./support/tree.js";
 
 const base = "[Container]\nImage=registry.example/kolla/keystone:2025.1\n";
 const argvOf = (lines: string) => createArgv(translateText(base + lines));
@@ -91,11 +93,10 @@ describe("translate: [Container] keys become docker create options", () => {
     expect(argvOf("HealthCmd=none")).not.toContain("--health-cmd");
   });
 
-  it("checks namespace modes per key and refuses a second network", () => {
+  it("checks namespace modes per key", () => {
     expect(errorsOf("Pid=private")[0]).toMatch(/expected host or container:NAME/);
     expect(errorsOf("Ipc=none")).toEqual([]);
     expect(errorsOf("Cgroupns=container:x")[0]).toMatch(/expected host or private/);
-    expect(errorsOf("Network=a\nNetwork=b")[0]).toMatch(/one network/);
   });
 
   it("accepts every boolean spelling for Notify=", () => {
@@ -306,6 +307,26 @@ describe("translate: relative paths", () => {
     const t = translateText("[Container]\nImage=busybox\nVolume=./d:/d\n", "app.container");
     const weird = translate({ ...t.definition, file: "/srv/100%$x/app.container" }, testContext());
     expect(createArgv(weird)).toContain("/srv/100%%$$x/d:/d");
+  });
+});
+
+describe("translate: Network=NAME.container across the set", () => {
+  it("joins the referenced definition's real container name (ContainerName=, ServiceName=, an instance through its template)", () => {
+    const dir = tree({
+      "db.container": image("ContainerName=db-main\nServiceName=database"),
+      "worker@.container": image(),
+      "web.container": image("Network=db.container"),
+      "sidecar.container": image("Network=worker@blue.container"),
+      "lost.container": image("Network=nowhere.container"),
+    });
+    const set = loadSet({ scope: "system", dirs: [dir] });
+    const unit = (base: string) => set.all.find((t) => t.definition.name.base === base)!;
+    expectRun(createArgv(unit("web")), ["--network", "container:db-main"]);
+    expect(unitValues(unit("web"), "Requires")).toContain("database.service");
+    expect(unitValues(unit("web"), "After")).toContain("database.service");
+    expectRun(createArgv(unit("sidecar")), ["--network", "container:worker-blue"]);
+    expect(unitValues(unit("sidecar"), "Requires")).toContain("worker@blue.service");
+    expect(set.diagnostics.map((d) => d.message).filter((m) => m.startsWith('Network=: "nowhere.container" is not defined in '))).toHaveLength(1);
   });
 });
 

@@ -6,6 +6,7 @@ import { splitWords } from "../../generator/words.js";
 
 export const testContext = (defined: Record<string, string> = {}): TranslateContext => ({
   docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system", resolve: (b) => defined[b],
+  containerOf: (b) => (defined[b] ? b.replace("@", "-") : undefined),
 });
 
 export function translateText(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Translated {
