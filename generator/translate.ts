@@ -9,7 +9,12 @@ import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import { containerNameOf, unitNameOf } from "./definition-names.js";
 import { CONTAINER_NAME, referencedDefinition, isUnitName, type DefinitionName } from "./names.js";
 import { parseMount } from "./mount-option.js";
+import { addHostArgs } from "./add-host.js";
+import { logDriver } from "./log-driver.js";
+import { maskOptions } from "./masked-paths.js";
 import { networks, type Networks } from "./networks.js";
+import { refuseValues } from "./refused-values.js";
+import { timezoneArgs } from "./timezone.js";
 import { podmanArgs } from "./podman-args.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { reloadArgv } from "./reload.js";
@@ -81,7 +86,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs", "PodmanArgs",
+  "ReadOnlyTmpfs", "PodmanArgs", "Timezone", "Mask", "Unmask",
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -97,12 +102,9 @@ const SINGLE_FLAGS: Readonly<Record<string, string>> = {
 };
 /** Space-separated list keys whose every word becomes one option. */
 const WORD_FLAGS: Readonly<Record<string, string>> = {
-  DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", AddHost: "--add-host",
-  GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
+  DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
   NetworkAlias: "--network-alias",
 };
-/** RemapUsers= is Quadlet's deprecated spelling of UserNS=, and is read the same way. */
-const USERNS_KEYS = ["UserNS", "RemapUsers"] as const;
 const SECURITY_LABELS: Readonly<Record<string, string>> = {
   SecurityLabelType: "type", SecurityLabelLevel: "level", SecurityLabelFileType: "filetype",
 };
@@ -247,10 +249,7 @@ function dockerCreate(
   // Docker compares digests on "always" and downloads only what changed: Podman's "newer".
   argv.push("--pull", pull === "newer" ? "always" : pull ?? "missing");
 
-  const logDriver = c.value("LogDriver");
-  // With `docker start -a` the output already reaches the unit's journal; a second copy in Docker's
-  // own log store would double the disk and journald writes.
-  argv.push("--log-driver", logDriver ?? "none");
+  argv.push("--log-driver", logDriver(c));
   for (const e of c.entries("LogOpt")) argv.push("--log-opt", e.value);
 
   for (const { word, entry } of c.words("Environment")) {
@@ -268,6 +267,7 @@ function dockerCreate(
   for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
   // Podman's VolatileTmp= is a tmpfs on /tmp, which Docker spells out.
   if (c.bool("VolatileTmp")) argv.push("--tmpfs", "/tmp");
+  timezoneArgs(c, argv);
   for (const e of c.entries("PublishPort")) {
     const parsed = parsePublishPort(e.value);
     if ("error" in parsed) c.fail(e, parsed.error);
@@ -286,13 +286,11 @@ function dockerCreate(
   for (const key in WORD_FLAGS) {
     for (const { word } of c.words(key)) argv.push(WORD_FLAGS[key]!, word);
   }
+  addHostArgs(c, argv);
   signalEntry(c, "StopSignal");
   c.matching("ShmSize", SIZE, "a size such as 64m");
   c.matching("Memory", SIZE, "a size such as 512m");
-  for (const key of USERNS_KEYS) {
-    const userNs = c.single(key);
-    if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only ${key}=host per container, not "${userNs.value}"`);
-  }
+  refuseValues(c);
   for (const [key, pattern, expected] of NAMESPACE_MODES) c.matching(key, pattern, expected);
 
   const user = c.value("User");
@@ -410,7 +408,7 @@ function bounded(c: ContainerSection, key: string, min: bigint, max: bigint, exp
 }
 
 function securityOptions(c: ContainerSection): string[] {
-  const opts = c.entries("SecurityOpt").map((e) => e.value);
+  const opts = c.entries("SecurityOpt").map((e) => e.value).concat(maskOptions(c));
   if (c.bool("NoNewPrivileges")) opts.push("no-new-privileges");
   const apparmor = c.value("AppArmor");
   if (apparmor !== undefined) opts.push(`apparmor=${apparmor}`);

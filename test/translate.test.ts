@@ -173,7 +173,7 @@ describe("translate: [Container] keys become docker create options", () => {
   it("refuses Quadlet unit references and Podman-only values", () => {
     expect(errorsOf("Network=backend.network")[0]).toMatch(/\.network units are not supported/);
     expect(errorsOf("Volume=data.volume:/data")[0]).toMatch(/\.volume units/);
-    expect(errorsOf("UserNS=keep-id")[0]).toMatch(/only UserNS=host/);
+    expect(errorsOf("UserNS=keep-id")[0]).toMatch(/keep-id is not supported with Docker: Docker has no per-container user namespaces/);
     expect(errorsOf("Notify=true")[0]).toMatch(/cannot send sd_notify/);
     expect(errorsOf("Group=kolla")[0]).toMatch(/needs User=/);
     expect(errorsOf("ContainerName=bad/name")[0]).toMatch(/not a valid Docker container name/);
