@@ -13,6 +13,7 @@ import { addHostArgs } from "./add-host.js";
 import { logDriver } from "./log-driver.js";
 import { maskOptions } from "./masked-paths.js";
 import { networks, type Networks } from "./networks.js";
+import { isOneshot, refuseReadinessKeys } from "./oneshot.js";
 import { refuseValues } from "./refused-values.js";
 import { timezoneArgs } from "./timezone.js";
 import { podmanArgs } from "./podman-args.js";
@@ -584,38 +585,45 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
   const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-"].concat(run.connect, "--", run.argv);
-  let ready: string[];
-  if (run.waitHealthy || run.onFailure !== "none") {
-    ready = ctx.helper.concat("ready", containerName);
-    if (run.waitHealthy) ready.push("--healthy");
-    if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
-  } else {
-    ready = [ctx.step, "running", ctx.docker, containerName, run.spec];
-  }
+  const oneshot = isOneshot(def);
+  if (oneshot) refuseReadinessKeys(c);
   const stopSignal = c.value("StopSignal");
   const stopNumber = stopSignal === undefined ? undefined : signalNumber(stopSignal);
   // A container stopped by its stop signal exits 128+N (through an init, or a payload that dies of it): a clean stop.
   const cleanExits = stopNumber === undefined || 128 + stopNumber === 143 ? "143" : `143 ${128 + stopNumber}`;
 
   const lines: string[] = [
-    "Type=exec",
+    oneshot ? "Type=oneshot" : "Type=exec",
     // Not an Exec line: systemd substitutes no variables here, so a name that has them gives way to the unit's.
     `SyslogIdentifier=${containerName.includes("$") ? "%N" : containerName}`,
     `ExecStart=${formatExec(start)}`,
-    `ExecStartPost=${formatExec(ready)}`,
+  ];
+  // A oneshot unit's start is done when its container has exited 0; ExecStartPost= would run after that.
+  if (!oneshot) lines.push(`ExecStartPost=${formatExec(readiness(ctx, containerName, run))}`);
+  lines.push(
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
     `ExecStopPost=${formatExec(ctx.helper.concat("remove", containerName))}`,
     `SuccessExitStatus=${cleanExits}`,
     `TimeoutStopSec=${run.stopTimeout + STOP_MARGIN}`,
     // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
-    // when it returns. An explicit `systemctl stop` is never undone by Restart=.
-    "Restart=always",
+    // when it returns. An explicit `systemctl stop` is never undone by Restart=. systemd refuses
+    // "always" for a oneshot unit: one that failed is tried again.
+    oneshot ? "Restart=on-failure" : "Restart=always",
     "RestartSec=5",
-  ];
+  );
   const reload = reloadArgv(c, ctx.docker, containerName);
   if (reload) lines.push(`ExecReload=${formatExec(reload)}`);
   for (const e of def.sections.get("Service") ?? []) lines.push(copied(e, diagnostics));
   return lines;
+}
+
+/** The ExecStartPost= that returns once the container is ready: running, or healthy. */
+function readiness(ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
+  if (!run.waitHealthy && run.onFailure === "none") return [ctx.step, "running", ctx.docker, containerName, run.spec];
+  const ready = ctx.helper.concat("ready", containerName);
+  if (run.waitHealthy) ready.push("--healthy");
+  if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
+  return ready;
 }
 
 /**
