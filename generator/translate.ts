@@ -87,7 +87,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs", "PodmanArgs", "Timezone", "Mask", "Unmask",
+  "ReadOnlyTmpfs", "PodmanArgs", "Timezone", "Mask", "Unmask", "SecurityLabelNested",
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -416,6 +416,8 @@ function securityOptions(c: ContainerSection): string[] {
   const seccomp = c.value("SeccompProfile");
   if (seccomp !== undefined) opts.push(`seccomp=${seccomp}`);
   if (c.bool("SecurityLabelDisable")) opts.push("label=disable");
+  const nested = c.single("SecurityLabelNested");
+  if (c.bool("SecurityLabelNested")) c.fail(nested!, "Docker has no nested SELinux label (label=nested); a container that runs containers needs Privileged=yes or its own SELinux policy");
   for (const key in SECURITY_LABELS) {
     const v = c.value(key);
     if (v !== undefined) opts.push(`label=${SECURITY_LABELS[key]}:${v}`);

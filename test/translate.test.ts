@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UNSUPPORTED } from "../generator/container-keys.js";
 import { loadSet } from "../generator/load-set.js";
@@ -327,6 +329,15 @@ describe("translate: Network=NAME.container across the set", () => {
     expectRun(createArgv(unit("sidecar")), ["--network", "container:worker-blue"]);
     expect(unitValues(unit("sidecar"), "Requires")).toContain("worker@blue.service");
     expect(set.diagnostics.map((d) => d.message).filter((m) => m.startsWith('Network=: "nowhere.container" is not defined in '))).toHaveLength(1);
+  });
+});
+
+describe("translate: every [Container] key of Quadlet 5.8", () => {
+  // The key names of Quadlet 5.8's supported [Container] keys (pkg/systemd/quadlet/quadlet.go).
+  const keys = readFileSync(join(import.meta.dirname, "cases/quadlet-5.8-container-keys.txt"), "utf8").split("\n").filter(Boolean);
+  it.each(keys)("%s is translated, or refused or ignored with a reason", (key) => {
+    const t = translateText(`[Container]\nImage=busybox\n${key}=x\n`);
+    expect(t.diagnostics.map((d) => d.message)).not.toContainEqual(expect.stringContaining("unknown key"));
   });
 });
 
