@@ -11,10 +11,10 @@ import { CONTAINER_NAME, referencedDefinition, isUnitName, type DefinitionName }
 import { parseMount } from "./mount-option.js";
 import { addHostArgs } from "./add-host.js";
 import { logDriver } from "./log-driver.js";
-import { maskOptions } from "./masked-paths.js";
 import { networks, type Networks } from "./networks.js";
 import { isOneshot, refuseReadinessKeys } from "./oneshot.js";
 import { refuseValues } from "./refused-values.js";
+import { securityOptions } from "./security-options.js";
 import { timezoneArgs } from "./timezone.js";
 import { podmanArgs } from "./podman-args.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
@@ -105,9 +105,6 @@ const SINGLE_FLAGS: Readonly<Record<string, string>> = {
 const WORD_FLAGS: Readonly<Record<string, string>> = {
   DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
   NetworkAlias: "--network-alias",
-};
-const SECURITY_LABELS: Readonly<Record<string, string>> = {
-  SecurityLabelType: "type", SecurityLabelLevel: "level", SecurityLabelFileType: "filetype",
 };
 const HEALTH_DURATIONS: Readonly<Record<string, string>> = {
   HealthInterval: "--health-interval", HealthTimeout: "--health-timeout", HealthStartPeriod: "--health-start-period",
@@ -406,23 +403,6 @@ function bounded(c: ContainerSection, key: string, min: bigint, max: bigint, exp
     return undefined;
   }
   return e;
-}
-
-function securityOptions(c: ContainerSection): string[] {
-  const opts = c.entries("SecurityOpt").map((e) => e.value).concat(maskOptions(c));
-  if (c.bool("NoNewPrivileges")) opts.push("no-new-privileges");
-  const apparmor = c.value("AppArmor");
-  if (apparmor !== undefined) opts.push(`apparmor=${apparmor}`);
-  const seccomp = c.value("SeccompProfile");
-  if (seccomp !== undefined) opts.push(`seccomp=${seccomp}`);
-  if (c.bool("SecurityLabelDisable")) opts.push("label=disable");
-  const nested = c.single("SecurityLabelNested");
-  if (c.bool("SecurityLabelNested")) c.fail(nested!, "Docker has no nested SELinux label (label=nested); a container that runs containers needs Privileged=yes or its own SELinux policy");
-  for (const key in SECURITY_LABELS) {
-    const v = c.value(key);
-    if (v !== undefined) opts.push(`label=${SECURITY_LABELS[key]}:${v}`);
-  }
-  return opts;
 }
 
 /**
