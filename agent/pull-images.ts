@@ -1,3 +1,4 @@
+import { expandedAtStart } from "../generator/exec-line.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import type { Failure, Progress, ReconcileContext } from "./reconcile.js";
 
@@ -15,7 +16,7 @@ export async function pullImages(ctx: ReconcileContext, units: readonly Generate
     const image = u.image;
     // An image that a .image or .build unit provides is that unit's to pull or build; one with
     // specifiers or variables is known only to the unit.
-    if (!image || u.pull === "never" || u.imageFrom !== undefined || /[%$]/.test(image)) continue;
+    if (!image || u.pull === "never" || u.imageFrom !== undefined || expandedAtStart(image)) continue;
     byImage.set(image, [...(byImage.get(image) ?? []), u.unitName]);
   }
   const missing = [];

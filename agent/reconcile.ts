@@ -5,6 +5,7 @@ import {
 } from "../generator/accepted-store.js";
 import { digest } from "../generator/digest.js";
 import { formatDiagnostic, warning, type Diagnostic } from "../generator/diagnostics.js";
+import { expandedAtStart } from "../generator/exec-line.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
 import { loadSet } from "../generator/load-set.js";

@@ -1,12 +1,13 @@
 import { capDiagnostics, error, hasErrors, sortByFile, type Diagnostic } from "./diagnostics.js";
 import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
-import { resourceNameOf, translateDefinition } from "./file-types.js";
+import { translateDefinition } from "./file-types.js";
+import { containerNameOf, resourceNameOf, unitNameOf } from "./definition-names.js";
 import { definitionKey } from "./names.js";
-import { unitNameOf, type TranslateContext, type Translated } from "./translate.js";
+import type { TranslateContext, Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
 
-export type BuildOptions = Omit<TranslateContext, "resolve" | "resource"> & {
+export type BuildOptions = Omit<TranslateContext, "resolve" | "resource" | "containerOf"> & {
   searched: readonly string[];
   /** The last accepted version of a definition file, which stands in for it while it has errors. */
   accepted?: (base: string, file: string) => AcceptedUnit | undefined;
@@ -51,7 +52,14 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     const template = at > 0 ? templates.get(base.slice(0, at)) : undefined;
     return template?.replace(/@\.service$/, `@${base.slice(at + 1)}.service`);
   };
-  const ctx: TranslateContext = { ...options, resolve, resource: (key) => resources.get(key) };
+  // An instance with no file of its own is named by its template, with its instance for %i.
+  const containerOf = (base: string): string | undefined => {
+    const direct = resources.get(base);
+    if (direct !== undefined) return direct;
+    const at = base.indexOf("@");
+    return at > 0 ? resources.get(base.slice(0, at + 1))?.replaceAll("%i", base.slice(at + 1)) : undefined;
+  };
+  const ctx: TranslateContext = { ...options, resolve, resource: (key) => resources.get(key), containerOf };
 
   let diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];

@@ -1,9 +1,10 @@
 import { translateBuild } from "./build-unit.js";
 import { error } from "./diagnostics.js";
 import { translateImage } from "./image-unit.js";
-import { defaultContainerName, FILE_TYPES, type FileType } from "./names.js";
+import { FILE_TYPES, type FileType } from "./names.js";
 import { translateNetwork } from "./network-unit.js";
-import { translate, unitNameOf, type Definition, type TranslateContext, type Translated } from "./translate.js";
+import { unitNameOf } from "./definition-names.js";
+import { translate, type Definition, type TranslateContext, type Translated } from "./translate.js";
 import { translateVolume } from "./volume-unit.js";
 
 /**
@@ -31,33 +32,4 @@ const TRANSLATORS: Readonly<Record<FileType, (def: Definition, ctx: TranslateCon
 
 export function translateDefinition(def: Definition, ctx: TranslateContext): Translated {
   return TRANSLATORS[def.name.type](def, ctx);
-}
-
-/** The value in effect for a key: the last non-empty assignment, unless an empty one came after it. */
-function lastValue(def: Definition, key: string): string | undefined {
-  const entries = def.sections.get(FILE_TYPES[def.name.type].section) ?? [];
-  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.key === key) return entries[i]!.value || undefined;
-  return undefined;
-}
-
-/**
- * The Docker name of what a definition makes, needed for the whole set before any one is
- * translated, since others refer to it by file name (`Network=db.network`).
- */
-export function resourceNameOf(def: Definition): string | undefined {
-  switch (def.name.type) {
-    case "container":
-      return lastValue(def, "ContainerName") ?? defaultContainerName(def.name);
-    case "network":
-      return lastValue(def, "NetworkName") ?? `systemd-${def.name.base}`;
-    case "volume":
-      return lastValue(def, "VolumeName") ?? `systemd-${def.name.base}`;
-    case "image":
-      return lastValue(def, "Image")?.replace(/^docker:\/\//, "");
-    case "build":
-      // The first tag names the image, as in Quadlet.
-      return (def.sections.get("Build") ?? []).find((e) => e.key === "ImageTag" && e.value !== "")?.value;
-    case "pod":
-      return undefined;
-  }
 }

@@ -4,6 +4,7 @@ import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, readRejections, type AcceptedUnit, type Rejection } from "./accepted-store.js";
 import { digest } from "./digest.js";
 import { capDiagnostics, error, warning, type Diagnostic } from "./diagnostics.js";
+import { unitLiteral } from "./exec-line.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
 import { definitionKey, parseDefinitionName } from "./names.js";
@@ -78,10 +79,10 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     return a && a.file === file ? a : undefined;
   };
   const built = buildSet(loaded, {
-    docker: dockerPath(env),
+    docker: unitLiteral(dockerPath(env)),
     // The executables are bundled side by side in dist/.
-    helper: [process.execPath, join(import.meta.dirname, "berth-container.js")],
-    step: join(import.meta.dirname, "berth-step"),
+    helper: [unitLiteral(process.execPath), unitLiteral(join(import.meta.dirname, "berth-container.js"))],
+    step: unitLiteral(join(import.meta.dirname, "berth-step")),
     deviceExists: existsSync,
     scope: options.scope,
     searched: dirs,

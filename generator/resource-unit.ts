@@ -1,3 +1,4 @@
+import { unitNameOf } from "./definition-names.js";
 import { ContainerSection } from "./container-section.js";
 import { error } from "./diagnostics.js";
 import { digest } from "./digest.js";
@@ -7,7 +8,7 @@ import { SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import { FILE_TYPES } from "./names.js";
 import { useLines, type Use } from "./references.js";
 import {
-  checkCommon, copied, finishUnit, unitNameOf, unitSection, type Collected, type Definition, type TranslateContext, type Translated,
+  checkCommon, copied, finishUnit, unitSection, type Collected, type Definition, type TranslateContext, type Translated,
 } from "./translate.js";
 
 /** What a `.network`, `.volume`, `.image` or `.build` file makes, as the file type's code reads it. */

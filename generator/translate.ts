@@ -5,13 +5,24 @@ import { configCommand, configPaths, CONFIG_KEYS, CONFIG_LABEL_FILE, type Config
 import { ContainerSection } from "./container-section.js";
 import { error, hasErrors, sortByFile, warning, type Diagnostic } from "./diagnostics.js";
 import { digest } from "./digest.js";
-import { formatExec } from "./exec-line.js";
+import { formatExec, oneWord } from "./exec-line.js";
 import { GENERATED_HEADER, SPEC_LABEL, UNIT_LABEL } from "./labels.js";
-import {
-  CONTAINER_NAME, defaultContainerName, defaultUnitName, FILE_TYPES, referencedDefinition, isUnitName, type DefinitionName, type FileType,
-} from "./names.js";
+import { containerNameOf, unitNameOf } from "./definition-names.js";
+import { CONTAINER_NAME, FILE_TYPES, referencedDefinition, isUnitName, type DefinitionName, type FileType } from "./names.js";
+import { parseMount } from "./mount-option.js";
+import { addHostArgs } from "./add-host.js";
+import { logDriver } from "./log-driver.js";
+import { networks, type Networks } from "./networks.js";
+import { isOneshot, refuseReadinessKeys } from "./oneshot.js";
+import { refuseValues } from "./refused-values.js";
+import { securityOptions } from "./security-options.js";
+import { timezoneArgs } from "./timezone.js";
+import { podmanArgs } from "./podman-args.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
 import { imageReference, networkReference, useLines, volumeSource, type ReferenceContext, type Resolved, type Use } from "./references.js";
+import { reloadArgv } from "./reload.js";
+import { signalEntry, signalNumber } from "./signals.js";
+import { environmentFileArgs, mountArgs, volumeArgs } from "./storage.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
@@ -24,6 +35,7 @@ export interface Definition {
   sections: Sections;
 }
 
+/** The paths here are in unit syntax (see exec-line.ts): a `%` or `$` in them is doubled. */
 export interface TranslateContext extends ReferenceContext {
   docker: string;
   /** Whether a host device exists, for `AddDevice=-/dev/…` (only if present). */
@@ -33,6 +45,8 @@ export interface TranslateContext extends ReferenceContext {
   /** The `berth-step` script: the shell fast paths of create and readiness. */
   step: string;
   scope: "system" | "user";
+  /** Container name of a defined definition, in unit syntax, or undefined if there is none. */
+  containerOf(definition: string): string | undefined;
 }
 
 export interface Dependency {
@@ -83,7 +97,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs", "RevertOnFailure", ...Object.keys(CONFIG_KEYS),
+  "ReadOnlyTmpfs", "RevertOnFailure", ...Object.keys(CONFIG_KEYS), "PodmanArgs", "Timezone", "Mask", "Unmask", "SecurityLabelNested",
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -99,14 +113,8 @@ const SINGLE_FLAGS: Readonly<Record<string, string>> = {
 };
 /** Space-separated list keys whose every word becomes one option. */
 const WORD_FLAGS: Readonly<Record<string, string>> = {
-  DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", AddHost: "--add-host",
-  GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
+  DNS: "--dns", DNSSearch: "--dns-search", DNSOption: "--dns-option", GroupAdd: "--group-add", AddCapability: "--cap-add", DropCapability: "--cap-drop", Sysctl: "--sysctl",
   NetworkAlias: "--network-alias",
-};
-/** RemapUsers= is Quadlet's deprecated spelling of UserNS=, and is read the same way. */
-const USERNS_KEYS = ["UserNS", "RemapUsers"] as const;
-const SECURITY_LABELS: Readonly<Record<string, string>> = {
-  SecurityLabelType: "type", SecurityLabelLevel: "level", SecurityLabelFileType: "filetype",
 };
 const HEALTH_DURATIONS: Readonly<Record<string, string>> = {
   HealthInterval: "--health-interval", HealthTimeout: "--health-timeout", HealthStartPeriod: "--health-start-period",
@@ -125,25 +133,9 @@ const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants"
 const DEFAULT_STOP_TIMEOUT = 10;
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
 const STOP_MARGIN = 30;
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
-  SIGTERM: 15, SIGCONT: 18, SIGSTOP: 19, SIGWINCH: 28, SIGPWR: 30, SIGRTMIN: 34,
-};
 
-/** The unit name a definition will get, needed for the whole set before any one is translated. */
-export function unitNameOf(def: Definition): string {
-  const entries = def.sections.get(FILE_TYPES[def.name.type].section) ?? [];
-  let last: string | undefined;
-  for (let i = entries.length - 1; i >= 0 && last === undefined; i--) {
-    if (entries[i]!.key === "ServiceName") last = entries[i]!.value;
-  }
-  if (!last) return defaultUnitName(def.name);
-  const stem = last.replace(/\.service$/, "");
-  if (def.name.kind === "instance") return `${stem.replace(/@$/, "")}@${def.name.instance}.service`;
-  // A template stays a template whatever it is called, or %i would expand to nothing.
-  if (def.name.kind === "template") return `${stem.replace(/@$/, "")}@.service`;
-  return `${stem}.service`;
-}
+/** Specifiers and the variables systemd substitutes, each standing for name characters; `$$` is a literal `$`. */
+const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}/g;
 
 /** `%` is the only character systemd treats specially in the free-text values we write ourselves. */
 function literal(text: string): string {
@@ -159,8 +151,8 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   checkCommon(def, c, out);
 
   const containerEntry = c.single("ContainerName");
-  const containerName = containerEntry?.value ?? defaultContainerName(def.name);
-  if (!CONTAINER_NAME.test(containerName.replace(/%[a-zA-Z]/g, "x"))) {
+  const containerName = containerNameOf(def);
+  if (!CONTAINER_NAME.test(containerName.replace(EXPANDED_AT_START, (m) => (m === "$$" ? "$" : "x")))) {
     const at = containerEntry ?? { key: "ContainerName", file: def.file, line: 0, value: containerName };
     c.fail(at, `"${containerName}" is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
   }
@@ -169,7 +161,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   reportUnknownKeys(c);
 
   const sections: Section[] = [
-    { name: "Unit", lines: unitSection(def, ctx, `berth container ${containerName}`, out).concat(useLines(run.uses, out.dependencies)) },
+    { name: "Unit", lines: unitSection(def, ctx, `berth container ${containerName}`, out, run.joins).concat(useLines(run.uses, out.dependencies)) },
     { name: "Service", lines: serviceSection(def, c, ctx, containerName, run, out.diagnostics) },
   ];
   const unit = finishUnit(def, ctx, unitName, c, out, sections);
@@ -256,9 +248,10 @@ export interface Section {
 interface ContainerRun {
   argv: string[];
   spec: string;
+  /** The image as written into the unit: `${VAR}` is substituted when the unit starts. */
   image: string | undefined;
   imageFrom: string | undefined;
-  /** Units of the networks, volumes and images the container uses. */
+  /** Units of the networks, volumes, images and containers the container uses. */
   uses: Use[];
   pull: "missing" | "always" | "never" | "newer" | undefined;
   ports: Translated["ports"];
@@ -266,6 +259,9 @@ interface ContainerRun {
   waitHealthy: boolean;
   onFailure: "none" | "kill" | "restart" | "stop";
   config: ConfigPaths | undefined;
+  /** berth-step's options that connect the container to its further networks. */
+  connect: string[];
+  joins: Networks["joins"];
 }
 
 /** [Container] as `docker create` options. Checks run in key order, which orders the diagnostics. */
@@ -289,6 +285,7 @@ function dockerCreate(
     if (r.use) uses.push(r.use);
     return r.value;
   };
+  const volume = (e: Entry, source: string): string | undefined => resolved(e, volumeSource(source, e, ctx));
 
   const imageEntry = c.single("Image");
   if (!imageEntry) diagnostics.push(error(def.file, 0, "Image= is required in [Container]"));
@@ -303,32 +300,25 @@ function dockerCreate(
   // Docker compares digests on "always" and downloads only what changed: Podman's "newer".
   argv.push("--pull", pull === "newer" ? "always" : pull ?? "missing");
 
-  const logDriver = c.value("LogDriver");
-  // With `docker start -a` the output already reaches the unit's journal; a second copy in Docker's
-  // own log store would double the disk and journald writes.
-  argv.push("--log-driver", logDriver ?? "none");
+  argv.push("--log-driver", logDriver(c));
   for (const e of c.entries("LogOpt")) argv.push("--log-opt", e.value);
 
   for (const { word, entry } of c.words("Environment")) {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*=/.test(word)) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--env", word);
   }
-  for (const e of c.entries("EnvironmentFile")) argv.push("--env-file", e.value);
+  environmentFileArgs(c, def.file, argv);
   for (const { word, entry } of c.words("Label")) {
     if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--label", word);
   }
 
-  for (const e of c.entries("Volume")) {
-    const colon = e.value.indexOf(":");
-    const source = colon < 0 ? undefined : resolved(e, volumeSource(e.value.slice(0, colon), e, ctx));
-    if (colon < 0) argv.push("--volume", e.value);
-    else if (source !== undefined) argv.push("--volume", source + e.value.slice(colon));
-  }
-  for (const e of c.entries("Mount")) argv.push("--mount", e.value);
+  volumeArgs(c, def.file, argv, volume);
+  mountArgs(c, def.file, argv, volume);
   for (const e of c.entries("Tmpfs")) argv.push("--tmpfs", e.value);
   // Podman's VolatileTmp= is a tmpfs on /tmp, which Docker spells out.
   if (c.bool("VolatileTmp")) argv.push("--tmpfs", "/tmp");
+  timezoneArgs(c, argv);
   for (const e of c.entries("PublishPort")) {
     const parsed = parsePublishPort(e.value);
     if ("error" in parsed) c.fail(e, parsed.error);
@@ -338,13 +328,8 @@ function dockerCreate(
     }
   }
   for (const { word } of c.words("ExposeHostPort")) argv.push("--expose", word);
-  const networks = c.entries("Network");
-  // Docker 20.10 connects a container to one network at create time.
-  if (networks.length > 1) c.fail(networks[1]!, "Docker connects a container to one network when it is created; give one Network=");
-  for (const e of networks.slice(0, 1)) {
-    const network = resolved(e, networkReference(e.value, e, ctx));
-    if (network !== undefined) argv.push("--network", network);
-  }
+  const network = networks(c, ctx.containerOf, (e, value) => resolved(e, networkReference(value, e, ctx)));
+  for (const word of network.args) argv.push(word);
   for (const key in SINGLE_FLAGS) {
     const v = c.value(key);
     if (v !== undefined) argv.push(SINGLE_FLAGS[key]!, v);
@@ -352,12 +337,11 @@ function dockerCreate(
   for (const key in WORD_FLAGS) {
     for (const { word } of c.words(key)) argv.push(WORD_FLAGS[key]!, word);
   }
+  addHostArgs(c, argv);
+  signalEntry(c, "StopSignal");
   c.matching("ShmSize", SIZE, "a size such as 64m");
   c.matching("Memory", SIZE, "a size such as 512m");
-  for (const key of USERNS_KEYS) {
-    const userNs = c.single(key);
-    if (userNs && userNs.value !== "host") c.fail(userNs, `Docker supports only ${key}=host per container, not "${userNs.value}"`);
-  }
+  refuseValues(c);
   for (const [key, pattern, expected] of NAMESPACE_MODES) c.matching(key, pattern, expected);
 
   const user = c.value("User");
@@ -420,19 +404,23 @@ function dockerCreate(
   if (config) argv.push("--label-file", CONFIG_LABEL_FILE);
 
   const command = commandWords(c, argv);
+  podmanArgs(c, argv);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
-  if (image !== undefined) argv.push(image);
-  for (const word of command) argv.push(word);
+  // Options and the image are one word each; the command's words are the command's to split.
+  for (let i = fixedArgs; i < argv.length; i++) argv[i] = oneWord(argv[i]!);
+  const imageName = image === undefined ? undefined : oneWord(image);
+  if (imageName) argv.push(imageName);
+  // systemd would drop a lone `$` word from the command; it can only mean a dollar sign.
+  for (const word of command) argv.push(word === "$" ? "$$" : word);
   // The spec label lets the helper and berthd recognise a container that already is exactly this
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config };
+  return { argv, spec, image: imageName, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config, connect: network.connect.map(oneWord), joins: network.joins };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
 const READ_ONLY_TMPFS = ["/tmp", "/var/tmp", "/run"];
-const MOUNT_TARGET = /(?:^|,)(?:target|dst|destination)=([^,]*)/;
 
 /**
  * Container paths already mounted by the options in `argv`: Docker refuses a second mount on the
@@ -448,7 +436,10 @@ function mountTargets(argv: readonly string[]): Set<string> {
     else if (flag === "--volume") {
       const parts = value.split(":");
       target = parts.length > 1 ? parts[1] : parts[0];
-    } else if (flag === "--mount") target = MOUNT_TARGET.exec(value)?.[1];
+    } else if (flag === "--mount") {
+      const m = parseMount(value);
+      target = "error" in m ? undefined : m.target;
+    }
     if (target) taken.add(target.length > 1 ? target.replace(/\/+$/, "") : target);
   }
   return taken;
@@ -470,31 +461,17 @@ function bounded(c: ContainerSection, key: string, min: bigint, max: bigint, exp
   return e;
 }
 
-function securityOptions(c: ContainerSection): string[] {
-  const opts = c.entries("SecurityOpt").map((e) => e.value);
-  if (c.bool("NoNewPrivileges")) opts.push("no-new-privileges");
-  const apparmor = c.value("AppArmor");
-  if (apparmor !== undefined) opts.push(`apparmor=${apparmor}`);
-  const seccomp = c.value("SeccompProfile");
-  if (seccomp !== undefined) opts.push(`seccomp=${seccomp}`);
-  if (c.bool("SecurityLabelDisable")) opts.push("label=disable");
-  for (const key in SECURITY_LABELS) {
-    const v = c.value(key);
-    if (v !== undefined) opts.push(`label=${SECURITY_LABELS[key]}:${v}`);
-  }
-  return opts;
-}
-
 /**
- * A JSON `\u0025` is a literal percent sign, so it must reach the unit as `%%`, as `\x25` does in
- * words; escaped backslashes are matched first so that `\\u0025` stays text.
+ * A JSON `\u0025` or `\u0024` is a literal percent or dollar sign, so it must reach the unit as
+ * `%%` or `$$`, as `\x25` and `\x24` do in words; escaped backslashes are matched first so that
+ * `\\u0025` stays text.
  */
-const JSON_PERCENT = /\\(?:\\|u0025)/gi;
+const JSON_LITERAL = /\\(?:\\|u0025|u0024)/gi;
 
-/** A JSON array of strings, in specifier syntax; undefined if the value is none. */
+/** A JSON array of strings, in unit syntax; undefined if the value is none. */
 function jsonWords(value: string): string[] | undefined {
   try {
-    const parsed: unknown = JSON.parse(value.replace(JSON_PERCENT, (m) => (m === "\\\\" ? m : "%%")));
+    const parsed: unknown = JSON.parse(value.replace(JSON_LITERAL, (m) => (m === "\\\\" ? m : m.endsWith("5") ? "%%" : "$$")));
     if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((w) => typeof w === "string")) return parsed;
   } catch {
     // Not JSON: the caller says what was expected.
@@ -595,7 +572,7 @@ function reportUnknownKeys(c: ContainerSection): void {
 }
 
 /** [Unit]: the lines every berth unit has, then the definition's own. */
-export function unitSection(def: Definition, ctx: TranslateContext, description: string, out: Collected): string[] {
+export function unitSection(def: Definition, ctx: TranslateContext, description: string, out: Collected, joins: Networks["joins"] = []): string[] {
   const lines: string[] = [
     // Names are in specifier syntax already (`worker-%i`).
     `Description=${description}`,
@@ -609,6 +586,14 @@ export function unitSection(def: Definition, ctx: TranslateContext, description:
   // Retry for as long as it takes (Docker down, a dependency late); a hard start limit left Kolla
   // services failed until someone ran reset-failed.
   lines.push("StartLimitIntervalSec=0");
+  // As in Quadlet: the container whose network this one joins must run first, and a restart of it
+  // (a new network namespace) restarts this one.
+  for (const { definition, entry } of joins) {
+    const unit = ctx.resolve(definition) ?? `${definition}.service`;
+    lines.push(`Requires=${unit}`, `After=${unit}`);
+    // One of the two names the definition, so a missing one is reported once.
+    out.dependencies.push({ key: "Unit.Requires", unit, entry }, { key: "Unit.After", unit, definition, entry });
+  }
   for (const e of def.sections.get("Unit") ?? []) lines.push(rewrite("Unit", e, UNIT_REFERENCE_KEYS, ctx, out));
   return lines;
 }
@@ -638,43 +623,49 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
-  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image !== undefined ? run.image : "-", "--"].concat(run.argv);
-  let ready: string[];
-  if (run.waitHealthy || run.onFailure !== "none") {
-    ready = ctx.helper.concat("ready", containerName);
-    if (run.waitHealthy) ready.push("--healthy");
-    if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
-  } else {
-    ready = [ctx.step, "running", ctx.docker, containerName, run.spec];
-  }
-  const stopSignal = c.value("StopSignal")?.toUpperCase();
-  const signalNumber = stopSignal === undefined ? undefined : /^\d+$/.test(stopSignal) ? Number(stopSignal) : SIGNALS[stopSignal.startsWith("SIG") ? stopSignal : `SIG${stopSignal}`];
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-"].concat(run.connect, "--", run.argv);
+  const oneshot = isOneshot(def);
+  if (oneshot) refuseReadinessKeys(c);
+  const stopSignal = c.value("StopSignal");
+  const stopNumber = stopSignal === undefined ? undefined : signalNumber(stopSignal);
   // A container stopped by its stop signal exits 128+N (through an init, or a payload that dies of it): a clean stop.
-  const cleanExits = signalNumber === undefined || 128 + signalNumber === 143 ? "143" : `143 ${128 + signalNumber}`;
+  const cleanExits = stopNumber === undefined || 128 + stopNumber === 143 ? "143" : `143 ${128 + stopNumber}`;
 
   const lines: string[] = [
-    "Type=exec",
-    `SyslogIdentifier=${containerName}`,
+    oneshot ? "Type=oneshot" : "Type=exec",
+    // Not an Exec line: systemd substitutes no variables here, so a name that has them gives way to the unit's.
+    `SyslogIdentifier=${containerName.includes("$") ? "%N" : containerName}`,
   ];
   if (run.config) lines.push(`ExecStartPre=${formatExec(configCommand(ctx.helper, run.config))}`);
   lines.push(
     `ExecStart=${formatExec(start)}`,
-    `ExecStartPost=${formatExec(ready)}`,
+  );
+  // A oneshot unit's start is done when its container has exited 0; ExecStartPost= would run after that.
+  if (!oneshot) lines.push(`ExecStartPost=${formatExec(readiness(ctx, containerName, run))}`);
+  lines.push(
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
     `ExecStopPost=${formatExec(ctx.helper.concat("remove", containerName))}`,
     `SuccessExitStatus=${cleanExits}`,
     `TimeoutStopSec=${run.stopTimeout + STOP_MARGIN}`,
     // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
-    // when it returns. An explicit `systemctl stop` is never undone by Restart=.
-    "Restart=always",
+    // when it returns. An explicit `systemctl stop` is never undone by Restart=. systemd refuses
+    // "always" for a oneshot unit: one that failed is tried again.
+    oneshot ? "Restart=on-failure" : "Restart=always",
     "RestartSec=5",
   );
-  const reloadCmd = c.words("ReloadCmd").map((w) => w.word);
-  const reloadSignal = c.value("ReloadSignal");
-  if (reloadCmd.length > 0) lines.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
-  else if (reloadSignal !== undefined) lines.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
+  const reload = reloadArgv(c, ctx.docker, containerName);
+  if (reload) lines.push(`ExecReload=${formatExec(reload)}`);
   for (const e of def.sections.get("Service") ?? []) lines.push(copied(e, diagnostics));
   return lines;
+}
+
+/** The ExecStartPost= that returns once the container is ready: running, or healthy. */
+function readiness(ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
+  if (!run.waitHealthy && run.onFailure === "none") return [ctx.step, "running", ctx.docker, containerName, run.spec];
+  const ready = ctx.helper.concat("ready", containerName);
+  if (run.waitHealthy) ready.push("--healthy");
+  if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
+  return ready;
 }
 
 /**

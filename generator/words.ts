@@ -2,8 +2,9 @@
  * Splits a value into words the way systemd's extract_first_word() does with
  * EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE | EXTRACT_CUNESCAPE_RELAX: whitespace separates words,
  * single or double quotes group, C escapes are decoded, unknown escapes are kept verbatim.
- * The words stay in specifier syntax, as every value berth writes into the unit is: an escape
- * that decodes to a percent sign (`\x25`) is a literal one, so it comes out as `%%`.
+ * The words stay in unit syntax, as every value berth writes into the unit is: an escape that
+ * decodes to a percent or dollar sign (`\x25`, `\x24`) is a literal one, so it comes out as `%%`
+ * or `$$`.
  */
 export type SplitResult = { ok: true; words: string[] } | { ok: false; message: string };
 
@@ -14,10 +15,15 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 const PERCENT = 0x25;
+const DOLLAR = 0x24;
 
-/** A decoded character, in specifier syntax. */
+/**
+ * A decoded character, in unit syntax: an escape that decodes to `%` or `$` is a literal one.
+ * (systemd itself would decode `\x24{A}` in an Exec line before it substitutes variables, and
+ * substitute it; berth decodes the definition's words, so an escaped character stays a character.)
+ */
 function specifierText(code: number): string {
-  return code === PERCENT ? "%%" : String.fromCodePoint(code);
+  return code === PERCENT ? "%%" : code === DOLLAR ? "$$" : String.fromCodePoint(code);
 }
 
 /**

@@ -28,10 +28,15 @@ async function removeContainer(name: string): Promise<void> {
   if (r.status !== 204 && r.status !== 404) throw new Error(`cannot remove container ${name}: ${r.body.trim()}`);
 }
 
+/** The values of every `option VALUE` pair among `args`. */
+const valuesOf = (args: readonly string[], option: string): string[] => args.flatMap((a, i) => (a === option && i + 1 < args.length ? [args[i + 1]!] : []));
+
 /**
- * `create NAME [--require-image IMAGE] -- DOCKER create ARGS…`: clears the way for the container
- * and creates it. A leftover container (a crash, a kill, a reboot) is removed so it never blocks a
- * start; one that is running and carries this very spec is kept instead of being replaced.
+ * `create NAME [--require-image IMAGE] [--connect NETWORK]… [--alias NAME]… -- DOCKER create ARGS…`:
+ * clears the way for the container and creates it. A leftover container (a crash, a kill, a
+ * reboot) is removed so it never blocks a start; one that is running and carries this very spec
+ * is kept instead of being replaced. `docker create` (20.10) joins one network: the container is
+ * connected to each further one before it starts, under the same aliases.
  */
 const create: Command = async (name, args) => {
   const dash = args.indexOf("--");
@@ -59,7 +64,15 @@ const create: Command = async (name, args) => {
     complain(`image ${image} is not present on this host, and Pull=never forbids pulling it`);
     return 1;
   }
-  return runCommand(argv);
+  const options = args.slice(0, dash);
+  const created = await runCommand(argv);
+  if (created !== 0) return created;
+  const aliases = valuesOf(options, "--alias").flatMap((a) => ["--alias", a]);
+  for (const network of valuesOf(options, "--connect")) {
+    const connected = await runCommand([argv[0]!, "network", "connect", ...aliases, network, name]);
+    if (connected !== 0) return connected;
+  }
+  return 0;
 };
 
 const remove: Command = async (name) => {

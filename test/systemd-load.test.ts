@@ -22,8 +22,8 @@ const HOSTILE = [
   "\n[Service]\nExecStart=/bin/evil",
 ];
 
-/** Writes a value in definition syntax: quoted with C escapes, and `%` as systemd's `%%`. */
-const q = (v: string) => JSON.stringify(v).replaceAll("%", "%%");
+/** Writes a value in definition syntax: quoted with C escapes, `%` and `$` as systemd's `%%` and `$$`. */
+const q = (v: string) => JSON.stringify(v).replaceAll("%", "%%").replaceAll("$", "$$$$");
 
 const roundTrip = `[Unit]
 Description=round trip

@@ -1,6 +1,13 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UNSUPPORTED } from "../generator/container-keys.js";
-import { createArgv, execArgv, translateText, unitValues } from "./support/translate-helpers.js";
+import { loadSet } from "../generator/load-set.js";
+import { parseDefinitionName } from "../generator/names.js";
+import { translate } from "../generator/translate.js";
+import { parseUnitFile } from "../generator/unit-file.js";
+import { createArgv, execArgv, testContext, translateText, unitValues } from "./support/translate-helpers.js";
+import { image, tree } from "./support/tree.js";
 
 const base = "[Container]\nImage=registry.example/kolla/keystone:2025.1\n";
 const argvOf = (lines: string) => createArgv(translateText(base + lines));
@@ -88,11 +95,10 @@ describe("translate: [Container] keys become docker create options", () => {
     expect(argvOf("HealthCmd=none")).not.toContain("--health-cmd");
   });
 
-  it("checks namespace modes per key and refuses a second network", () => {
+  it("checks namespace modes per key", () => {
     expect(errorsOf("Pid=private")[0]).toMatch(/expected host or container:NAME/);
     expect(errorsOf("Ipc=none")).toEqual([]);
     expect(errorsOf("Cgroupns=container:x")[0]).toMatch(/expected host or private/);
-    expect(errorsOf("Network=a\nNetwork=b")[0]).toMatch(/one network/);
   });
 
   it("accepts every boolean spelling for Notify=", () => {
@@ -169,7 +175,7 @@ describe("translate: [Container] keys become docker create options", () => {
   it("refuses Quadlet unit references and Podman-only values", () => {
     expect(errorsOf("Network=backend.network")[0]).toMatch(/"backend\.network" is not defined/);
     expect(errorsOf("Volume=other.volume:/data")[0]).toMatch(/"other\.volume" is not defined/);
-    expect(errorsOf("UserNS=keep-id")[0]).toMatch(/only UserNS=host/);
+    expect(errorsOf("UserNS=keep-id")[0]).toMatch(/keep-id is not supported with Docker: Docker has no per-container user namespaces/);
     expect(errorsOf("Notify=true")[0]).toMatch(/cannot send sd_notify/);
     expect(errorsOf("Group=kolla")[0]).toMatch(/needs User=/);
     expect(errorsOf("ContainerName=bad/name")[0]).toMatch(/not a valid Docker container name/);
@@ -286,3 +292,52 @@ describe("translate: nothing in a definition can inject into the unit", () => {
     expect(unitValues(t, "ExecStartPost")).toHaveLength(1);
   });
 });
+
+describe("translate: relative paths", () => {
+  it("resolve against the main file's directory, also when a drop-in sets them (Quadlet merges drop-ins into the unit)", () => {
+    const main = parseUnitFile("[Container]\nImage=busybox\n", "/etc/berth/app.container");
+    const dropIn = parseUnitFile("[Container]\nVolume=./data:/data\nEnvironmentFile=app.env\n", "/etc/berth/app.container.d/10-data.conf");
+    const sections = new Map(main.sections);
+    sections.set("Container", [...main.sections.get("Container")!, ...dropIn.sections.get("Container")!]);
+    const t = translate({ name: parseDefinitionName("app.container")!, file: "/etc/berth/app.container", files: ["/etc/berth/app.container", "/etc/berth/app.container.d/10-data.conf"], sections }, testContext());
+    expect(t.diagnostics).toEqual([]);
+    expectRun(createArgv(t), ["--volume", "/etc/berth/data:/data"]);
+    expectRun(createArgv(t), ["--env-file", "/etc/berth/app.env"]);
+  });
+
+  it("keep the directory's own % and $ literal", () => {
+    const t = translateText("[Container]\nImage=busybox\nVolume=./d:/d\n", "app.container");
+    const weird = translate({ ...t.definition, file: "/srv/100%$x/app.container" }, testContext());
+    expect(createArgv(weird)).toContain("/srv/100%%$$x/d:/d");
+  });
+});
+
+describe("translate: Network=NAME.container across the set", () => {
+  it("joins the referenced definition's real container name (ContainerName=, ServiceName=, an instance through its template)", () => {
+    const dir = tree({
+      "db.container": image("ContainerName=db-main\nServiceName=database"),
+      "worker@.container": image(),
+      "web.container": image("Network=db.container"),
+      "sidecar.container": image("Network=worker@blue.container"),
+      "lost.container": image("Network=nowhere.container"),
+    });
+    const set = loadSet({ scope: "system", dirs: [dir] });
+    const unit = (base: string) => set.all.find((t) => t.definition.name.base === base)!;
+    expectRun(createArgv(unit("web")), ["--network", "container:db-main"]);
+    expect(unitValues(unit("web"), "Requires")).toContain("database.service");
+    expect(unitValues(unit("web"), "After")).toContain("database.service");
+    expectRun(createArgv(unit("sidecar")), ["--network", "container:worker-blue"]);
+    expect(unitValues(unit("sidecar"), "Requires")).toContain("worker@blue.service");
+    expect(set.diagnostics.map((d) => d.message).filter((m) => m.startsWith('Network=: "nowhere.container" is not defined in '))).toHaveLength(1);
+  });
+});
+
+describe("translate: every [Container] key of Quadlet 5.8", () => {
+  // The key names of Quadlet 5.8's supported [Container] keys (pkg/systemd/quadlet/quadlet.go).
+  const keys = readFileSync(join(import.meta.dirname, "cases/quadlet-5.8-container-keys.txt"), "utf8").split("\n").filter(Boolean);
+  it.each(keys)("%s is translated, or refused or ignored with a reason", (key) => {
+    const t = translateText(`[Container]\nImage=busybox\n${key}=x\n`);
+    expect(t.diagnostics.map((d) => d.message)).not.toContainEqual(expect.stringContaining("unknown key"));
+  });
+});
+

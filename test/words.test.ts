@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isIpAddress } from "../generator/add-host.js";
 import { quoteExecArg } from "../generator/exec-line.js";
 import { checkSpecifiers } from "../generator/specifiers.js";
 import { splitWords } from "../generator/words.js";
@@ -47,5 +48,14 @@ describe("checkSpecifiers", () => {
     expect(checkSpecifiers("%i-%N-%%-%h")).toBeUndefined();
     expect(checkSpecifiers("50%")).toMatch(/lone "%"/);
     expect(checkSpecifiers("a%zb")).toMatch(/"%z" is not a systemd specifier/);
+  });
+});
+
+describe("isIpAddress (AddHost=)", () => {
+  it.each(["10.0.0.5", "0.0.0.0", "255.255.255.255", "::1", "::", "fd00::1", "1:2:3:4:5:6:7:8", "::ffff:10.0.0.1", "1::", "1:2:3:4:5:6:10.0.0.1"])("%s is an address", (a) => {
+    expect(isIpAddress(a)).toBe(true);
+  });
+  it.each(["10.0.0", "256.0.0.1", "01.2.3.4x", "1:2:3:4:5:6:7:8:9", "1::2::3", "fd00::1g", "", "1:2:3:4:5:6:7", ":1", "host"])("%s is not", (a) => {
+    expect(isIpAddress(a)).toBe(false);
   });
 });

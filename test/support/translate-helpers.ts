@@ -21,6 +21,7 @@ export const testContext = (defined: Record<string, string> = {}): TranslateCont
   docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system",
   resolve: (b) => defined[b] ?? REFERABLE[b]?.unit,
   resource: (b) => REFERABLE[b]?.resource,
+  containerOf: (b) => (defined[b] ? b.replace("@", "-") : undefined),
 });
 
 export function translateText(text: string, fileName = "svc.container", defined: Record<string, string> = {}): Translated {

@@ -1,0 +1,83 @@
+import type { ContainerSection } from "./container-section.js";
+import type { Entry } from "./unit-file.js";
+
+/**
+ * `PodmanArgs=` whose options `docker create` (Docker 20.10) takes as written and means the same
+ * by: passed through word for word. Long names, with the one-letter spelling both share where
+ * there is one; `value` says whether the option takes a value (`--cpus 2` or `--cpus=2`).
+ */
+const SAME_IN_DOCKER: Readonly<Record<string, { value: boolean; short?: string }>> = {
+  "--add-host": { value: true }, "--blkio-weight": { value: true }, "--blkio-weight-device": { value: true },
+  "--cap-add": { value: true }, "--cap-drop": { value: true }, "--cgroup-parent": { value: true },
+  "--cgroupns": { value: true }, "--cpu-period": { value: true }, "--cpu-quota": { value: true },
+  "--cpu-rt-period": { value: true }, "--cpu-rt-runtime": { value: true }, "--cpu-shares": { value: true, short: "-c" },
+  "--cpus": { value: true }, "--cpuset-cpus": { value: true }, "--cpuset-mems": { value: true },
+  "--device": { value: true }, "--device-cgroup-rule": { value: true }, "--device-read-bps": { value: true },
+  "--device-read-iops": { value: true }, "--device-write-bps": { value: true }, "--device-write-iops": { value: true },
+  "--dns": { value: true }, "--dns-option": { value: true }, "--dns-search": { value: true },
+  "--domainname": { value: true }, "--env": { value: true, short: "-e" }, "--env-file": { value: true },
+  "--expose": { value: true }, "--gpus": { value: true }, "--group-add": { value: true },
+  "--hostname": { value: true, short: "-h" }, "--init": { value: false }, "--ip": { value: true },
+  "--ip6": { value: true }, "--ipc": { value: true }, "--label": { value: true, short: "-l" },
+  "--label-file": { value: true }, "--log-opt": { value: true }, "--mac-address": { value: true },
+  "--memory": { value: true, short: "-m" }, "--memory-reservation": { value: true }, "--memory-swap": { value: true },
+  "--memory-swappiness": { value: true }, "--mount": { value: true }, "--network-alias": { value: true },
+  "--no-healthcheck": { value: false }, "--oom-kill-disable": { value: false }, "--oom-score-adj": { value: true },
+  "--pid": { value: true }, "--pids-limit": { value: true }, "--privileged": { value: false },
+  "--publish": { value: true, short: "-p" }, "--publish-all": { value: false, short: "-P" }, "--read-only": { value: false },
+  "--security-opt": { value: true }, "--shm-size": { value: true }, "--stop-signal": { value: true },
+  "--storage-opt": { value: true }, "--sysctl": { value: true }, "--tmpfs": { value: true },
+  "--tty": { value: false, short: "-t" }, "--ulimit": { value: true }, "--user": { value: true, short: "-u" },
+  "--uts": { value: true }, "--volume": { value: true, short: "-v" }, "--workdir": { value: true, short: "-w" },
+};
+
+/** Options both have, whose job berth does itself or a key does: what to write instead. */
+const OWNED: Readonly<Record<string, string>> = {
+  "--name": "the container is named by ContainerName=",
+  "--network": "use Network=", "--net": "use Network=",
+  "--pull": "use Pull=",
+  "--log-driver": "use LogDriver=",
+  "--entrypoint": "use Entrypoint=",
+  "--stop-timeout": "use StopTimeout=, which the unit's stop timeout follows",
+  "--restart": "systemd restarts the unit (Restart= in [Service]); Docker's restart policy stays off",
+  "--rm": "berth removes the container after every stop",
+  "--detach": "the unit runs the container attached", "-d": "the unit runs the container attached",
+  "--interactive": "a unit gives the container no standard input", "-i": "a unit gives the container no standard input",
+  "--attach": "berth attaches to the container itself", "-a": "berth attaches to the container itself",
+  "--cidfile": "berth finds the container by name and label",
+  "--health-cmd": "use HealthCmd=, which readiness waits for",
+  "--health-interval": "use HealthInterval=", "--health-retries": "use HealthRetries=",
+  "--health-start-period": "use HealthStartPeriod=", "--health-timeout": "use HealthTimeout=",
+  "--userns": "use UserNS=",
+};
+
+const SHORT: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SAME_IN_DOCKER).flatMap(([long, o]) => (o.short ? [[o.short, long]] : [])),
+);
+
+/** `PodmanArgs=` words into `argv`, each option checked against the tables; a refusal names the option. */
+export function podmanArgs(c: ContainerSection, argv: string[]): void {
+  const words = c.words("PodmanArgs");
+  // After a refusal, the rest of that line is not read: its words may be the refused option's values.
+  let refused: Entry | undefined;
+  const refuse = (entry: Entry, message: string): void => {
+    c.fail(entry, message);
+    refused = entry;
+  };
+  for (let i = 0; i < words.length; i++) {
+    const { word, entry } = words[i]!;
+    if (entry === refused) continue;
+    const eq = word.indexOf("=");
+    const written = word.startsWith("--") && eq > 0 ? word.slice(0, eq) : word.startsWith("-") && !word.startsWith("--") ? word.slice(0, 2) : word;
+    const name = SHORT[written] ?? written;
+    const owner = OWNED[written] ?? OWNED[name];
+    const option = Object.hasOwn(SAME_IN_DOCKER, name) ? SAME_IN_DOCKER[name]! : undefined;
+    if (Object.hasOwn(OWNED, written) || Object.hasOwn(OWNED, name)) refuse(entry, `${written} is not taken here: ${owner}`);
+    else if (!option && word.startsWith("-")) refuse(entry, `${written} is not an option Docker's docker create takes as Podman does; write a key (see berth.container(5)), or DockerArgs= for Docker's own options`);
+    else if (!option) refuse(entry, `"${word}" is no option; PodmanArgs= takes options only`);
+    // The value is attached (`--cpus=2`, `-m512m`) or the next word.
+    else if (!option.value || word !== written) argv.push(word);
+    else if (i + 1 < words.length) argv.push(word, words[++i]!.word);
+    else refuse(entry, `${written} needs a value`);
+  }
+}
