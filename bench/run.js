@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const all = ["generator", "start", "agent"];
+const all = ["generator", "start", "agent", "day2"];
 // Inside the checkout, so that the bundles' external packages (fast-check) resolve from node_modules.
 const cache = fileURLToPath(new URL("../node_modules/.cache/", import.meta.url));
 mkdirSync(cache, { recursive: true });

@@ -302,7 +302,7 @@ describe("berthd and images", () => {
     um.writeDefinition("ag-img.container", `[Container]\nImage=${v2}\nNetwork=none\nRunInit=yes\nExec=sleep 600\n`);
     await agent.reconciled(edit);
     const log = agent.lines.slice(edit).map((l) => l.msg);
-    const pulled = log.findIndex((m) => m.startsWith(`ag-img.service: pulling ${v2}`));
+    const pulled = log.findIndex((m) => m === `pulling 1 image before anything restarts: ${v2}`);
     const restarted = log.findIndex((m) => m === "ag-img.service: restarting (definition changed)");
     expect(pulled).toBeGreaterThanOrEqual(0);
     expect(restarted).toBeGreaterThan(pulled);

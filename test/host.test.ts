@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BootedHost } from "./support/booted-host.js";
 import { docker, ensureTestImage } from "./support/images.js";
+import { LocalRegistry } from "./support/registry.js";
 import { repo } from "./support/run.js";
 import { waitFor } from "./support/wait.js";
 
@@ -18,6 +19,17 @@ function dependencies(): Array<[string, string]> {
     for (const dep of after.split(/\s+/).filter(Boolean)) edges.push([dep.replace(/\.container$/, ""), s]);
   }
   return edges;
+}
+
+/** Services ordered after `root` (After=), transitively. */
+function above(root: string): Set<string> {
+  const out = new Set<string>();
+  const edges = dependencies();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [dep, s] of edges) if ((dep === root || out.has(dep)) && !out.has(s)) grew = out.add(s) !== undefined;
+  }
+  return out;
 }
 
 /** The longest chain of start delays: how long a perfectly parallel start must take. */
@@ -168,11 +180,71 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     expectOrdered();
   });
 
+  it("an upgrade pulls every image first, then restarts level by level on health; a bad image in the middle is reverted and what is above it never restarts", async () => {
+    const registry = await new LocalRegistry(5058).start();
+    try {
+      const build = spawnSync("sh", ["-c", `printf 'FROM berth-test/busybox:latest\\nRUN echo 2 > /release\\n' | DOCKER_BUILDKIT=0 docker build -q -t berth-test/sim-v2 - && printf 'FROM berth-test/busybox:latest\\nRUN printf "#!/bin/sh\\\\nexec sleep 1000000\\\\n" > /bin/fake-service\\n' | DOCKER_BUILDKIT=0 docker build -q -t berth-test/sim-bad -`], { encoding: "utf8" });
+      expect(build.stderr).toBe("");
+      const v2 = registry.push("berth-test/sim-v2", "sim/openstack:v2");
+      const bad = registry.push("berth-test/sim-bad", "sim/openstack-bad:v2");
+      docker(["rmi", "berth-test/sim-v2", "berth-test/sim-bad"]);
+      expect(sh("cd /root/berth && ./install.sh").status).toBe(0);
+      expect(sh("systemctl stop berthd").status).toBe(0);
+      // Everything as it was accepted (keystone's typo fixed), then the operator's upgrade in one batch.
+      for (const s of services) copyFileSync(join(SIM, `${s}.container`), join(host.root, "etc/berth", `${s}.container`));
+      expect(sh("berth apply").status).toBe(0);
+      await waitFor("all active before the upgrade", () => allActive() || undefined);
+      const before = Object.fromEntries(services.map((s) => [s, startedAt(s)]));
+      for (const s of services) {
+        const text = readFileSync(join(SIM, `${s}.container`), "utf8").replace(/^Image=.*$/m, `Image=${s === "placement-api" ? bad : v2}\nRevertOnFailure=yes`);
+        writeFileSync(join(host.root, "etc/berth", `${s}.container.tmp`), text);
+        renameSync(join(host.root, "etc/berth", `${s}.container.tmp`), join(host.root, "etc/berth", `${s}.container`));
+      }
+      mkdirSync(join(host.root, "etc/berth/placement-api.container.d"));
+      writeFileSync(join(host.root, "etc/berth/placement-api.container.d/timeout.conf"), "[Service]\nTimeoutStartSec=20\n");
+      // berthd meets the whole batch when it starts, as after a configuration run that stopped it.
+      const cursor = sh("journalctl -u berthd -n 0 --show-cursor --no-pager").stdout.match(/cursor: (\S+)/)?.[1] ?? "";
+      const journal = () => sh(`journalctl -u berthd --after-cursor='${cursor}' -o cat --no-pager`).stdout;
+      const t0 = Date.now();
+      expect(sh("systemctl start berthd").status).toBe(0);
+      await waitFor("placement-api reverted", () => /placement-api\.service: .*reverted to the version accepted at/.test(journal()) || undefined);
+      await waitFor("the rollout's reconcile to end", () => /^reconciled in .*failed/m.test(journal()) || undefined);
+      const took = Date.now() - t0;
+      const log = journal();
+      // The image first, then the levels in order.
+      expect(log.indexOf(`${v2}: pulled`)).toBeGreaterThan(0);
+      expect(log.indexOf(`${v2}: pulled`)).toBeLessThan(log.search(/\.service: (re)?starting/));
+      const levels = [...log.matchAll(/rollout level (\d+) of (\d+)/g)].map((m) => Number(m[1]));
+      expect(levels).toEqual([...levels].sort((a, b) => a - b));
+      // Each restarted service started only once what it is ordered after was ready again.
+      const upgraded = services.filter((s) => startedAt(s) !== before[s]);
+      for (const [dep, s] of dependencies()) {
+        if (upgraded.includes(s) && upgraded.includes(dep)) expect(startedAt(s), `${s} after ${dep}`).toBeGreaterThanOrEqual(readyAt(dep));
+      }
+      // placement-api is back on its old image; nothing above it was restarted.
+      expect(docker(["inspect", "-f", "{{.Config.Image}}", containerName("placement-api")]).stdout.trim()).toBe("berth-test/busybox:latest");
+      const held = above("placement-api");
+      expect(held.size).toBeGreaterThan(0);
+      for (const s of held) expect(startedAt(s), s).toBe(before[s]);
+      for (const s of ["mariadb", "keystone", "memcached", "rabbitmq"]) expect(docker(["inspect", "-f", "{{.Config.Image}}", containerName(s)]).stdout.trim(), s).toBe(v2);
+      expect(sh("berth plan").stdout).toMatch(/^hold     nova-api\.service  \(placement-api\.service was reverted/m);
+      // berthd's retry after the failure leaves it so: no flapping between the two versions.
+      const placement = startedAt("placement-api");
+      await waitFor("berthd's retry", () => /^reconciling \(retry after failures/m.test(journal()) || undefined);
+      await waitFor("the retry to end", () => journal().split(/^reconciling \(retry after failures.*$/m)[1]?.match(/^reconciled in/m) || undefined);
+      expect(startedAt("placement-api")).toBe(placement);
+      expect(Object.fromEntries([...held].map((s) => [s, startedAt(s)]))).toEqual(Object.fromEntries([...held].map((s) => [s, before[s]])));
+      console.log(`upgrade with a bad image in the middle: ${(took / 1000).toFixed(1)} s from berthd's start to the rollout stopped and placement-api reverted (its start timeout is 20 s)`);
+    } finally {
+      registry.stop();
+    }
+  });
+
   it("install.sh --uninstall removes berth and leaves the definitions", () => {
     const r = sh("cd /root/berth && ./install.sh --uninstall");
     expect(r.status).toBe(0);
     expect(sh("test -e /opt/berth || test -e /usr/local/bin/berth || test -e /usr/lib/systemd/system-generators/berth-generator; echo $?").stdout.trim()).toBe("1");
-    expect(sh("ls /etc/berth | wc -l").stdout.trim()).toBe("17");
+    expect(sh("ls /etc/berth/*.container | wc -l").stdout.trim()).toBe("17");
     expect(sh("systemctl is-active berthd").stdout.trim()).not.toBe("active");
     expect(docker(["ps", "-q", "--filter", "label=io.berth.unit"]).stdout.trim()).toBe("");
   });
