@@ -50,6 +50,8 @@ export interface ReconcileResult {
   configPaths: string[];
   diagnostics: Diagnostic[];
   failures: Failure[];
+  /** The set as this reconcile read it. */
+  desired: GeneratedUnit[];
 }
 
 
@@ -312,5 +314,5 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   await run("RestartUnit", p.restart);
   await run("ReloadUnit", p.reloadInPlace);
   const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
-  return { plan: p, diagnostics, failures, configPaths };
+  return { plan: p, diagnostics, failures, configPaths, desired };
 }
