@@ -1,21 +1,13 @@
 import fc from "fast-check";
-import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { error, warning } from "../generator/diagnostics.js";
 import type { ContainerState } from "../agent/docker.js";
 import { escapeHelp, eventError, FAMILIES, formatValue, HEALTH_STATES, MESSAGE_MAX, reconcileErrors, refusedFiles, renderMetrics, serviceSamples, truncate, UNIT_STATES, type MetricsSnapshot, type ServiceSample } from "../agent/metrics.js";
 import { metricsFile } from "../agent/metrics-writer.js";
+import { parseFamilies as parse, seriesByName } from "./support/prometheus.js";
 
-interface ParsedFamily {
-  name: string;
-  help: string;
-  type: string;
-  metrics: Array<{ value: string; labels?: Record<string, string> }>;
-}
-const parse = (text: string): ParsedFamily[] => (parsePrometheus as (t: string) => ParsedFamily[])(text);
-const family = (text: string, name: string): ParsedFamily | undefined => parse(text).find((f) => f.name === name);
-const values = (text: string, name: string) => (family(text, name)?.metrics ?? []).map((m) => ({ ...m.labels, value: Number(m.value) }));
+const values = (text: string, name: string) => seriesByName(text).get(name) ?? [];
 
 const unit = (name: string, more: Partial<GeneratedUnit> = {}): GeneratedUnit => ({
   base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: `registry.example/${name}:1`,
@@ -108,7 +100,7 @@ describe("the metrics file (rendering, no I/O)", () => {
     }));
     // The parser trims each line and refuses an empty HELP; berth's help texts are neither.
     fc.assert(fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 200 }).filter((h) => h.trim() === h && h !== ""), (help) => {
-      expect(family(`# HELP x ${escapeHelp(help)}\n# TYPE x gauge\nx 1\n`, "x")?.help ?? "").toBe(help);
+      expect(parse(`# HELP x ${escapeHelp(help)}\n# TYPE x gauge\nx 1\n`)[0]?.help).toBe(help);
     }));
   });
 
