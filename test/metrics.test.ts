@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { error, warning } from "../generator/diagnostics.js";
@@ -125,6 +126,16 @@ describe("the metrics file (rendering, no I/O)", () => {
   it("leaves out a family with no samples (no HELP or TYPE without a sample)", () => {
     const bare = renderMetrics({ now: 0, services: [], host: { reconciles: 1, reconcileErrors: 0, reloads: 0, refused: 0 } });
     expect(parse(bare).map((f) => f.name)).toEqual(["berth_reconciles_total", "berth_reconcile_errors_total", "berth_daemon_reloads_total", "berth_definitions_refused", "berth_textfile_write_timestamp_seconds"]);
+  });
+
+  it("is what the man page lists: every metric, its type and its labels", () => {
+    const page = readFileSync(new URL("../docs/berth.container.5.md", import.meta.url), "utf8");
+    const section = page.slice(page.indexOf("### Metrics"), page.indexOf("## TRUST AND OWNERSHIP"));
+    const rows = [...section.matchAll(/^\| `(berth_\w+)` \| (gauge|counter) \|(?: ((?:`\w+`(?:, )?)+) \|)?/gm)].map((m) => ({
+      name: m[1], type: m[2], labels: [...(m[3] ?? "").matchAll(/`(\w+)`/g)].map((l) => l[1]),
+    }));
+    const rendered = parse(text);
+    expect(rows).toEqual(FAMILIES.map((f) => ({ name: f.name, type: f.type, labels: Object.keys(rendered.find((r) => r.name === f.name)?.metrics[0]?.labels ?? {}) })));
   });
 
   it("writes the infinities as Go parses them", () => {
