@@ -3,6 +3,7 @@ import { acceptedDir, stateDir as defaultStateDir } from "../generator/accepted-
 import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
+import { metricsFile, startMetrics } from "./metrics-writer.js";
 import { nextSettleMs } from "./plan.js";
 import { reconcile, type Progress, type ReconcileResult } from "./reconcile.js";
 import { emptyRollout, withProgress } from "./rollout-status.js";
@@ -53,6 +54,9 @@ async function main(argv: string[]): Promise<number> {
   const systemd = new SystemdClient(scope);
   const docker = new DockerClient();
   const records = acceptedDir(scope);
+  const metricsConfig = metricsFile(process.env);
+  if (metricsConfig.problem) log.error(metricsConfig.problem);
+  const metrics = metricsConfig.file ? startMetrics(metricsConfig.file, { systemd, docker, log }) : undefined;
   const previous = readStatus(stateDir);
   // Deletions keep their clock across a restart of berthd.
   const missingSince = missingSinceOf(previous);
@@ -104,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       log.error({ err: e }, `reconcile failed: ${(e as Error).message}; retrying in ${retryReconcile.schedule() / 1000} s`);
     }
     status.rollout = undefined;
+    metrics?.reconciled(Date.now() - t0, result);
     Object.assign(status, {
       at: new Date().toISOString(),
       diagnostics: result?.diagnostics ?? status.diagnostics,
@@ -140,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const stopEvents = docker.follow(
     (e) => {
+      metrics?.containerEvent(e);
       if (e.action === "oom" || e.action === "die" || e.action.startsWith("health_status: unhealthy")) {
         status.events[e.unit] = { at: new Date().toISOString(), event: e.action };
         log.warn(`${e.unit}: container ${e.name}: ${e.action}`);
@@ -178,6 +184,7 @@ async function main(argv: string[]): Promise<number> {
   stopEvents();
   await watcher.close();
   await configWatcher.close();
+  await metrics?.close();
   const pending = running as Promise<void> | undefined;
   if (pending) await Promise.race([pending, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
   systemd.close();

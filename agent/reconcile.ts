@@ -62,6 +62,8 @@ export interface ReconcileResult {
   configPaths: string[];
   diagnostics: Diagnostic[];
   failures: Failure[];
+  /** The set as this reconcile read it. */
+  desired: GeneratedUnit[];
 }
 
 
@@ -403,5 +405,5 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   await rollout();
   await run("ReloadUnit", p.reloadInPlace);
   const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
-  return { plan: p, diagnostics, failures, configPaths };
+  return { plan: p, diagnostics, failures, configPaths, desired };
 }

@@ -131,6 +131,8 @@ export class SystemdClient extends EventEmitter {
       // (other clients' jobs) must not pile up.
       this.finished.set(job, r);
       if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value!);
+      // Anyone's job, systemd's own automatic restarts included: a unit's state may have changed.
+      this.emit("job", r);
     } else if (m.member === "NameOwnerChanged" && m.body[0] === SYSTEMD && m.body[2]) {
       // systemd re-executed (or rejoined the bus) under a new unique name. It usually carries its
       // subscribers over and answers AlreadySubscribed; if it lost them, this subscribes again.
@@ -179,9 +181,11 @@ export class SystemdClient extends EventEmitter {
     return Object.fromEntries(Object.entries(all as Record<string, dbus.Variant>).map(([k, v]) => [k, v.value]));
   }
 
-  /** daemon-reload; the reply comes only when it is complete, generators included. */
+  /** daemon-reload; the reply comes only when it is complete, generators included. Emits "reloaded" with its duration. */
   async reload(): Promise<void> {
+    const t0 = performance.now();
     await this.call("Reload", "", [], 120_000);
+    this.emit("reloaded", performance.now() - t0);
   }
 
   /** Loads (if needed) and returns a unit's LoadState. */

@@ -7,7 +7,7 @@ import { hasDefinitionSuffix } from "../generator/names.js";
  * Collects paths and hands them over once no new one has come for `quietMs`, but never later
  * than `maxWaitMs` after the first, so a steady stream of writes still gets served.
  */
-function debounced(onChange: (paths: string[]) => void, quietMs: number, maxWaitMs: number): { add(path: string): void; cancel(): void } {
+export function debounced(onChange: (paths: string[]) => void, quietMs: number, maxWaitMs: number): { add(path: string): void; cancel(): void } {
   let pending: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let first = 0;
@@ -27,6 +27,8 @@ function debounced(onChange: (paths: string[]) => void, quietMs: number, maxWait
     },
     cancel() {
       clearTimeout(timer);
+      timer = undefined;
+      pending = [];
     },
   };
 }

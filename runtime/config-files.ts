@@ -63,10 +63,15 @@ export function readConfigState(file: string): ConfigState | undefined {
   }
 }
 
-/** Written whole or not at all: berthd may read it at any moment. */
-export function writeAtomically(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+/**
+ * Written whole or not at all: a reader (berthd, node_exporter) may read it at any moment. The
+ * temporary file is in the same directory, so the rename is atomic, and its name ends in `.tmp`,
+ * which no reader of `*.prom` or a unit's state picks up. `makeDir: false` is for a directory
+ * someone else owns (node_exporter's), whose mode berth must not decide.
+ */
+export function writeAtomically(file: string, text: string, options: { mode?: number; makeDir?: boolean } = {}): void {
+  if (options.makeDir !== false) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
+  writeFileSync(tmp, text, { mode: options.mode ?? 0o600 });
   renameSync(tmp, file);
 }
