@@ -6,7 +6,6 @@
 export const UNSUPPORTED: Record<string, { severity: "error" | "warning"; why: string }> = {
   Pod: { severity: "error", why: "Docker has no pods; give each container its own definition and share namespaces with DockerArgs=--network=container:NAME" },
   StartWithPod: { severity: "error", why: "Docker has no pods" },
-  Secret: { severity: "error", why: "Podman secrets do not exist in Docker outside swarm; mount the secret file with Volume= instead" },
   Rootfs: { severity: "error", why: "Docker runs images only, not an exploded root file system" },
   UIDMap: { severity: "error", why: "Docker has no per-container UID maps; it only has daemon-wide userns-remap" },
   GIDMap: { severity: "error", why: "Docker has no per-container GID maps; it only has daemon-wide userns-remap" },

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, type AcceptedUnit } from "./accepted-store.js";
-import { capDiagnostics, error, warning, type Diagnostic } from "./diagnostics.js";
+import { hostCredentialStore } from "./credential-store.js";
+import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
 import { definitionKey, parseDefinitionName } from "./names.js";
@@ -31,6 +32,8 @@ export interface LoadSetOptions {
   acceptedDir?: string;
   /** The records, already read (berthd reads them all anyway); used instead of acceptedDir. */
   records?: ReadonlyMap<string, AcceptedUnit>;
+  /** How a Secret= credential missing from this host's store is reported; a warning unless asked. */
+  missingCredential?: Severity;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -81,6 +84,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     step: join(import.meta.dirname, "berth-step"),
     deviceExists: existsSync,
     scope: options.scope,
+    credentials: hostCredentialStore(options.missingCredential ?? "warning"),
     searched: dirs,
     ...(accepted ? { accepted } : {}),
   });

@@ -11,6 +11,7 @@ import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, FILE_TYPES, referencedDefinition, isUnitName, type DefinitionName, type FileType,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
+import { secretOptions, type CredentialStore, type Secrets } from "./secret-keys.js";
 import { imageReference, networkReference, useLines, volumeSource, type ReferenceContext, type Resolved, type Use } from "./references.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
@@ -33,6 +34,8 @@ export interface TranslateContext extends ReferenceContext {
   /** The `berth-step` script: the shell fast paths of create and readiness. */
   step: string;
   scope: "system" | "user";
+  /** The host's credential store, for Secret=. */
+  credentials: CredentialStore;
 }
 
 export interface Dependency {
@@ -81,7 +84,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs", ...Object.keys(CONFIG_KEYS),
+  "ReadOnlyTmpfs", "Secret", ...Object.keys(CONFIG_KEYS),
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -263,6 +266,7 @@ interface ContainerRun {
   waitHealthy: boolean;
   onFailure: "none" | "kill" | "restart" | "stop";
   config: ConfigPaths | undefined;
+  secrets: Secrets;
 }
 
 /** [Container] as `docker create` options. Checks run in key order, which orders the diagnostics. */
@@ -315,6 +319,8 @@ function dockerCreate(
     if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--label", word);
   }
+  const secrets = secretOptions(c, def.sections.get("Service") ?? [], ctx.credentials);
+  for (const arg of secrets.args) argv.push(arg);
 
   for (const e of c.entries("Volume")) {
     const colon = e.value.indexOf(":");
@@ -424,7 +430,7 @@ function dockerCreate(
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config };
+  return { argv, spec, image, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config, secrets };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
@@ -635,7 +641,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
-  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image !== undefined ? run.image : "-", "--"].concat(run.argv);
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image !== undefined ? run.image : "-"].concat(run.secrets.step, "--", run.argv);
   let ready: string[];
   if (run.waitHealthy || run.onFailure !== "none") {
     ready = ctx.helper.concat("ready", containerName);
@@ -670,6 +676,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   const reloadSignal = c.value("ReloadSignal");
   if (reloadCmd.length > 0) lines.push(`ExecReload=${formatExec([ctx.docker, "exec", containerName, ...reloadCmd])}`);
   else if (reloadSignal !== undefined) lines.push(`ExecReload=${formatExec([ctx.docker, "kill", "--signal", reloadSignal, containerName])}`);
+  for (const line of run.secrets.service) lines.push(line);
   for (const e of def.sections.get("Service") ?? []) lines.push(copied(e, diagnostics));
   return lines;
 }
