@@ -159,6 +159,18 @@ describe("Secret= through systemd credentials (real systemd 252, real dockerd)",
     expect(leaked(wholeJournal())).toEqual([]);
   });
 
+  it("on the helper's path (a leftover container holds the name), the variables reach the container too", async () => {
+    // docker run is refused (125), berth-container.js create replaces the leftover with `docker
+    // create`, which inherits berth-step's environment.
+    expect(docker(["run", "-d", "--name", BOTH, "--network", "none", TEST_IMAGE, "sleep", "600"]).status).toBe(0);
+    expect(um.systemctl(["start", `${BOTH}.service`]).status).toBe(0);
+    await waitFor("the helper's line in the journal", () => journalText(`${BOTH}.service`).includes(`removed a leftover container ${BOTH}`));
+    expect(exec(BOTH, `printf %s "$DB_PASSWORD $API_TOKEN"`)).toBe(`${DB_VALUE} ${TOKEN_VALUE}`);
+    expect(exec(BOTH, `cat /run/secrets/${DB}`)).toBe(`${DB_VALUE}\n`);
+    expect(leaked(allCommandLines())).toEqual([]);
+    expect(um.systemctl(["stop", `${BOTH}.service`]).status).toBe(0);
+  });
+
   it("berth validate: a missing credential is an error against this host's set, a warning for another tree", () => {
     const env = { BERTH_UNIT_DIRS: um.defs };
     const candidate = join(um.root, "candidate");
