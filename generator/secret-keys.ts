@@ -25,12 +25,15 @@ export interface CredentialStore {
 
 export interface Secrets {
   /** `docker create` options: a bind mount of the credential, or `--env TARGET` without a value. */
-  args: string[];
+  readonly args: readonly string[];
   /** berth-step's words: NAME for a credential that must be there, TARGET=NAME for one it exports as TARGET. */
-  step: string[];
+  readonly step: readonly string[];
   /** [Service] lines that load the credentials. */
-  service: string[];
+  readonly service: readonly string[];
 }
+
+/** Most definitions have no secret; they share this rather than each making garbage of its own. */
+const NO_SECRETS: Secrets = { args: [], step: [], service: [] };
 
 /** A systemd credential ID (a file name, and no `:`), kept to characters that need no quoting anywhere. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
@@ -100,8 +103,8 @@ function parseSecret(value: string): Secret | string {
 }
 
 /** The [Service] assignments of the definition that load credential `name` themselves. */
-function loadedByDefinition(service: readonly Entry[], name: string): boolean {
-  return service.some((e) => OWN_CREDENTIAL_KEYS.has(e.key) && e.value.split(":")[0] === name);
+function loadedByDefinition(service: readonly Entry[] | undefined, name: string): boolean {
+  return service !== undefined && service.some((e) => OWN_CREDENTIAL_KEYS.has(e.key) && e.value.split(":")[0] === name);
 }
 
 /**
@@ -109,11 +112,13 @@ function loadedByDefinition(service: readonly Entry[], name: string): boolean {
  * encrypted when the store holds it encrypted; a definition's own `[Service] LoadCredential=NAME:PATH`
  * (or SetCredential=) takes over loading it, and the store is not asked.
  */
-export function secretOptions(c: ContainerSection, service: readonly Entry[], store: CredentialStore): Secrets {
-  const out: Secrets = { args: [], step: [], service: [] };
+export function secretOptions(c: ContainerSection, service: readonly Entry[] | undefined, store: CredentialStore): Secrets {
+  const entries = c.entries("Secret");
+  if (entries.length === 0) return NO_SECRETS;
+  const out = { args: [] as string[], step: [] as string[], service: [] as string[] };
   const targets = new Map<string, Entry>();
   const loaded = new Set<string>();
-  for (const e of c.entries("Secret")) {
+  for (const e of entries) {
     const s = parseSecret(e.value);
     if (typeof s === "string") {
       c.fail(e, s);

@@ -319,7 +319,7 @@ function dockerCreate(
     if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--label", word);
   }
-  const secrets = secretOptions(c, def.sections.get("Service") ?? [], ctx.credentials);
+  const secrets = secretOptions(c, def.sections.get("Service"), ctx.credentials);
   for (const arg of secrets.args) argv.push(arg);
 
   for (const e of c.entries("Volume")) {
