@@ -11,8 +11,8 @@ import {
   CONTAINER_NAME, defaultContainerName, defaultUnitName, FILE_TYPES, referencedDefinition, isUnitName, type DefinitionName, type FileType,
 } from "./names.js";
 import { parsePublishPort, type HostPorts } from "./publish-port.js";
-import { secretOptions, type CredentialStore, type Secrets } from "./secret-keys.js";
 import { imageReference, networkReference, useLines, volumeSource, type ReferenceContext, type Resolved, type Use } from "./references.js";
+import { secretOptions, type CredentialStore, type Secrets } from "./secret-keys.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
