@@ -25,7 +25,10 @@ export function validate(args: ParsedArgs, scope: Scope): number {
   const as = args.options.get("as");
   if (as !== undefined && files.length !== 1) throw new UsageError("--as goes with exactly one file");
   const overlay = files.map((path) => ({ fileName: as !== undefined ? basename(as) : basename(path), path }));
-  const set = loadSet({ scope, ...(dirs.length > 0 ? { dirs } : {}), overlay });
+  // Checked against this host's own set (what Ansible's validate: does on the target), a secret
+  // missing from the host's credential store is an error, as a missing dependency is: deploy it
+  // first. Another tree may be checked anywhere, so there it is a warning (--strict refuses it).
+  const set = loadSet({ scope, ...(dirs.length > 0 ? { dirs } : {}), overlay, missingCredential: dirs.length > 0 ? "warning" : "error" });
   // A checked file's drop-ins are part of it.
   const own = new Set(set.sources.filter((s) => files.includes(s.file)).flatMap((s) => [s.file, ...s.dropIns]));
   const relevant = (d: Diagnostic): boolean => files.length === 0 || files.includes(d.file) || own.has(d.file);

@@ -6,7 +6,6 @@
 export const UNSUPPORTED: Record<string, { severity: "error" | "warning"; why: string }> = {
   Pod: { severity: "error", why: "Docker has no pods; give each container its own definition, and let the others join one owner's network namespace with Network=OWNER.container, or put them all on one .network" },
   StartWithPod: { severity: "error", why: "Docker has no pods" },
-  Secret: { severity: "error", why: "Podman secrets do not exist in Docker outside swarm; for type=env, put the variable in a file only root can read and name it with EnvironmentFile=; for a file, mount it read-only with Volume=SRC:DEST:ro" },
   Rootfs: { severity: "error", why: "Docker runs images only, not an exploded root file system" },
   UIDMap: { severity: "error", why: "Docker has no per-container UID maps, only the daemon-wide userns-remap; to run as a given user, write User=UID and Group=GID" },
   GIDMap: { severity: "error", why: "Docker has no per-container GID maps, only the daemon-wide userns-remap; to run as a given user, write User=UID and Group=GID" },

@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, readRejections, type AcceptedUnit, type Rejection } from "./accepted-store.js";
+import { hostCredentialStore } from "./credential-store.js";
 import { digest } from "./digest.js";
-import { capDiagnostics, error, warning, type Diagnostic } from "./diagnostics.js";
+import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { unitLiteral } from "./exec-line.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
@@ -35,6 +36,8 @@ export interface LoadSetOptions {
   records?: ReadonlyMap<string, AcceptedUnit>;
   /** Versions reverted for not becoming healthy (RevertOnFailure=); read from acceptedDir if not given. */
   rejections?: ReadonlyMap<string, Rejection>;
+  /** How a Secret= credential missing from this host's store is reported; a warning unless asked. */
+  missingCredential?: Severity;
 }
 
 export interface LoadedSet extends BuiltSet {
@@ -85,6 +88,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     step: unitLiteral(join(import.meta.dirname, "berth-step")),
     deviceExists: existsSync,
     scope: options.scope,
+    credentials: hostCredentialStore(options.missingCredential ?? "warning"),
     searched: dirs,
     ...(accepted ? { accepted } : {}),
   });

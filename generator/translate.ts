@@ -23,6 +23,7 @@ import { imageReference, networkReference, useLines, volumeSource, type Referenc
 import { reloadArgv } from "./reload.js";
 import { signalEntry, signalNumber } from "./signals.js";
 import { environmentFileArgs, mountArgs, volumeArgs } from "./storage.js";
+import { secretOptions, type CredentialStore, type Secrets } from "./secret-keys.js";
 import { endsWithEscape, type Entry, type Sections } from "./unit-file.js";
 import { splitUnitNames, splitWords } from "./words.js";
 
@@ -47,6 +48,8 @@ export interface TranslateContext extends ReferenceContext {
   scope: "system" | "user";
   /** Container name of a defined definition, in unit syntax, or undefined if there is none. */
   containerOf(definition: string): string | undefined;
+  /** The host's credential store, for Secret=. */
+  credentials: CredentialStore;
 }
 
 export interface Dependency {
@@ -97,7 +100,7 @@ const KNOWN_KEYS = new Set([
   "ServiceName", "Privileged", "Pid", "Ipc", "Cgroupns", "SecurityOpt", "SeccompProfile",
   "SecurityLabelDisable", "SecurityLabelType", "SecurityLabelLevel", "SecurityLabelFileType",
   "DockerArgs", "ReloadCmd", "ReloadSignal", "NetworkAlias", "VolatileTmp", "AppArmor", "RemapUsers",
-  "ReadOnlyTmpfs", "RevertOnFailure", ...Object.keys(CONFIG_KEYS), "PodmanArgs", "Timezone", "Mask", "Unmask", "SecurityLabelNested",
+  "ReadOnlyTmpfs", "RevertOnFailure", "Secret", ...Object.keys(CONFIG_KEYS), "PodmanArgs", "Timezone", "Mask", "Unmask", "SecurityLabelNested",
 ]);
 
 const isKnownKey = (key: string): boolean => KNOWN_KEYS.has(key);
@@ -262,6 +265,7 @@ interface ContainerRun {
   /** berth-step's options that connect the container to its further networks. */
   connect: string[];
   joins: Networks["joins"];
+  secrets: Secrets;
 }
 
 /** [Container] as `docker create` options. Checks run in key order, which orders the diagnostics. */
@@ -312,6 +316,8 @@ function dockerCreate(
     if (!word.includes("=")) c.fail(entry, `expected KEY=VALUE, found "${word}"`);
     else argv.push("--label", word);
   }
+  const secrets = secretOptions(c, def.sections.get("Service"), ctx.credentials);
+  for (const arg of secrets.args) argv.push(arg);
 
   volumeArgs(c, def.file, argv, volume);
   mountArgs(c, def.file, argv, volume);
@@ -416,7 +422,7 @@ function dockerCreate(
   // definition: the intended spec, never what `docker inspect` happens to report.
   const spec = digest(argv.join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${spec}`);
-  return { argv, spec, image: imageName, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config, connect: network.connect.map(oneWord), joins: network.joins };
+  return { argv, spec, image: imageName, imageFrom, uses, pull, ports, stopTimeout, waitHealthy, onFailure, config, connect: network.connect.map(oneWord), joins: network.joins, secrets };
 }
 
 /** What Podman mounts writable in a read-only container, beside /dev and /dev/shm. */
@@ -623,7 +629,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   // concat() copies an array natively; a spread steps through it with an iterator, allocating a
   // result object per element, and this runs once per definition.
   // The create argv (what the spec digest covers) is run attached by berth-step: see runtime/berth-step.
-  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-"].concat(run.connect, "--", run.argv);
+  const start = [ctx.step, "run", ctx.helper[0]!, containerName, run.pull === "never" && run.image ? run.image : "-"].concat(run.connect, run.secrets.step, "--", run.argv);
   const oneshot = isOneshot(def);
   if (oneshot) refuseReadinessKeys(c);
   const stopSignal = c.value("StopSignal");
@@ -655,6 +661,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   );
   const reload = reloadArgv(c, ctx.docker, containerName);
   if (reload) lines.push(`ExecReload=${formatExec(reload)}`);
+  for (const line of run.secrets.service) lines.push(line);
   for (const e of def.sections.get("Service") ?? []) lines.push(copied(e, diagnostics));
   return lines;
 }

@@ -6,7 +6,7 @@ import { readAsSystemd } from "./systemd-reader.js";
 /** The keys berth writes before a definition's own [Unit] lines (system scope) … */
 export const BERTH_UNIT_KEYS = ["Description", "Documentation", "SourcePath", "Wants", "After", "Wants", "After", "StartLimitIntervalSec"];
 /** … and the keys it may write before a definition's own [Service] lines. */
-export const BERTH_SERVICE_KEYS = ["Type", "SyslogIdentifier", "ExecStart", "ExecStartPost", "ExecStop", "ExecStopPost", "SuccessExitStatus", "TimeoutStopSec", "Restart", "RestartSec", "ExecReload"];
+export const BERTH_SERVICE_KEYS = ["Type", "SyslogIdentifier", "ExecStart", "ExecStartPost", "ExecStop", "ExecStopPost", "SuccessExitStatus", "TimeoutStopSec", "Restart", "RestartSec", "ExecReload", "LoadCredential", "LoadCredentialEncrypted"];
 
 /** Pieces an attacker or a clumsy editor puts into values: escapes, line ends, quoting, specifiers, headers. */
 const FRAGMENTS = [
@@ -18,7 +18,7 @@ const FRAGMENTS = [
 const KEYS = [
   "Image", "Exec", "Entrypoint", "Environment", "Label", "Volume", "PublishPort", "Network", "HealthCmd", "Notify", "StopTimeout",
   "StopSignal", "HealthRetries", "PidsLimit", "ReloadCmd", "ReloadSignal", "DockerArgs", "ContainerName", "User", "Group",
-  "ReadOnly", "RunInit", "Pull", "AddDevice", "Ulimit", "Memory", "Pod", "FutureKey",
+  "ReadOnly", "RunInit", "Pull", "AddDevice", "Ulimit", "Memory", "Pod", "Secret", "FutureKey",
   ...UNIT_REFERENCE_KEYS, "Description", "ExecStartPre", "TimeoutStartSec", "WantedBy", "RequiredBy", "DefaultInstance", "X-Key",
 ];
 const SECTIONS = ["[Unit]", "[Service]", "[Container]", "[Install]", "[X-Mine]", "[Quadlet]", "[Bad", "[a\"b]"];

@@ -22,9 +22,12 @@ export class UserManager {
   private dbusPid?: number;
   private readonly id: string;
 
-  constructor(private readonly extraEnv: Record<string, string> = {}) {
-    // tmpfs, as /run is on a real host: the generator writes there on every reload.
-    this.root = mkdtempSync("/dev/shm/berth-um-");
+  /**
+   * `parent` holds the manager's files and its runtime directory: tmpfs, as /run is on a real
+   * host, since the generator writes there on every reload.
+   */
+  constructor(private readonly extraEnv: Record<string, string> = {}, parent = "/dev/shm") {
+    this.root = mkdtempSync(join(parent, "berth-um-"));
     this.id = this.root.slice(this.root.lastIndexOf("-") + 1);
     this.runtime = join(this.root, "runtime");
     this.defs = join(this.root, "defs");
