@@ -90,7 +90,7 @@ export interface Translated {
   diagnostics: Diagnostic[];
 }
 
-const KNOWN_KEYS = new Set([
+export const KNOWN_KEYS = new Set([
   "Image", "ContainerName", "Exec", "Entrypoint", "Environment", "EnvironmentFile", "Volume", "Mount",
   "Tmpfs", "PublishPort", "ExposeHostPort", "Network", "HostName", "IP", "IP6", "DNS", "DNSSearch",
   "DNSOption", "AddHost", "User", "Group", "GroupAdd", "UserNS", "WorkingDir", "Label", "AddCapability",
