@@ -164,7 +164,7 @@ export function translate(def: Definition, ctx: TranslateContext): Translated {
   reportUnknownKeys(c);
 
   const sections: Section[] = [
-    { name: "Unit", lines: unitSection(def, ctx, `berth container ${containerName}`, out, run.joins).concat(useLines(run.uses, out.dependencies)) },
+    { name: "Unit", lines: unitSection(def, ctx, `berth container ${containerName}`, out, run.joins, run.uses) },
     { name: "Service", lines: serviceSection(def, c, ctx, containerName, run, out.diagnostics) },
   ];
   const unit = finishUnit(def, ctx, unitName, c, out, sections);
@@ -578,7 +578,7 @@ function reportUnknownKeys(c: ContainerSection): void {
 }
 
 /** [Unit]: the lines every berth unit has, then the definition's own. */
-export function unitSection(def: Definition, ctx: TranslateContext, description: string, out: Collected, joins: Networks["joins"] = []): string[] {
+export function unitSection(def: Definition, ctx: TranslateContext, description: string, out: Collected, joins: Networks["joins"] = [], uses: readonly Use[] = []): string[] {
   const lines: string[] = [
     // Names are in specifier syntax already (`worker-%i`).
     `Description=${description}`,
@@ -600,6 +600,7 @@ export function unitSection(def: Definition, ctx: TranslateContext, description:
     // One of the two names the definition, so a missing one is reported once.
     out.dependencies.push({ key: "Unit.Requires", unit, entry }, { key: "Unit.After", unit, definition, entry });
   }
+  for (const line of useLines(uses, out.dependencies)) lines.push(line);
   for (const e of def.sections.get("Unit") ?? []) lines.push(rewrite("Unit", e, UNIT_REFERENCE_KEYS, ctx, out));
   return lines;
 }

@@ -60,7 +60,12 @@ export function misreadOf(unitText: string, sections: Sections): string | undefi
   const read = (section: string) => reading.directives.filter((d) => d.section === section);
   const written = (section: string) => (sections.get(section) ?? []).map((e) => ({ section, key: e.key, value: e.value }));
   const unitKeys = read("Unit").map((d) => d.key);
-  if (!same(unitKeys, [...BERTH_UNIT_KEYS, ...written("Unit").map((d) => d.key)])) return `[Unit] keys ${JSON.stringify(unitKeys)}`;
+  // Between berth's own lines and the definition's: the Requires=/After= pairs of what it uses (a network, a volume, another container's network).
+  const writtenKeys = written("Unit").map((d) => d.key);
+  const between = unitKeys.slice(BERTH_UNIT_KEYS.length, unitKeys.length - writtenKeys.length);
+  if (!same(unitKeys.slice(0, BERTH_UNIT_KEYS.length), BERTH_UNIT_KEYS) || !same(unitKeys.slice(unitKeys.length - writtenKeys.length), writtenKeys) || between.some((k) => k !== "Requires" && k !== "After")) {
+    return `[Unit] keys ${JSON.stringify(unitKeys)}`;
+  }
   const service = read("Service");
   const own = service.slice(0, service.length - written("Service").length);
   if (!own.every((d) => BERTH_SERVICE_KEYS.includes(d.key)) || own.filter((d) => d.key === "ExecStart").length !== 1) return `[Service] keys ${JSON.stringify(service.map((d) => d.key))}`;
