@@ -299,8 +299,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     const starts = new Set(p.start);
     const levels = rolloutLevels(desired, [...p.start, ...p.restart]);
     for (let i = 0; i < levels.length; i++) {
-      let level = levels[i]!;
-      if (i > 0) level = await notYetRestarted(level);
+      const level = levels[i]!;
       if (levels.length > 1) {
         log.info(`rollout level ${i + 1} of ${levels.length}: ${level.join(", ")}`);
         progress({ kind: "level", index: i, of: levels.length, units: level });
@@ -314,25 +313,6 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
         return;
       }
     }
-  };
-
-  /**
-   * A unit that Requires= one restarted below was restarted by systemd along with it, already
-   * running its new version: it is recorded, not restarted a second time.
-   */
-  const notYetRestarted = async (level: string[]): Promise<string[]> => {
-    const running = await ctx.docker.runningContainers();
-    const [states] = (await ctx.systemd.call("ListUnitsByNames", "as", [level])) as [Array<[string, string, string, string]>];
-    const active = new Set(states.filter((s) => s[3] === "active").map((s) => s[0]));
-    return level.filter((name) => {
-      const u = byName.get(name);
-      const done = u !== undefined && u.type === "container" && active.has(name) && running.get(name)?.spec === u.spec && !u.acceptedFrom;
-      if (done) {
-        log.info(`${name}: already restarted with its dependency, running this version`);
-        record(u);
-      }
-      return !done;
-    });
   };
 
   /** A failed start or restart: reverted to the version before (RevertOnFailure=), or tried again later. */

@@ -200,7 +200,11 @@ export class SystemdClient extends EventEmitter {
    * unit must not stall every later reconcile.
    */
   async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit" | "ReloadUnit", unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
-    const [job] = (await this.call(method, "ss", [unit, "replace"])) as [string];
+    // A restart of one service is that service's alone, as Kolla restarts one container: berthd
+    // orders its restarts itself (one dependency level at a time), and a Requires= dependent is
+    // restarted only when it changed, in its own level, once this one is healthy again.
+    const mode = method === "RestartUnit" ? "ignore-dependencies" : "replace";
+    const [job] = (await this.call(method, "ss", [unit, mode])) as [string];
     const early = this.finished.get(job);
     if (early) return early;
     return new Promise((resolve) => {

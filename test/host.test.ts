@@ -184,7 +184,7 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     const registry = await new LocalRegistry(5058).start();
     try {
       const build = spawnSync("sh", ["-c", `printf 'FROM berth-test/busybox:latest\\nRUN echo 2 > /release\\n' | DOCKER_BUILDKIT=0 docker build -q -t berth-test/sim-v2 - && printf 'FROM berth-test/busybox:latest\\nRUN printf "#!/bin/sh\\\\nexec sleep 1000000\\\\n" > /bin/fake-service\\n' | DOCKER_BUILDKIT=0 docker build -q -t berth-test/sim-bad -`], { encoding: "utf8" });
-      expect(build.stderr).toBe("");
+      expect(build.status, build.stderr).toBe(0);
       const v2 = registry.push("berth-test/sim-v2", "sim/openstack:v2");
       const bad = registry.push("berth-test/sim-bad", "sim/openstack-bad:v2");
       docker(["rmi", "berth-test/sim-v2", "berth-test/sim-bad"]);

@@ -40,12 +40,11 @@ describe("upgrade: pull first, then one dependency level at a time, each gated o
   const active = (name: string) => um.show(`${name}.service`, "ActiveState").ActiveState === "active";
   const readyAt = (name: string) => Number(um.show(`${name}.service`, "ActiveEnterTimestampMonotonic").ActiveEnterTimestampMonotonic);
   const startedAt = (name: string) => inspect(name, "{{.State.StartedAt}}");
-  /** Rewrites every definition with berthd stopped, so that it meets them as one batch when it starts. */
-  const rollOut = async (images: Record<string, string>): Promise<number> => {
+  /** Rewrites every definition with berthd stopped, so that a new berthd meets them as one batch when it starts. */
+  const rollOut = async (images: Record<string, string>): Promise<void> => {
     await agent.stop();
     for (const name of NAMES) um.writeDefinition(`${name}.container`, definition(name, images[name]!));
     agent = new Agent(um).start();
-    return 0;
   };
   const log = (from = 0) => agent.lines.slice(from).map((l) => l.msg);
   printAgentLogOnFailure(() => agent);
@@ -107,9 +106,9 @@ describe("upgrade: pull first, then one dependency level at a time, each gated o
 
   it("a version that never turns healthy stops the rollout there and is reverted; what is above it keeps running, and nothing flaps", async () => {
     const before = Object.fromEntries(NAMES.map((n) => [n, startedAt(n)]));
-    const mark = agent.mark;
+    // A new berthd: its log starts at line 0.
     await rollOut({ ...Object.fromEntries(NAMES.map((n) => [n, image.v3!])), "up-pl": image.bad! });
-    await agent.waitForLog(/^up-pl\.service: .*reverted to the version accepted at/, mark);
+    await agent.waitForLog(/^up-pl\.service: .*reverted to the version accepted at/, 0);
     await agent.idle();
     await waitFor("up-pl back on v2", () => active("up-pl") && inspect("up-pl", "{{.Config.Image}}") === image.v2);
     // Below it: upgraded. Above it: never restarted, still the old version.
@@ -120,9 +119,8 @@ describe("upgrade: pull first, then one dependency level at a time, each gated o
     expect(berth("apply").status).toBe(0);
     // berthd retries after the failure: the rejected version is not tried again.
     const pl = inspect("up-pl", "{{.Id}}");
-    const retry = agent.mark;
-    await agent.waitForLog(/^reconciling \(.*retry after failures/, mark);
-    await agent.reconciled(retry);
+    await agent.waitForLog(/^reconciling \(.*retry after failures/, 0);
+    await agent.reconciled(agent.lines.findIndex((l) => /^reconciling \(.*retry after failures/.test(l.msg)));
     expect([inspect("up-pl", "{{.Id}}"), startedAt("up-api")]).toEqual([pl, before["up-api"]]);
   });
 
