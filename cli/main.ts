@@ -3,7 +3,7 @@ import type { Scope } from "../generator/search-path.js";
 
 const USAGE = `usage: berth [--user] COMMAND [ARGS]
 
-  validate [--json] [--strict] [--as NAME.container] [PATH...]
+  validate [--json] [--strict] [--as NAME.container|DIR.d/FILE.conf] [PATH...]
                        check definitions, alone and as a set (exit 1 on errors)
   render NAME|FILE     print the unit exactly as the generator writes it
   status [--json]      each service: systemd state, container, health, image, last error
