@@ -5,7 +5,8 @@ import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
 import { nextSettleMs } from "./plan.js";
 import { reconcile, type ReconcileResult } from "./reconcile.js";
-import { missingSinceOf, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
+import { reconcileLockPath, withReconcileLock } from "./reconcile-lock.js";
+import { missingSinceOf, readStatus, withActions, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
 import { describeChanges, watchDefinitions } from "./watcher.js";
 
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   const previous = readStatus(stateDir);
   // Deletions keep their clock across a restart of berthd.
   const missingSince = missingSinceOf(previous);
-  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {} };
+  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {}, actions: previous?.actions ?? [] };
 
   let running: Promise<void> | undefined;
   // Why the next reconcile runs: requests made while one runs are served together by the next,
@@ -66,12 +67,15 @@ async function main(argv: string[]): Promise<number> {
   const retryReconcile = backoff(RETRY_MAX_MS, () => request("retry after a failed reconcile"));
   const retryJobs = backoff(JOB_RETRY_MAX_MS, () => request("retry after failures"));
   let settle: NodeJS.Timeout | undefined;
-  const once = async (reason: string): Promise<void> => {
+  const lock = reconcileLockPath(scope);
+  const once = (reason: string): Promise<void> => withReconcileLock(lock, () => reconcileOnce(reason), () => log.info("waiting for the reconcile of a berth apply to finish"));
+  const reconcileOnce = async (reason: string): Promise<void> => {
     log.info(`reconciling (${reason})`);
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
       result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince });
+      status.actions = withActions(status.actions, { startedAt: t0, started: result.plan.start, restarted: result.plan.restart, stopped: result.plan.stop });
       retryReconcile.reset();
       const p = result.plan;
       log.info(`reconciled in ${Date.now() - t0} ms: ${p.start.length} started, ${p.restart.length} restarted, ${p.stop.length} stopped, ${p.unchanged.length} unchanged${result.failures.length ? `, ${result.failures.length} failed` : ""}`);

@@ -8,7 +8,9 @@ const USAGE = `usage: berth [--user] COMMAND [ARGS]
   render NAME|FILE     print the unit exactly as the generator writes it
   status [--json]      each service: systemd state, container, health, image, last error
   plan                 what a reconcile would do now (changes nothing)
-  apply                reconcile once and wait for the jobs (exit 1 if anything failed)
+  apply [--json] [--since MS]
+                       reconcile once and wait for the jobs (exit 1 if anything failed);
+                       --since adds what berthd did from then on (ms since the epoch)
 
   --user               the user's manager and ~/.config/berth instead of the system's
 `;
@@ -27,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
       case "plan":
         return (await import("./agent-commands.js")).planCommand(parseArgs(rest, []), scope);
       case "apply":
-        return (await import("./agent-commands.js")).applyCommand(parseArgs(rest, []), scope);
+        return (await import("./agent-commands.js")).applyCommand(parseArgs(rest, ["since"], ["json"]), scope);
       case "--version":
         process.stdout.write("berth 0.1.0\n");
         return 0;
