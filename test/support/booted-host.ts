@@ -42,6 +42,8 @@ export interface BootedHostOptions {
   template?: string;
   /** The Docker socket bound in as /run/docker.sock (default: the machine's). */
   dockerSocket?: string;
+  /** More of the machine's directories bound in, read-write, at the same path. */
+  binds?: string[];
 }
 
 /**
@@ -56,10 +58,12 @@ export class BootedHost {
   bootedAt = 0;
 
   private readonly dockerSocket: string;
+  private readonly binds: string[];
 
   constructor(options: BootedHostOptions = {}) {
     this.root = `/var/tmp/berth-host-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;
     this.dockerSocket = options.dockerSocket ?? "/run/docker.sock";
+    this.binds = options.binds ?? [];
     const r = spawnSync("cp", ["-a", options.template ?? ensureRootfs(), this.root]);
     if (r.status !== 0) throw new Error(`cannot copy the root file system: ${r.stderr}`);
     mkdirSync(join(this.root, "usr/local/bin"), { recursive: true });
@@ -86,6 +90,7 @@ export class BootedHost {
       "--bind-ro=/usr/lib/node_modules/npm",
       // The host's CA store: this machine reaches the npm registry through a TLS-inspecting proxy.
       "--bind-ro=/etc/ssl/certs",
+      ...this.binds.map((b) => `--bind=${b}`),
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     this.nspawn.stderr!.on("data", (d: Buffer) => (err += d.toString()));
