@@ -68,7 +68,10 @@ async function main(argv: string[]): Promise<number> {
   const retryJobs = backoff(JOB_RETRY_MAX_MS, () => request("retry after failures"));
   let settle: NodeJS.Timeout | undefined;
   const lock = reconcileLockPath(scope);
-  const once = (reason: string): Promise<void> => withReconcileLock(lock, () => reconcileOnce(reason), () => log.info("waiting for the reconcile of a berth apply to finish"));
+  const once = (reason: string): Promise<void> =>
+    withReconcileLock(lock, () => reconcileOnce(reason), () => log.info("waiting for the reconcile of a berth apply to finish")).catch((e: Error) => {
+      log.error(`cannot take the reconcile lock ${lock}: ${e.message}; retrying in ${retryReconcile.schedule() / 1000} s`);
+    });
   const reconcileOnce = async (reason: string): Promise<void> => {
     log.info(`reconciling (${reason})`);
     const t0 = Date.now();
