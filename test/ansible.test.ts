@@ -253,6 +253,20 @@ describe.skipIf(!process.env.BERTH_ANSIBLE_TEST)("the berth role and the OpenSta
     expect(seen.rounds).toBeGreaterThan(10);
   });
 
+  it("a service that does not come up fails the play on its host, naming the service and why; the next good run brings it back", async () => {
+    const cmp = host("cmp1");
+    extraHostVars = { cmp1: { nova_compute_broken: true } };
+    const r = await playbook("--limit", "cmp1");
+    extraHostVars = {};
+    expect(r.status, r.out).not.toBe(0);
+    expect(recap(r.out).cmp1, r.out).toMatchObject({ failed: 1 });
+    expect(r.out).toMatch(/berth apply failed on cmp1:[\s\S]*nova-compute\.service: (Start|Restart)Unit ended with \\"(failed|dependency)\\"/);
+    const fixed = await playbook("--limit", "cmp1");
+    expect(fixed.status, fixed.out).toBe(0);
+    expect(recap(fixed.out).cmp1!.changed, fixed.out).toBeGreaterThan(0);
+    expect(active(cmp), sh(cmp, "berth status").stdout).toBe(true);
+  });
+
   it("a file the variables no longer list is stopped and removed; a definition the role did not write is left alone", async () => {
     const cmp = host("cmp1");
     writeFileSync(join(cmp.host.root, "etc/berth/hand-made.container"), `[Container]\nImage=${V2}\nRunInit=yes\nNetwork=none\nExec=sleep 600\n`);
