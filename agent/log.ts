@@ -9,7 +9,8 @@ const PRIORITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6,
 
 export type Logger = pino.Logger;
 
-export function createLogger(options: { level?: string } = {}): Logger {
+/** `toStderr`: a command whose standard output is its result (`berth apply --json`) logs beside it. */
+export function createLogger(options: { level?: string; toStderr?: boolean } = {}): Logger {
   if (process.env.JOURNAL_STREAM) {
     return pino(
       {
@@ -29,5 +30,5 @@ export function createLogger(options: { level?: string } = {}): Logger {
       },
     );
   }
-  return pino({ level: options.level ?? "info", base: undefined });
+  return pino({ level: options.level ?? "info", base: undefined }, options.toStderr ? pino.destination(2) : undefined);
 }

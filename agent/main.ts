@@ -6,8 +6,9 @@ import { createLogger } from "./log.js";
 import { metricsFile, startMetrics } from "./metrics-writer.js";
 import { nextSettleMs } from "./plan.js";
 import { reconcile, type Progress, type ReconcileResult } from "./reconcile.js";
+import { reconcileLockPath, withReconcileLock } from "./reconcile-lock.js";
 import { emptyRollout, withProgress } from "./rollout-status.js";
-import { missingSinceOf, readStatus, writeStatus, type AgentStatus } from "./status-file.js";
+import { missingSinceOf, readStatus, withActions, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
 import { describeChanges, watchConfiguration, watchDefinitions } from "./watcher.js";
 
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const previous = readStatus(stateDir);
   // Deletions keep their clock across a restart of berthd.
   const missingSince = missingSinceOf(previous);
-  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {} };
+  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {}, actions: previous?.actions ?? [] };
 
   let running: Promise<void> | undefined;
   // Why the next reconcile runs: requests made while one runs are served together by the next,
@@ -87,12 +88,18 @@ async function main(argv: string[]): Promise<number> {
       log.warn(`cannot write ${stateDir}/status.json: ${(e as Error).message}`);
     }
   };
-  const once = async (reason: string): Promise<void> => {
+  const lock = reconcileLockPath(scope);
+  const once = (reason: string): Promise<void> =>
+    withReconcileLock(lock, () => reconcileOnce(reason), () => log.info("waiting for the reconcile of a berth apply to finish")).catch((e: Error) => {
+      log.error(`cannot take the reconcile lock ${lock}: ${e.message}; retrying in ${retryReconcile.schedule() / 1000} s`);
+    });
+  const reconcileOnce = async (reason: string): Promise<void> => {
     log.info(`reconciling (${reason})`);
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
       result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince, onProgress });
+      status.actions = withActions(status.actions, { startedAt: t0, started: result.plan.start, restarted: result.plan.restart, stopped: result.plan.stop });
       retryReconcile.reset();
       configWatcher.set(result.configPaths);
       const p = result.plan;

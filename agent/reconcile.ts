@@ -310,6 +310,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
         const left = levels.slice(i + 1).flat();
         if (left.length > 0) log.warn(`rollout stopped at level ${i + 1}: ${failed.map((f) => f.name).join(", ")} failed; not started or restarted: ${left.join(", ")}`);
         for (const name of left) progress({ kind: "unit", unit: name, state: "skipped" });
+        // What was not done is not reported as done (berth apply, the actions berthd keeps).
+        const notDone = new Set(left);
+        p.start = p.start.filter((n) => !notDone.has(n));
+        p.restart = p.restart.filter((n) => !notDone.has(n));
         return;
       }
     }

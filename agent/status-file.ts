@@ -15,6 +15,36 @@ export interface AgentStatus {
   missingSince?: Record<string, number>;
   /** The rollout in progress (pulls, the level being started), while a reconcile runs one. */
   rollout?: RolloutStatus | undefined;
+  /** berthd's latest reconciles that acted, oldest first, for `berth apply --since`. */
+  actions?: Actions[];
+}
+
+/** What one reconcile did, and when it began (ms since the epoch). */
+export interface Actions {
+  startedAt: number;
+  started: string[];
+  restarted: string[];
+  stopped: string[];
+}
+
+/** Enough for the reconciles of one configuration run, however many files it changes. */
+export const ACTIONS_KEPT = 200;
+
+/** Appends a reconcile's actions to the history, if it did anything, keeping the latest ones. */
+export function withActions(history: readonly Actions[] | undefined, a: Actions): Actions[] {
+  const kept = Array.isArray(history) ? history : [];
+  if (a.started.length + a.restarted.length + a.stopped.length === 0) return [...kept];
+  return [...kept, a].slice(-ACTIONS_KEPT);
+}
+
+/** The units started, restarted and stopped by the reconciles that began at `since` or later. */
+export function actionsSince(history: readonly Actions[] | undefined, since: number): Omit<Actions, "startedAt"> {
+  const out = { started: new Set<string>(), restarted: new Set<string>(), stopped: new Set<string>() };
+  for (const a of Array.isArray(history) ? history : []) {
+    if (!(a.startedAt >= since)) continue;
+    for (const kind of ["started", "restarted", "stopped"] as const) for (const u of Array.isArray(a[kind]) ? a[kind] : []) out[kind].add(u);
+  }
+  return { started: [...out.started], restarted: [...out.restarted], stopped: [...out.stopped] };
 }
 
 const file = (stateDir: string) => join(stateDir, "status.json");

@@ -6,22 +6,23 @@ import { runtimeDir } from "../agent/config-changes.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { nextSettleMs } from "../agent/plan.js";
-import { assess, reconcile, type ReconcileContext } from "../agent/reconcile.js";
-import { describeRollout } from "../agent/rollout-status.js";
-import { missingSinceOf, readStatus } from "../agent/status-file.js";
+import { assess, reconcile, type Failure, type Progress, type ReconcileContext } from "../agent/reconcile.js";
+import { reconcileLockPath, withReconcileLock } from "../agent/reconcile-lock.js";
+import { describeRollout, emptyRollout, withProgress } from "../agent/rollout-status.js";
+import { actionsSince, missingSinceOf, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
 import { configStateFile, readConfigState } from "../runtime/config-files.js";
 import { DockerUnreachable } from "../runtime/docker-socket.js";
-import type { ParsedArgs } from "./args.js";
+import { UsageError, type ParsedArgs } from "./args.js";
 
 /** Failures of the host rather than of berth: said in one line, without a stack trace. */
 const UNREACHABLE = [BusUnreachable, DockerUnreachable];
 
 /** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
-async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>): Promise<number> {
+async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>, logToStderr = false, level?: string): Promise<number> {
   // berthd's clock for deleted definitions, so that plan shows what berthd will do.
   const missingSince = missingSinceOf(readStatus(stateDir(scope)));
-  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger(), acceptedDir: acceptedDir(scope), missingSince };
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope), missingSince };
   try {
     return await command(ctx);
   } catch (e) {
@@ -55,28 +56,78 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
 }
 
 /**
- * `berth apply`: what berthd would do, done now, waiting for its jobs; non-zero if anything
- * failed. A deletion still in its grace period is waited out, as berthd would.
+ * `berth apply [--json] [--since MS]`: what berthd would do, done now, waiting for its jobs;
+ * non-zero if anything failed. A deletion still in its grace period is waited out, as berthd
+ * would. It runs alone (a reconcile of berthd's in progress is waited for), and `--since` (ms since
+ * the epoch) adds what berthd did from then on: a configuration run that wrote files berthd
+ * applied at once still learns which services its change started, restarted or stopped.
  */
-export async function applyCommand(_args: ParsedArgs, scope: Scope): Promise<number> {
-  return withContext(scope, async (ctx) => {
-    const done = { start: 0, restart: 0, reload: 0, stop: 0 };
-    let failed = false;
+export async function applyCommand(args: ParsedArgs, scope: Scope): Promise<number> {
+  const since = args.options.get("since");
+  if (since !== undefined && !/^\d+$/.test(since)) throw new UsageError(`--since takes milliseconds since the epoch, not "${since}"`);
+  const timeout = args.options.get("timeout");
+  if (timeout !== undefined && !/^\d+$/.test(timeout)) throw new UsageError(`--timeout takes seconds, not "${timeout}"`);
+  const json = args.flags.has("json");
+  // Only a person at a terminal is shown the rollout as it goes; a tool gets the result alone.
+  const live = !json && process.stderr.isTTY === true;
+  if (timeout !== undefined) {
+    setTimeout(() => {
+      process.stderr.write(`berth: the apply did not finish within ${timeout} s; systemd and berthd carry on with it (see berth status)\n`);
+      process.exit(1);
+    }, Number(timeout) * 1000).unref();
+  }
+  const waiting = () => process.stderr.write("berth: waiting for berthd's reconcile in progress\n");
+  return withReconcileLock(reconcileLockPath(scope), () => withContext(scope, async (ctx) => {
+    if (live) ctx.onProgress = showProgress();
+    const done = since === undefined ? { started: [], restarted: [], stopped: [] } : actionsSince(readStatus(stateDir(scope))?.actions, Number(since));
+    const reloaded: string[] = [];
+    const failed: Failure[] = [];
     let r = await reconcile(ctx);
     for (;;) {
-      failed ||= r.failures.length > 0;
-      done.start += r.plan.start.length;
-      done.restart += r.plan.restart.length;
-      done.reload += r.plan.reloadInPlace.length;
-      done.stop += r.plan.stop.length;
+      failed.push(...r.failures);
+      done.started.push(...r.plan.start);
+      done.restarted.push(...r.plan.restart);
+      done.stopped.push(...r.plan.stop);
+      reloaded.push(...r.plan.reloadInPlace);
       const settles = nextSettleMs(r.plan);
       if (settles === undefined) break;
       await new Promise((resolve) => setTimeout(resolve, settles + 50));
       r = await reconcile(ctx);
     }
-    process.stdout.write(`${done.start} started, ${done.restart} restarted, ${done.reload ? `${done.reload} reloaded, ` : ""}${done.stop} stopped, ${r.plan.unchanged.length} unchanged\n`);
-    return failed || r.diagnostics.some((d) => d.severity === "error") ? 1 : 0;
-  });
+    const result = {
+      started: [...new Set(done.started)],
+      restarted: [...new Set(done.restarted)],
+      reloaded: [...new Set(reloaded)],
+      stopped: [...new Set(done.stopped)],
+      failed,
+      held: r.plan.held,
+      unchanged: r.plan.unchanged.length,
+      errors: r.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic),
+    };
+    if (json) {
+      process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    } else {
+      for (const f of result.failed) process.stdout.write(`failed   ${f.unit}: ${f.message}\n`);
+      for (const h of result.held) process.stdout.write(`held     ${h.unit}: ${h.because}\n`);
+      process.stdout.write(`${result.started.length} started, ${result.restarted.length} restarted, ${result.reloaded.length ? `${result.reloaded.length} reloaded, ` : ""}${result.stopped.length} stopped, ${result.unchanged} unchanged\n`);
+    }
+    return result.failed.length > 0 || result.errors.length > 0 ? 1 : 0;
+  }, true, live ? "warn" : "error"), waiting);
+}
+
+/** The rollout as it goes, on the terminal: a line whenever what it says changes, a pull's bytes at most once a second. */
+function showProgress(): (p: Progress) => void {
+  let rollout = emptyRollout(new Date().toISOString());
+  let said = new Set<string>();
+  let lastBytes = 0;
+  return (p) => {
+    rollout = withProgress(rollout, p);
+    if (p.kind === "pull" && !p.done && Date.now() - lastBytes < 1000) return;
+    if (p.kind === "pull") lastBytes = Date.now();
+    const lines = describeRollout(rollout);
+    for (const line of lines) if (!said.has(line)) process.stderr.write(`${line}\n`);
+    said = new Set(lines);
+  };
 }
 
 interface ServiceStatus {

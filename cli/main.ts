@@ -3,13 +3,15 @@ import type { Scope } from "../generator/search-path.js";
 
 const USAGE = `usage: berth [--user] COMMAND [ARGS]
 
-  validate [--json] [--strict] [--as FILE-NAME] [PATH...]
+  validate [--json] [--strict] [--as NAME.container|DIR.d/FILE.conf] [PATH...]
                        check definitions, alone and as a set (exit 1 on errors)
   render NAME|FILE     print the unit exactly as the generator writes it (NAME: a file name
                        such as db.network, a unit or a container name)
   status [--json]      each service: systemd state, container, health, image, last error
   plan                 what a reconcile would do now (changes nothing)
-  apply                reconcile once and wait for the jobs (exit 1 if anything failed)
+  apply [--json] [--since MS] [--timeout SECONDS]
+                       reconcile once and wait for the jobs (exit 1 if anything failed);
+                       --since adds what berthd did from then on (ms since the epoch)
 
   --user               the user's manager and ~/.config/berth instead of the system's
 `;
@@ -28,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
       case "plan":
         return (await import("./agent-commands.js")).planCommand(parseArgs(rest, []), scope);
       case "apply":
-        return (await import("./agent-commands.js")).applyCommand(parseArgs(rest, []), scope);
+        return (await import("./agent-commands.js")).applyCommand(parseArgs(rest, ["since", "timeout"], ["json"]), scope);
       case "--version":
         process.stdout.write("berth 0.1.0\n");
         return 0;

@@ -8,7 +8,8 @@ import { UsageError, type ParsedArgs } from "./args.js";
 /**
  * `berth validate [--json] [--strict] [--as NAME.container|network|volume|image|build] [PATH…]`. Directories replace the
  * search path; files are checked in the context of the set, standing in for the definition of
- * the same name. `--as` names a file whose own name says nothing, as Ansible's `validate:` gives.
+ * the same name. `--as` names a file whose own name says nothing, as Ansible's `validate:` gives:
+ * a definition (NAME.container) or a drop-in (NAME.container.d/FILE.conf).
  */
 export function validate(args: ParsedArgs, scope: Scope): number {
   const dirs: string[] = [];
@@ -24,7 +25,10 @@ export function validate(args: ParsedArgs, scope: Scope): number {
   }
   const as = args.options.get("as");
   if (as !== undefined && files.length !== 1) throw new UsageError("--as goes with exactly one file");
-  const overlay = files.map((path) => ({ fileName: as !== undefined ? basename(as) : basename(path), path }));
+  // A drop-in is named with its directory (keystone.container.d/10-host.conf); a leading
+  // /etc/berth/ is allowed on either.
+  const named = as === undefined ? undefined : as.endsWith(".conf") ? as.split("/").slice(-2).join("/") : basename(as);
+  const overlay = files.map((path) => ({ fileName: named ?? basename(path), path }));
   // Checked against this host's own set (what Ansible's validate: does on the target), a secret
   // missing from the host's credential store is an error, as a missing dependency is: deploy it
   // first. Another tree may be checked anywhere, so there it is a warning (--strict refuses it).

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, type Dirent } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, readRejections, type AcceptedUnit, type Rejection } from "./accepted-store.js";
 import { hostCredentialStore } from "./credential-store.js";
@@ -8,7 +8,10 @@ import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "
 import { unitLiteral } from "./exec-line.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
+import { decodeText } from "./decode-text.js";
 import { definitionKey, parseDefinitionName } from "./names.js";
+import { readRegularFile } from "./read-file.js";
+import { parseUnitFile } from "./unit-file.js";
 import { unitDirs, type Scope } from "./search-path.js";
 import { trustRules } from "./trust.js";
 
@@ -40,6 +43,52 @@ export interface LoadSetOptions {
   missingCredential?: Severity;
 }
 
+/** `NAME.container.d/FILE.conf`, `prefix-.container.d/FILE.conf` or `container.d/FILE.conf`. */
+const DROP_IN = /^((?:[A-Za-z0-9][A-Za-z0-9_.:@\\-]*\.)?container\.d)\/([^/.][^/]*\.conf)$/;
+
+/**
+ * Drop-ins given to check (`berth validate --as keystone.container.d/10-host.conf FILE`) stand in
+ * for that file in the first search directory: each definition's drop-ins are looked up again as
+ * if it were there, so precedence and order are systemd's, and the candidate is read in its place.
+ * A candidate that applies to no definition is still parsed, and said to apply to nothing.
+ */
+function overlayDropIns(dirs: readonly string[], sources: DefinitionSource[], candidates: ReadonlyMap<string, string>): Diagnostic[] {
+  const byDir = new Map<string, string[]>();
+  for (const path of candidates.keys()) byDir.set(dirname(path), [...(byDir.get(dirname(path)) ?? []), basename(path)]);
+  const list = (dir: string): Dirent[] => {
+    let entries: Dirent[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      // not there yet: the candidate is its first file
+    }
+    const added = (byDir.get(dir) ?? []).filter((n) => !entries.some((e) => e.name === n));
+    return [...entries, ...added.map((name) => ({ name }) as Dirent)];
+  };
+  const used = new Set<string>();
+  for (const s of sources) {
+    s.dropIns = findDropIns(dirs, s.name, list).map((path) => {
+      const candidate = candidates.get(path);
+      if (candidate === undefined) return path;
+      used.add(path);
+      return candidate;
+    });
+  }
+  const diagnostics: Diagnostic[] = [];
+  for (const [path, candidate] of candidates) {
+    if (used.has(path)) continue;
+    const got = readRegularFile(candidate);
+    if ("error" in got) {
+      diagnostics.push(error(candidate, 0, got.error));
+      continue;
+    }
+    const decoded = decodeText(got.bytes, candidate);
+    diagnostics.push(...decoded.diagnostics, ...parseUnitFile(decoded.text, candidate, new Map()).diagnostics);
+    diagnostics.push(warning(candidate, 0, `${path} applies to no definition`));
+  }
+  return diagnostics;
+}
+
 export interface LoadedSet extends BuiltSet {
   dirs: readonly string[];
   sources: DefinitionSource[];
@@ -54,10 +103,16 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   const found = discoverDefinitions(dirs);
   const sources = found.sources;
   let diagnostics = found.diagnostics;
+  const dropInOverlay = new Map<string, string>();
   for (const o of options.overlay ?? []) {
+    const dropIn = DROP_IN.exec(o.fileName);
+    if (dropIn) {
+      dropInOverlay.set(join(dirs[0] ?? ".", dropIn[1]!, dropIn[2]!), o.path);
+      continue;
+    }
     const name = parseDefinitionName(o.fileName);
     if (!name) {
-      diagnostics.push(error(o.path, 0, `"${o.fileName}" is not a valid definition name (NAME.container, NAME.network, NAME.volume, NAME.image or NAME.build)`));
+      diagnostics.push(error(o.path, 0, `"${o.fileName}" is not a valid definition name (NAME.container, NAME.network, NAME.volume, NAME.image or NAME.build) or drop-in (NAME.container.d/FILE.conf)`));
       continue;
     }
     const source: DefinitionSource = { name, file: o.path, dropIns: findDropIns(dirs, name) };
@@ -65,6 +120,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     if (index >= 0) sources[index] = source;
     else sources.push(source);
   }
+  if (dropInOverlay.size > 0) diagnostics = diagnostics.concat(overlayDropIns(dirs, sources, dropInOverlay));
   // Ownership guards what becomes a unit: the search path. A file or directory given to check
   // (Ansible's `validate:` temporary file, a staging checkout) is checked for its content only;
   // whatever installs it sets owner and mode.

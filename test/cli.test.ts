@@ -68,6 +68,30 @@ describe("berth validate", () => {
     expect(berth(["validate", "--as", "keystone.container", candidate], broken).status).toBe(0);
   });
 
+  it("checks a drop-in candidate (`--as NAME.container.d/FILE.conf`) in place of that drop-in, with the definitions it applies to", () => {
+    const dir = tree({
+      "db.container": image("PublishPort=3306:3306"),
+      "api.container": image(),
+      "api.container.d/10-host.conf": "[Container]\nEnvironment=A=1\n",
+    });
+    const candidate = (text: string) => join(tree({ "ansible-tmp": text }), "ansible-tmp");
+    expect(berth(["validate", "--as", "api.container.d/10-host.conf", candidate("[Container]\nEnvironment=A=2\n")], dir)).toMatchObject({ status: 0, stderr: "" });
+    // Its errors are named by the candidate's path and line.
+    const typo = candidate("[Container]\nEnvironment=A=2\nHealthRetries=lots\n");
+    const r = berth(["validate", "--as", "/etc/berth/api.container.d/10-host.conf", typo], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${typo}:3: error: HealthRetries=: expected a number, found "lots"`);
+    // A top-level drop-in applies to every definition, and is checked with each of them.
+    const clash = candidate("[Container]\nPublishPort=3306:3306\n");
+    expect(berth(["validate", "--as", "container.d/20-all.conf", clash], dir).stderr).toContain(`${clash}:2: error: PublishPort=: host port 3306/tcp is already published`);
+    // With no definition to apply to, it is still parsed, and said to apply to nothing.
+    const alone = berth(["validate", "--as", "nova.container.d/x.conf", candidate("[Container]\nno equals sign\n")], dir);
+    expect(alone.status).toBe(1);
+    expect(alone.stderr).toMatch(/:2: error: expected Key=Value/);
+    expect(alone.stderr).toMatch(/warning: .*nova\.container\.d\/x\.conf applies to no definition/);
+    expect(berth(["validate", "--as", "api.container.d/.hidden.conf", candidate("")], dir).status).toBe(1);
+  });
+
   it("shows errors in a checked file's drop-ins", () => {
     const dir = tree({ "db.container": image(), "db.container.d/x.conf": "[Container]\nbroken line\n" });
     const r = berth(["validate", join(dir, "db.container")], dir);

@@ -98,10 +98,10 @@ describe("reconfigure: berthd restarts or reloads exactly the services whose con
     chmodSync(join(etc, "rc-db/config.json"), 0o600);
     await agent.waitForLog(/^rc-db\.service: restarting \(configuration changed \(config\.json\)\)/, mark);
     await agent.idle();
-    // rc-api requires rc-db: systemd restarts it with its dependency, as it should.
-    await waitFor("rc-db and rc-api restarted and active", () =>
-      ["rc-db", "rc-api"].every((s) => startedAt(s) !== before[s] && um.show(`${s}.service`, "ActiveState").ActiveState === "active"));
-    expect(startedAt("rc-web")).toBe(before["rc-web"]);
+    expect(startedAt("rc-db")).not.toBe(before["rc-db"]);
+    // rc-api requires rc-db, but its configuration did not change: as with Kolla, only the
+    // service whose files changed restarts.
+    expect([startedAt("rc-api"), startedAt("rc-web")]).toEqual([before["rc-api"], before["rc-web"]]);
   });
 
   it("a file under ReloadOnChange= reloads the service in place (ReloadSignal=), without a restart", async () => {

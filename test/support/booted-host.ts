@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { waitFor } from "./wait.js";
 
 const TEMPLATE = "/var/cache/berth-test/rootfs-bookworm";
+const ANSIBLE_TEMPLATE = `${TEMPLATE}-ansible`;
 
 /** Builds (once per machine) a minimal Debian with systemd, the way an operator's host starts. */
 export function ensureRootfs(): string {
@@ -17,6 +18,35 @@ export function ensureRootfs(): string {
 }
 
 /**
+ * The same Debian with what Ansible needs on a managed host: sshd and python3. Built once per
+ * machine from ensureRootfs()'s tree with the distribution's own apt, then copied for each host.
+ */
+export function ensureAnsibleRootfs(): string {
+  if (existsSync(join(ANSIBLE_TEMPLATE, "usr/sbin/sshd")) && existsSync(join(ANSIBLE_TEMPLATE, "usr/bin/python3"))) return ANSIBLE_TEMPLATE;
+  const tmp = `${ANSIBLE_TEMPLATE}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  const copy = spawnSync("cp", ["-a", ensureRootfs(), tmp], { encoding: "utf8" });
+  if (copy.status !== 0) throw new Error(`cannot copy the root file system: ${copy.stderr}`);
+  copyFileSync("/etc/resolv.conf", join(tmp, "etc/resolv.conf"));
+  // No daemon may start inside the chroot (openssh-server's postinst would start sshd).
+  writeFileSync(join(tmp, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+  const apt = spawnSync("chroot", [tmp, "/bin/sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server python3 && apt-get clean"], { encoding: "utf8" });
+  rmSync(join(tmp, "usr/sbin/policy-rc.d"), { force: true });
+  if (apt.status !== 0) throw new Error(`apt-get in the root file system failed: ${apt.stderr.slice(-2000)}`);
+  renameSync(tmp, ANSIBLE_TEMPLATE);
+  return ANSIBLE_TEMPLATE;
+}
+
+export interface BootedHostOptions {
+  /** The root file system to copy (default: ensureRootfs()). */
+  template?: string;
+  /** The Docker socket bound in as /run/docker.sock (default: the machine's). */
+  dockerSocket?: string;
+  /** More of the machine's directories bound in, read-write, at the same path. */
+  binds?: string[];
+}
+
+/**
  * A booted system-mode systemd in a container (systemd-nspawn -b) that shares the host's network
  * and Docker engine, with Node.js and the docker CLI of the host bound in: a fresh "host" on
  * which install.sh runs as an operator would run it, and that can be rebooted in seconds.
@@ -27,9 +57,14 @@ export class BootedHost {
   private leader = 0;
   bootedAt = 0;
 
-  constructor() {
-    this.root = `/var/tmp/berth-host-${process.pid}-${Date.now()}`;
-    const r = spawnSync("cp", ["-a", ensureRootfs(), this.root]);
+  private readonly dockerSocket: string;
+  private readonly binds: string[];
+
+  constructor(options: BootedHostOptions = {}) {
+    this.root = `/var/tmp/berth-host-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;
+    this.dockerSocket = options.dockerSocket ?? "/run/docker.sock";
+    this.binds = options.binds ?? [];
+    const r = spawnSync("cp", ["-a", options.template ?? ensureRootfs(), this.root]);
     if (r.status !== 0) throw new Error(`cannot copy the root file system: ${r.stderr}`);
     mkdirSync(join(this.root, "usr/local/bin"), { recursive: true });
     symlinkSync("/usr/local/lib/node_modules/node/bin/node", join(this.root, "usr/local/bin/node"));
@@ -49,12 +84,13 @@ export class BootedHost {
       // blocked for good once its status lines filled the buffer, as on a slow shutdown that
       // prints many "A stop job is running".
       "-b", "--register=no", "--keep-unit", "--console=read-only", "-D", this.root,
-      "--bind=/run/docker.sock",
+      `--bind=${this.dockerSocket}:/run/docker.sock`,
       "--bind-ro=/usr/bin/docker",
       "--bind-ro=/usr/local/lib/node_modules/node",
       "--bind-ro=/usr/lib/node_modules/npm",
       // The host's CA store: this machine reaches the npm registry through a TLS-inspecting proxy.
       "--bind-ro=/etc/ssl/certs",
+      ...this.binds.map((b) => `--bind=${b}`),
     ], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     this.nspawn.stderr!.on("data", (d: Buffer) => (err += d.toString()));
