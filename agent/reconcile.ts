@@ -268,8 +268,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
         progress({ kind: "unit", unit: name, state: "active" });
       } else if (r.result === "pending") {
         // Still starting (a long first start, a slow health check): systemd sees it through, and
-        // its record stays pending until a later reconcile sees how it ended.
+        // its record stays pending until a later reconcile sees how it ended. It is not up yet,
+        // so a rollout does not go past it.
         log.warn(`${name}: ${method} has no result after ${JOB_WAIT_MINUTES} minutes; left to systemd`);
+        failed.push({ name, result: r.result });
       } else {
         failed.push({ name, result: r.result });
         progress({ kind: "unit", unit: name, state: "failed" });
@@ -305,10 +307,13 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
         progress({ kind: "level", index: i, of: levels.length, units: level });
       }
       const failed = (await Promise.all([run("StartUnit", level.filter((n) => starts.has(n))), run("RestartUnit", level.filter((n) => !starts.has(n)))])).flat();
-      for (const f of failed) await failedInRollout(f.name, `${starts.has(f.name) ? "StartUnit" : "RestartUnit"} ended with "${f.result}"`);
+      for (const f of failed) {
+        if (f.result === "pending") fail(f.name, `still starting after ${JOB_WAIT_MINUTES} minutes; the levels above it wait until it is up`);
+        else await failedInRollout(f.name, `${starts.has(f.name) ? "StartUnit" : "RestartUnit"} ended with "${f.result}"`);
+      }
       if (failed.length > 0) {
         const left = levels.slice(i + 1).flat();
-        if (left.length > 0) log.warn(`rollout stopped at level ${i + 1}: ${failed.map((f) => f.name).join(", ")} failed; not started or restarted: ${left.join(", ")}`);
+        if (left.length > 0) log.warn(`rollout stopped at level ${i + 1}: ${failed.map((f) => `${f.name} ${f.result === "pending" ? "is still starting" : "failed"}`).join(", ")}; not started or restarted: ${left.join(", ")}`);
         for (const name of left) progress({ kind: "unit", unit: name, state: "skipped" });
         // What was not done is not reported as done (berth apply, the actions berthd keeps).
         const notDone = new Set(left);
