@@ -316,7 +316,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
         if (left.length > 0) log.warn(`rollout stopped at level ${i + 1}: ${failed.map((f) => `${f.name} ${f.result === "pending" ? "is still starting" : "failed"}`).join(", ")}; not started or restarted: ${left.join(", ")}`);
         for (const name of left) progress({ kind: "unit", unit: name, state: "skipped" });
         // What was not done is not reported as done (berth apply, the actions berthd keeps).
-        const notDone = new Set(left);
+        const notDone = new Set([...left, ...failed.map((f) => f.name)]);
         p.start = p.start.filter((n) => !notDone.has(n));
         p.restart = p.restart.filter((n) => !notDone.has(n));
         return;
