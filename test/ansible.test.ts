@@ -206,7 +206,7 @@ describe.skipIf(!process.env.BERTH_ANSIBLE_TEST)("the berth role and the OpenSta
     expect(r.out).toMatch(/^-Environment=DELAY=1$/m);
     expect(r.out).toMatch(/^\+Environment=DELAY=2$/m);
     // The plan describes the candidates, not what is installed: nova-compute would restart.
-    expect(r.out).toMatch(/ok: \[cmp1\] => \{\s*"msg": \[\s*"reload   systemd \(daemon-reload\)",\s*"restart  nova-compute\.service",\s*"1 unchanged"\s*\]/);
+    expect(r.out).toMatch(/ok: \[cmp1\] => \{\s*"msg": \[\s*"reload   systemd \(daemon-reload\)",\s*"restart  nova-compute\.service  \(definition changed\)",\s*"1 unchanged"\s*\]/);
     // Where nothing differs, the plan says so: the candidates are rendered exactly as the
     // template task would write them.
     for (const h of ["ctl1", "ctl2", "ctl3"]) expect(r.out).toMatch(new RegExp(`ok: \\[${h}\\] => \\{\\s*"msg": \\[\\s*"nothing to do",\\s*"4 unchanged"\\s*\\]`));
