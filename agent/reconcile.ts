@@ -48,6 +48,16 @@ export interface Failure {
 /** A definition deleted less than this long ago is left running, in case it comes back. */
 export const DELETION_GRACE_MS = 2_000;
 
+/**
+ * A container's restart is that service's alone, as Kolla restarts one container: berthd orders
+ * its restarts itself (one dependency level at a time), and a Requires= dependent restarts only
+ * when it changed, in its own level, once this one is healthy again. A network, volume or image
+ * unit's restart takes the containers that require it along (they must join the new network).
+ */
+function jobMode(method: string, unit: GeneratedUnit | undefined): "replace" | "ignore-dependencies" {
+  return method === "RestartUnit" && (unit?.type ?? "container") === "container" ? "ignore-dependencies" : "replace";
+}
+
 /** What the log says when a job is queued, and when it is done. */
 const VERBS = {
   StartUnit: ["starting", "active"],
@@ -257,7 +267,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       const unit = u && !u.acceptedFrom ? u : undefined;
       // Pending until the job reports: a berthd killed meanwhile finds out on its next start.
       if (unit) record(unit, true);
-      return ctx.systemd.job(method, name).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
+      return ctx.systemd.job(method, name, { mode: jobMode(method, u) }).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
     });
     const failed: Array<{ name: string; result: string }> = [];
     for (const { name, r, unit } of await Promise.all(jobs)) {
@@ -339,7 +349,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     records.set(u.base, previous);
     log.warn(`${name}: ${what}; reverting to the version accepted at ${previous.acceptedAt} (RevertOnFailure=yes)`);
     await ctx.systemd.reload();
-    const r = await ctx.systemd.job("RestartUnit", name).catch((e: Error) => ({ unit: name, result: e.message }));
+    const r = await ctx.systemd.job("RestartUnit", name, { mode: jobMode("RestartUnit", u) }).catch((e: Error) => ({ unit: name, result: e.message }));
     const outcome = r.result === "done" ? `reverted to the version accepted at ${previous.acceptedAt}` : `reverting to the version accepted at ${previous.acceptedAt} ended with "${r.result}" too`;
     fail(name, `${what}; ${outcome}; the new version stays rejected until its definition changes`);
     progress({ kind: "unit", unit: name, state: "reverted" });

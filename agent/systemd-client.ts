@@ -199,12 +199,13 @@ export class SystemdClient extends EventEmitter {
    * `waitMs`: a unit that keeps failing and restarting can hold its start job open, and one such
    * unit must not stall every later reconcile.
    */
-  async job(method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit" | "ReloadUnit", unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
-    // A restart of one service is that service's alone, as Kolla restarts one container: berthd
-    // orders its restarts itself (one dependency level at a time), and a Requires= dependent is
-    // restarted only when it changed, in its own level, once this one is healthy again.
-    const mode = method === "RestartUnit" ? "ignore-dependencies" : "replace";
-    const [job] = (await this.call(method, "ss", [unit, mode])) as [string];
+  async job(
+    method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit" | "ReloadUnit",
+    unit: string,
+    options: { waitMs?: number; mode?: "replace" | "ignore-dependencies" } = {},
+  ): Promise<JobResult> {
+    const waitMs = options.waitMs ?? JOB_WAIT_MS;
+    const [job] = (await this.call(method, "ss", [unit, options.mode ?? "replace"])) as [string];
     const early = this.finished.get(job);
     if (early) return early;
     return new Promise((resolve) => {
