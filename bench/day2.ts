@@ -89,6 +89,12 @@ async function upgrade(): Promise<void> {
     const took = lastActive - t0;
     const rollout = lastActive - at(/^rollout level 1 of/);
     console.log(`upgrade of the 17-service control plane (${levels.length} levels): ${(took / 1000).toFixed(1)} s from berthd's start; pull of the new image ${pulled} ms`);
+    // Each level: from its restarts being issued to its last unit active, against its slowest start.
+    const levelLines = agent.lines.filter((l) => l.msg.startsWith("rollout level"));
+    levelLines.forEach((l, i) => {
+      const end = i + 1 < levelLines.length ? levelLines[i + 1]!.time : lastActive;
+      console.log(`  level ${i + 1}: ${((end - l.time) / 1000).toFixed(1)} s for a slowest start of ${Math.max(...levels[i]!.map((u) => delay.get(u) ?? 0))} s (${levels[i]!.length} services)`);
+    });
     console.log(`  critical path of its health-gated levels: ${(critical / 1000).toFixed(1)} s; rollout ${(rollout / 1000).toFixed(1)} s = ${(rollout / critical).toFixed(2)}× (budget ≤ 1.3×); whole upgrade ${(took / critical).toFixed(2)}×`);
   } finally {
     await agent.stop("SIGKILL");
