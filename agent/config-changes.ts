@@ -1,12 +1,6 @@
 import { compareConfig, type ConfigChange, type ConfigState } from "../generator/config-manifest.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
-import type { Scope } from "../generator/search-path.js";
 import { configStateFile, readConfigState, readManifest, writeAtomically } from "../runtime/config-files.js";
-
-/** systemd's `%t`: where the units' starts leave their configuration state. */
-export function runtimeDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
-  return scope === "system" ? "/run" : env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`;
-}
 
 export interface ConfigNow {
   change: ConfigChange;

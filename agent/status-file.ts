@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Diagnostic } from "../generator/diagnostics.js";
+import { writeAtomically } from "../runtime/config-files.js";
 import type { Failure } from "./reconcile.js";
 import type { RolloutStatus } from "./rollout-status.js";
 
@@ -50,9 +51,9 @@ export function actionsSince(history: readonly Actions[] | undefined, since: num
 const file = (stateDir: string) => join(stateDir, "status.json");
 
 export function writeStatus(stateDir: string, status: AgentStatus): void {
+  // The state directory keeps its usual mode; `berth status` reads the file as any user.
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(`${file(stateDir)}.tmp`, JSON.stringify(status, null, 1));
-  renameSync(`${file(stateDir)}.tmp`, file(stateDir));
+  writeAtomically(file(stateDir), JSON.stringify(status, null, 1), { mode: 0o644, makeDir: false });
 }
 
 export function readStatus(stateDir: string): AgentStatus | undefined {

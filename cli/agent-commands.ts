@@ -1,8 +1,7 @@
 import { acceptedDir, stateDir } from "../generator/accepted-store.js";
 import { runningDigest } from "../generator/config-manifest.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
-import type { Scope } from "../generator/search-path.js";
-import { runtimeDir } from "../agent/config-changes.js";
+import { runtimeDir, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
 import { nextSettleMs } from "../agent/plan.js";

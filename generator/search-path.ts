@@ -29,3 +29,8 @@ export function dropInDirNames(base: string, type: string, templateBase?: string
   names.push(`${type}.d`);
   return names;
 }
+
+/** systemd's `%t`: the manager's runtime directory (`/run`, or the user's `$XDG_RUNTIME_DIR`). */
+export function runtimeDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+  return scope === "system" ? "/run" : env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`;
+}
