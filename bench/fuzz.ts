@@ -10,7 +10,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { decodeText } from "../generator/decode-text.js";
 import { parseDefinitionName } from "../generator/names.js";
-import { translate, type Translated } from "../generator/translate.js";
+import { translateContainer as translate } from "../generator/container-unit.js";
+import type { Translated } from "../generator/translate.js";
 import { parseUnitFile } from "../generator/unit-file.js";
 import { hostileDefinition, misreadOf, WHOLE_FILE } from "../test/support/hostile.js";
 

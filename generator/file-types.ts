@@ -4,7 +4,8 @@ import { translateImage } from "./image-unit.js";
 import { FILE_TYPES, type FileType } from "./names.js";
 import { translateNetwork } from "./network-unit.js";
 import { unitNameOf } from "./definition-names.js";
-import { translate, type Definition, type TranslateContext, type Translated } from "./translate.js";
+import { translateContainer } from "./container-unit.js";
+import type { Definition, TranslateContext, Translated } from "./translate.js";
 import { translateVolume } from "./volume-unit.js";
 
 /**
@@ -27,7 +28,7 @@ function refusePod(def: Definition): Translated {
 
 /** How each file type is translated into its unit. */
 const TRANSLATORS: Readonly<Record<FileType, (def: Definition, ctx: TranslateContext) => Translated>> = {
-  container: translate, network: translateNetwork, volume: translateVolume, image: translateImage, build: translateBuild, pod: refusePod,
+  container: translateContainer, network: translateNetwork, volume: translateVolume, image: translateImage, build: translateBuild, pod: refusePod,
 };
 
 export function translateDefinition(def: Definition, ctx: TranslateContext): Translated {

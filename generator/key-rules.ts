@@ -1,50 +1,88 @@
 import type { ContainerSection } from "./container-section.js";
+import { checkProblem, type Check } from "./value-checks.js";
+
+/** A value's shape: one (the last assignment wins), one per assignment, words, a boolean, or one of a few words. */
+export type ValueKind = "single" | "list" | "words" | "bool" | "one-of";
+
+/** A key that becomes one Docker option by its kind; a value failing its check is reported and left out. */
+export interface FlagRule {
+  kind: "single" | "list" | "words" | "bool";
+  flag: string;
+  check?: Check;
+}
 
 /**
  * How berth reads one key of a Quadlet section, as data: the table of a section is its whole
  * vocabulary. `flag` keys become Docker options by their kind; `own` keys are read by the file
- * type's code (a name, a pairing, a translation); the rest are refused (an error: the result would
- * not be what the file asks) or ignored (a warning: it only tunes Podman), each with the reason.
+ * type's code (a name, a pairing, a translation): by the `handler` of the row, by the handler of
+ * the key named `with`, or elsewhere as `readBy` says; the rest are refused (an error: the result
+ * would not be what the file asks) or ignored (a warning: it only tunes Podman), each with the reason.
  */
 export type KeyRule =
-  | { kind: "single" | "list" | "words" | "bool"; flag: string }
-  | { kind: "own" }
+  | FlagRule
+  | { kind: "own"; value?: ValueKind; values?: readonly string[]; check?: Check; handler?: (run: never) => void; with?: string; readBy?: string }
   | { kind: "refused"; why: string; when?: "true" | "false" }
   | { kind: "ignored"; why: string };
 
 export type KeyTable = Readonly<Record<string, KeyRule>>;
 
 /**
- * Appends the options of every `flag` key, in table order: a single value (the last one wins), one
- * option per entry (`list`) or per word (`words`), or the flag alone for a true boolean.
+ * Appends a `flag` key's options: a single value, one option per entry (`list`) or per word
+ * (`words`), or the flag alone for a true boolean.
  */
-export function flagArgs(c: ContainerSection, table: KeyTable, argv: string[]): void {
-  for (const key in table) {
-    const rule = table[key]!;
-    if (rule.kind === "single") {
-      const v = c.value(key);
-      if (v !== undefined) argv.push(rule.flag, v);
-    } else if (rule.kind === "list") {
-      for (const e of c.entries(key)) argv.push(rule.flag, e.value);
-    } else if (rule.kind === "words") {
-      for (const { word } of c.words(key)) argv.push(rule.flag, word);
-    } else if (rule.kind === "bool") {
-      if (c.bool(key)) argv.push(rule.flag);
+export function flagArg(c: ContainerSection, key: string, rule: FlagRule, argv: string[]): void {
+  const { flag, check } = rule;
+  if (rule.kind === "single") {
+    const e = c.single(key);
+    if (e === undefined) return;
+    const problem = check && checkProblem(e.value, check);
+    if (problem) c.fail(e, problem);
+    else argv.push(flag, e.value);
+  } else if (rule.kind === "list") {
+    for (const e of c.entries(key)) {
+      const problem = check && checkProblem(e.value, check);
+      if (problem) c.fail(e, problem);
+      else argv.push(flag, e.value);
     }
+  } else if (rule.kind === "words") {
+    for (const { word, entry } of c.words(key)) {
+      const problem = check && checkProblem(word, check);
+      if (problem) c.fail(entry, problem);
+      else argv.push(flag, word);
+    }
+  } else if (c.bool(key)) {
+    argv.push(flag);
   }
 }
 
+/** Appends the options of every `flag` key, in table order. */
+export function flagArgs(c: ContainerSection, table: KeyTable, argv: string[]): void {
+  for (const key in table) {
+    const rule = table[key]!;
+    if (rule.kind !== "own" && rule.kind !== "refused" && rule.kind !== "ignored") flagArg(c, key, rule, argv);
+  }
+}
+
+/** The single value of a key in effect that passes `check`; a failing one is reported. */
+export function checkedSingle(c: ContainerSection, key: string, check: Check) {
+  const e = c.single(key);
+  const problem = e && checkProblem(e.value, check);
+  if (!problem) return e;
+  c.fail(e, problem);
+  return undefined;
+}
+
 /**
- * Reports, at its first line, each key the table refuses or ignores, and each it does not know.
- * A refusal `when` a boolean has one value only applies to that value: `Copy=true` is Docker's
- * behaviour anyway, `Copy=false` is not.
+ * Reports, at its first line, each key the table refuses or ignores, and each it does not know
+ * (`unknown` says so). A refusal `when` a boolean has one value only applies to that value:
+ * `Copy=true` is Docker's behaviour anyway, `Copy=false` is not.
  */
-export function reportKeys(c: ContainerSection, table: KeyTable, section: string): void {
+export function reportKeys(c: ContainerSection, table: KeyTable, unknown: string): void {
   for (const key of c.keys()) {
     const rule = Object.hasOwn(table, key) ? table[key] : undefined;
     // An empty last assignment resets the key to its default, which needs no support.
     const set = c.single(key);
-    if (!rule) c.warn(c.first(key)!, `unknown key in [${section}], ignored (see berth.container(5) for the keys berth knows)`);
+    if (!rule) c.warn(c.first(key)!, `${unknown}, ignored (see berth.container(5) for the keys berth knows)`);
     else if (rule.kind === "ignored") c.warn(c.first(key)!, `not supported with Docker: ${rule.why}; ignored`);
     else if (rule.kind === "refused" && set && (rule.when === undefined || String(c.bool(key)) === rule.when)) {
       c.fail(set, `not supported with Docker: ${rule.why}`);

@@ -1,4 +1,4 @@
-import { SIZE } from "./container-keys.js";
+import { SIZE } from "./value-checks.js";
 
 /**
  * `Mount=` as Podman and Docker read it: one CSV record (Go's encoding/csv: a field may be quoted

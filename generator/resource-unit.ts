@@ -7,9 +7,10 @@ import { reportKeys, usedBy, type KeyTable } from "./key-rules.js";
 import { SPEC_LABEL, UNIT_LABEL } from "./labels.js";
 import { FILE_TYPES } from "./names.js";
 import { useLines, type Use } from "./references.js";
-import {
-  checkCommon, copied, finishUnit, unitSection, type Collected, type Definition, type TranslateContext, type Translated,
-} from "./translate.js";
+import { checkCommon, finishUnit } from "./finish-unit.js";
+import type { Collected, Definition, TranslateContext, Translated } from "./translate.js";
+import { unitSection } from "./unit-section.js";
+import { copied } from "./unit-text.js";
 
 /** What a `.network`, `.volume`, `.image` or `.build` file makes, as the file type's code reads it. */
 export interface ResourcePlan {
@@ -53,7 +54,7 @@ export function resourceUnit(def: Definition, ctx: TranslateContext, table: KeyT
   if (def.name.kind !== "plain") out.diagnostics.push(error(def.file, 0, `a .${type} file cannot be a template or an instance; berth makes those of .container files only`));
   checkCommon(def, c, out);
   const plan = make(c, def, ctx);
-  reportKeys(c, table, section);
+  reportKeys(c, table, `unknown key in [${section}]`);
 
   const command = plan.command.slice();
   // The spec covers what the definition asks, and is carried on the object as a label.

@@ -33,7 +33,7 @@ export interface Secrets {
 }
 
 /** Most definitions have no secret; they share this rather than each making garbage of its own. */
-const NO_SECRETS: Secrets = { args: [], step: [], service: [] };
+export const NO_SECRETS: Secrets = { args: [], step: [], service: [] };
 
 /** A systemd credential ID (a file name, and no `:`), kept to characters that need no quoting anywhere. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;

@@ -2,8 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUILD_KEYS } from "../generator/build-unit.js";
-import { UNSUPPORTED } from "../generator/container-keys.js";
-import { KNOWN_KEYS } from "../generator/translate.js";
+import { CONTAINER_KEYS } from "../generator/container-keys.js";
 import { IMAGE_KEYS } from "../generator/image-unit.js";
 import type { KeyTable } from "../generator/key-rules.js";
 import { NETWORK_KEYS } from "../generator/network-unit.js";
@@ -35,14 +34,39 @@ function keysBetween(from: string, to: string): string[] {
   return [...new Set(rows.flatMap((row) => [...row.split("|")[1]!.matchAll(/`([A-Z][A-Za-z0-9]*)=/g)].map((m) => m[1]!)))];
 }
 
-describe("the man page documents every [Container] key berth knows, and every Quadlet key it refuses or ignores", () => {
+/** The [Container] keys of the table with the given support: translated, refused or ignored. */
+const containerKeys = (support: "translated" | "refused" | "ignored"): string[] =>
+  Object.keys(CONTAINER_KEYS).filter((k) => {
+    const kind = CONTAINER_KEYS[k]!.kind;
+    return support === "translated" ? kind !== "refused" && kind !== "ignored" : kind === support;
+  });
+
+/** The man page's rows of the refusals tables: each key, and its second column (error or warning, for a key's row). */
+function refusalRows(): Map<string, string> {
+  const body = man.slice(man.indexOf("## QUADLET KEYS DOCKER CANNOT HONOUR"), man.indexOf("## UNKNOWN KEYS"));
+  const rows = new Map<string, string>();
+  for (const row of body.split("\n").filter((l) => l.startsWith("| `"))) {
+    const cells = row.split("|").map((c) => c.trim());
+    for (const m of cells[1]!.matchAll(/`([A-Z][A-Za-z0-9]*)=/g)) rows.set(m[1]!, cells[2]!);
+  }
+  return rows;
+}
+
+describe("the man page documents every [Container] key of the key table, with its support", () => {
   it("THE [Container] SECTION lists exactly the keys that are translated", () => {
-    expect(keysBetween("## THE [Container] SECTION", "## QUADLET KEYS DOCKER CANNOT HONOUR").sort()).toEqual([...KNOWN_KEYS].sort());
+    expect(keysBetween("## THE [Container] SECTION", "## QUADLET KEYS DOCKER CANNOT HONOUR").sort()).toEqual(containerKeys("translated").sort());
   });
 
   it("QUADLET KEYS DOCKER CANNOT HONOUR lists exactly the keys refused or ignored with a reason", () => {
     // Rows for values of keys berth knows (`UserNS=keep-id`, `Network=pasta`) are refusals of a value, not of a key.
-    const refused = keysBetween("## QUADLET KEYS DOCKER CANNOT HONOUR", "## UNKNOWN KEYS").filter((k) => !KNOWN_KEYS.has(k));
-    expect(refused.sort()).toEqual(Object.keys(UNSUPPORTED).sort());
+    const translated = new Set(containerKeys("translated"));
+    const refused = [...refusalRows().keys()].filter((k) => !translated.has(k));
+    expect(refused.sort()).toEqual(containerKeys("refused").concat(containerKeys("ignored")).sort());
+  });
+
+  it("says of each refused key that it is an error, and of each ignored one that it is a warning", () => {
+    const rows = refusalRows();
+    for (const key of containerKeys("refused")) expect(rows.get(key), key).toBe("error");
+    for (const key of containerKeys("ignored")) expect(rows.get(key), key).toBe("warning");
   });
 });

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { UNSUPPORTED } from "../generator/container-keys.js";
+import { CONTAINER_KEYS } from "../generator/container-keys.js";
 import { loadSet } from "../generator/load-set.js";
 import { parseDefinitionName } from "../generator/names.js";
-import { translate } from "../generator/translate.js";
+import { translateContainer as translate } from "../generator/container-unit.js";
 import { parseUnitFile } from "../generator/unit-file.js";
 import { createArgv, execArgv, testContext, translateText, unitValues } from "./support/translate-helpers.js";
 import { image, tree } from "./support/tree.js";
@@ -158,7 +158,10 @@ describe("translate: [Container] keys become docker create options", () => {
   });
 
   it("explains every Quadlet key Docker cannot honour, by severity", () => {
-    for (const [key, { severity, why }] of Object.entries(UNSUPPORTED)) {
+    for (const [key, rule] of Object.entries(CONTAINER_KEYS)) {
+      if (rule.kind !== "refused" && rule.kind !== "ignored") continue;
+      const { why } = rule;
+      const severity = rule.kind === "refused" ? "error" : "warning";
       const t = translateText(base + `${key}=x\n`);
       const d = t.diagnostics.find((x) => x.message.startsWith(`${key}=`));
       expect(d, key).toBeDefined();

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { UNIT_REFERENCE_KEYS } from "../../generator/container-keys.js";
+import { UNIT_REFERENCE_KEYS } from "../../generator/unit-section.js";
 import type { Sections } from "../../generator/unit-file.js";
 import { readAsSystemd } from "./systemd-reader.js";
 

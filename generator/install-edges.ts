@@ -1,0 +1,81 @@
+import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { isUnitName } from "./names.js";
+import type { Collected, Definition, Translated } from "./translate.js";
+import type { Entry } from "./unit-file.js";
+import { splitWords } from "./words.js";
+
+export const INSTALL_REFERENCE_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Also"]);
+const INSTALL_LINK_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Alias"]);
+const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
+
+/** Generated units cannot be enabled, so [Install] is carried out here as symlinks. */
+export function installLinks(
+  def: Definition,
+  unitName: string,
+  out: Collected,
+  rewrite: (e: Entry) => string,
+): Pick<Translated, "links" | "aliases"> {
+  const links: Translated["links"] = [];
+  const aliases: Translated["aliases"] = [];
+  const install = def.sections.get("Install") ?? [];
+  const lists = new Map<string, Array<{ name: string; entry: Entry }>>();
+  let defaultInstance: string | undefined;
+  for (const e of install) {
+    if (e.key === "DefaultInstance") {
+      defaultInstance = e.value || undefined;
+      continue;
+    }
+    if (!INSTALL_LINK_KEYS.has(e.key)) {
+      if (e.key !== "Also") out.diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
+      continue;
+    }
+    if (e.value === "") {
+      lists.set(e.key, []);
+      continue;
+    }
+    // Alias= names this unit itself, so it is only unquoted (as Quadlet does), never rewritten.
+    const split = e.key === "Alias" ? splitWords(e.value) : { ok: true as const, words: rewrite(e).slice(e.key.length + 1).split(/\s+/).filter(Boolean) };
+    if (!split.ok) {
+      out.diagnostics.push(error(e.file, e.line, `${e.key}=: ${split.message}`));
+      continue;
+    }
+    const list = lists.get(e.key) ?? [];
+    for (const name of split.words) list.push({ name, entry: e });
+    lists.set(e.key, list);
+  }
+  let enabledName = unitName;
+  if (def.name.kind === "template") {
+    if (!defaultInstance) return { links: [...lists.values()].some((l) => l.length > 0) ? noInstance(def, out.diagnostics, links) : links, aliases };
+    enabledName = unitName.replace(/@\.service$/, `@${defaultInstance}.service`);
+  }
+  for (const [key, targets] of lists) {
+    for (const { name, entry } of targets) {
+      const problem = isUnitName(name) ? key === "Alias" && aliasProblem(name, unitName) : "is not a unit name";
+      if (problem) out.diagnostics.push(error(entry.file, entry.line, `[Install] ${key}=: "${name}" ${problem}`));
+      else if (key === "Alias") aliases.push({ name, entry });
+      else links.push({ path: `${name}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });
+    }
+  }
+  for (const a of aliases) links.push({ path: a.name, target: unitName });
+  return { links, aliases };
+}
+
+/**
+ * systemd's rule for an alias: another name of the same unit, so of the same type, a template
+ * for a template and the same instance for an instance. Anything else would make the link
+ * stand for a different unit (`Alias=berth.target` once replaced the target).
+ */
+function aliasProblem(alias: string, unitName: string): string | undefined {
+  if (alias === unitName) return "is the unit's own name";
+  if (!alias.endsWith(".service")) return "is not a .service name: an alias has the type of its unit";
+  const at = (name: string) => name.slice(name.indexOf("@") + 1 || name.length);
+  if (alias.includes("@") !== unitName.includes("@") || at(alias) !== at(unitName)) {
+    return `must be ${unitName.includes("@") ? `a name like NAME@${at(unitName)}` : "a name without \"@\""}, as the unit ${unitName} is`;
+  }
+  return undefined;
+}
+
+function noInstance(def: Definition, diagnostics: Diagnostic[], links: Translated["links"]): Translated["links"] {
+  diagnostics.push(warning(def.file, 0, "[Install] of a template needs DefaultInstance= (or an instance file such as name@inst.container); nothing enabled"));
+  return links;
+}
