@@ -3,6 +3,7 @@ import { basename, resolve } from "node:path";
 import { acceptedDir } from "../generator/accepted-store.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { loadSet } from "../generator/load-set.js";
+import { edgeLink } from "../generator/install-edges.js";
 import { definitionKey, hasDefinitionSuffix, parseDefinitionName } from "../generator/names.js";
 import type { Scope } from "../generator/search-path.js";
 import { UsageError, type ParsedArgs } from "./args.js";
@@ -30,6 +31,9 @@ export function render(args: ParsedArgs, scope: Scope): number {
   const unit = set.output.find((u) => u.file === translated.definition.file);
   if (!unit) return 1;
   process.stdout.write(unit.text);
-  for (const link of unit.links) process.stderr.write(`# and a symlink ${link.path} -> ${link.target}\n`);
+  for (const edge of unit.install) {
+    const link = edgeLink(edge, unit.unitName);
+    process.stderr.write(`# and a symlink ${link.path} -> ${link.target}\n`);
+  }
   return 0;
 }

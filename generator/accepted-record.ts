@@ -1,21 +1,45 @@
 import type { AcceptedUnit } from "./accepted-store.js";
 import { GENERATED_HEADER } from "./labels.js";
-import { CONTAINER_NAME, FILE_TYPES, fileNameOfKey, isUnitName, LINK_IN_DEPENDENCY_DIR, parseDefinitionName } from "./names.js";
+import { CONTAINER_NAME, FILE_TYPES, fileNameOfKey, isUnitName, parseDefinitionName } from "./names.js";
+import type { InstallEdge } from "./translate.js";
 
 const PULL = new Set(["missing", "always", "never", "newer"]);
 const isString = (v: unknown): v is string => typeof v === "string";
 
+const EDGE_KINDS = new Set(["wants", "requires", "upholds", "alias"]);
+
 /**
- * Whether a link is one berth writes: an alias beside the unit, or a dependency link in a
- * target's directory, each pointing at the unit itself. Anything else could reach outside the
- * output directory, or make a name stand for some other file.
+ * Whether an [Install] edge is one berth makes: another name of the unit itself, or a unit that
+ * pulls in the unit (a template's, an instance of it). Anything else would make a name stand for
+ * some other unit; the names are unit names, so no file can be written outside the directory.
  */
-function isOwnLink(v: unknown, unitName: string): boolean {
+function isOwnEdge(v: unknown, unitName: string): boolean {
   if (typeof v !== "object" || v === null) return false;
-  const { path, target } = v as Record<string, unknown>;
-  if (isUnitName(path)) return target === unitName;
-  const m = isString(path) ? LINK_IN_DEPENDENCY_DIR.exec(path) : null;
-  return m !== null && isUnitName(m[1]) && isUnitName(m[3]) && target === `../${unitName}`;
+  const { kind, target, unit } = v as Record<string, unknown>;
+  if (!EDGE_KINDS.has(kind as string) || !isUnitName(target) || !isUnitName(unit)) return false;
+  if (kind === "alias" || !unitName.endsWith("@.service")) return unit === unitName;
+  return unit.startsWith(unitName.slice(0, -".service".length)) && unit.endsWith(".service");
+}
+
+/** `TARGET.wants/UNIT` and the like, as records before berth 0.2 kept [Install]: the target, the kind and the unit. */
+const LINK_IN_DEPENDENCY_DIR = /^([^/]+)\.(wants|requires|upholds)\/([^/]+)$/;
+
+/**
+ * The edges of a record written before [Install] was kept as edges, from its symlinks: an alias
+ * beside the unit, or a dependency link in a target's directory, each pointing at the unit
+ * itself. Undefined when a link is anything else.
+ */
+function edgesOfLinks(links: unknown, unitName: unknown): InstallEdge[] | undefined {
+  if (!Array.isArray(links) || !isString(unitName)) return undefined;
+  const edges: InstallEdge[] = [];
+  for (const l of links) {
+    const { path, target } = (typeof l === "object" && l !== null ? l : {}) as Record<string, unknown>;
+    const m = isString(path) ? LINK_IN_DEPENDENCY_DIR.exec(path) : null;
+    if (isUnitName(path) && target === unitName) edges.push({ kind: "alias", target: path, unit: unitName });
+    else if (m && target === `../${unitName}`) edges.push({ kind: m[2] as InstallEdge["kind"], target: m[1]!, unit: m[3]! });
+    else return undefined;
+  }
+  return edges;
 }
 
 const isPathList = (v: unknown): boolean => Array.isArray(v) && v.every((p) => isString(p) && p.startsWith("/") && !/[\0\n\r%]/.test(p));
@@ -35,7 +59,7 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
   ["imageFrom", (v) => v === undefined || (isUnitName(v) && v.endsWith(".service")), "a service name"],
   ["file", (v) => isString(v) && v.startsWith("/") && !/[\0\n\r]/.test(v), "an absolute path"],
   ["text", (v) => isString(v) && v.startsWith(GENERATED_HEADER) && !v.includes("\0"), "a unit berth generated"],
-  ["links", (v, r) => Array.isArray(v) && v.every((l) => isOwnLink(l, r.unitName as string)), "links to the unit in its own directory"],
+  ["install", (v, r) => Array.isArray(v) && v.every((e) => isOwnEdge(e, r.unitName as string)), "[Install] edges of the unit"],
   ["image", (v) => v === undefined || isString(v), "a string"],
   ["pull", (v) => v === undefined || PULL.has(v as string), "missing, always, never or newer"],
   ["spec", (v) => isString(v) && /^[0-9a-f]{16}$/.test(v), "a spec digest"],
@@ -54,7 +78,13 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
  */
 export function checkRecord(value: unknown, base: string): AcceptedUnit | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a record (a JSON object)";
-  const r = value as Record<string, unknown>;
+  let r = value as Record<string, unknown>;
+  if (r.install === undefined && r.links !== undefined) {
+    const { links, ...rest } = r;
+    const install = edgesOfLinks(links, r.unitName);
+    if (!install) return `"links" is not links to the unit in its own directory`;
+    r = { ...rest, install };
+  }
   const name = parseDefinitionName(fileNameOfKey(base));
   if (r.base !== base || !name) return `"base" is not ${JSON.stringify(base)}, the record's own name`;
   for (const [field, valid, expected] of FIELDS) {
@@ -65,6 +95,7 @@ export function checkRecord(value: unknown, base: string): AcceptedUnit | string
     const previous = checkRecord(r.previous, base);
     if (typeof previous === "string") return `"previous": ${previous}`;
     if (previous.previous !== undefined || previous.pending !== undefined) return `"previous" is not an applied version`;
+    r = { ...r, previous };
   }
   return r as unknown as AcceptedUnit;
 }

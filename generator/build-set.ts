@@ -92,8 +92,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
       // It cannot be generated, so it claims no name and a valid namesake still runs, unless its
       // last accepted version stands in for it: that one keeps running under its own names.
       const standIn = options.accepted?.(definitionKey(l.definition.name), l.definition.file);
-      // A link at the top of the output directory is an alias.
-      const names = standIn ? [standIn.unitName, ...standIn.links.filter((k) => !k.path.includes("/")).map((k) => k.path)] : [];
+      const names = standIn ? [standIn.unitName, ...standIn.install.filter((e) => e.kind === "alias").map((e) => e.target)] : [];
       const standInClaim = standIn && claim({ type: standIn.type ?? "container", containerName: standIn.containerName, resource: standIn.resource ?? standIn.containerName });
       const holder = standIn && (names.map((n) => claimedUnits.get(n)).find(Boolean) ?? (standInClaim === undefined ? undefined : claimedContainers.get(standInClaim)));
       if (standIn && holder) {

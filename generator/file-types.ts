@@ -21,7 +21,7 @@ export const POD_REFUSAL =
 function refusePod(def: Definition): Translated {
   return {
     definition: def, type: "pod", unitName: unitNameOf(def), containerName: "", resource: "", image: undefined, imageFrom: undefined,
-    pull: undefined, spec: "", wantedAtBoot: false, text: "", links: [], aliases: [], dependencies: [], ports: [],
+    pull: undefined, spec: "", wantedAtBoot: false, text: "", install: [], aliases: [], dependencies: [], ports: [],
     diagnostics: [error(def.file, 0, POD_REFUSAL)],
   };
 }

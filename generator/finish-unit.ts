@@ -1,6 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
 import { error, hasErrors, sortByFile, warning } from "./diagnostics.js";
-import { installLinks, INSTALL_REFERENCE_KEYS } from "./install-edges.js";
+import { installEdges, INSTALL_REFERENCE_KEYS } from "./install-edges.js";
 import { FILE_TYPES } from "./names.js";
 import type { Collected, Definition, TranslateContext, Translated } from "./translate.js";
 import { rewrite } from "./unit-section.js";
@@ -30,7 +30,7 @@ export function finishUnit(
   c: ContainerSection,
   out: Collected,
   sections: Section[],
-): Pick<Translated, "definition" | "unitName" | "wantedAtBoot" | "text" | "links" | "aliases" | "dependencies" | "diagnostics"> {
+): Pick<Translated, "definition" | "unitName" | "wantedAtBoot" | "text" | "install" | "aliases" | "dependencies" | "diagnostics"> {
   const own = FILE_TYPES[def.name.type].section;
   // forEach, not for-of: destructuring each [name, entries] pair steps an iterator per pair.
   def.sections.forEach((entries, name) => {
@@ -41,7 +41,7 @@ export function finishUnit(
     }
     sections.push({ name, lines: entries.map((e) => copied(e, out.diagnostics)) });
   });
-  const { links, aliases } = installLinks(def, unitName, out, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
+  const { install, aliases } = installEdges(def, unitName, out, (e) => rewrite("Install", e, INSTALL_REFERENCE_KEYS, ctx, out));
 
   const lines = unitLines(def.file, sections);
   const text = lines.join("\n");
@@ -55,7 +55,7 @@ export function finishUnit(
     // it. An [Install] section, even an empty one, takes this over.
     wantedAtBoot: !def.sections.has("Install") && def.name.kind !== "template",
     text,
-    links,
+    install,
     aliases,
     dependencies: out.dependencies,
     diagnostics: sortByFile(diagnostics, def.files),

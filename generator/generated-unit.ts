@@ -25,7 +25,7 @@ export interface GeneratedUnit {
   /** Host paths that are the service's configuration (RestartOnChange=, ReloadOnChange=). */
   config?: ConfigPaths | undefined;
   text: string;
-  links: Translated["links"];
+  install: Translated["install"];
   wantedAtBoot: boolean;
   /**
    * Units this one is ordered after, by its own After= only. berthd queues its jobs in this order;
@@ -55,7 +55,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     config: t.config,
     revertOnFailure: t.revertOnFailure,
     text: t.text,
-    links: t.links,
+    install: t.install,
     wantedAtBoot: t.wantedAtBoot,
     after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),
   };

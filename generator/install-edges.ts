@@ -1,31 +1,33 @@
 import { error, warning, type Diagnostic } from "./diagnostics.js";
 import { isUnitName } from "./names.js";
-import type { Collected, Definition, Translated } from "./translate.js";
+import type { Collected, Definition, InstallEdge, Translated } from "./translate.js";
 import type { Entry } from "./unit-file.js";
 import { splitWords } from "./words.js";
 
 export const INSTALL_REFERENCE_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Also"]);
-const INSTALL_LINK_KEYS = new Set(["WantedBy", "RequiredBy", "UpheldBy", "Alias"]);
-const INSTALL_LINK_DIRS: Readonly<Record<string, string>> = { WantedBy: ".wants", RequiredBy: ".requires", UpheldBy: ".upholds" };
+/** The [Install] keys that make an edge, and its kind. */
+const EDGE_OF_KEY: Readonly<Record<string, InstallEdge["kind"]>> = { WantedBy: "wants", RequiredBy: "requires", UpheldBy: "upholds", Alias: "alias" };
 
-/** Generated units cannot be enabled, so [Install] is carried out here as symlinks. */
-export function installLinks(
+/**
+ * Generated units cannot be enabled, so [Install] is carried out by the generator: as edges here,
+ * which only the writer turns into files (write-units.ts).
+ */
+export function installEdges(
   def: Definition,
   unitName: string,
   out: Collected,
   rewrite: (e: Entry) => string,
-): Pick<Translated, "links" | "aliases"> {
-  const links: Translated["links"] = [];
+): Pick<Translated, "install" | "aliases"> {
+  const install: InstallEdge[] = [];
   const aliases: Translated["aliases"] = [];
-  const install = def.sections.get("Install") ?? [];
   const lists = new Map<string, Array<{ name: string; entry: Entry }>>();
   let defaultInstance: string | undefined;
-  for (const e of install) {
+  for (const e of def.sections.get("Install") ?? []) {
     if (e.key === "DefaultInstance") {
       defaultInstance = e.value || undefined;
       continue;
     }
-    if (!INSTALL_LINK_KEYS.has(e.key)) {
+    if (!Object.hasOwn(EDGE_OF_KEY, e.key)) {
       if (e.key !== "Also") out.diagnostics.push(warning(e.file, e.line, `[Install] ${e.key}= has no effect on a generated unit; ignored`));
       continue;
     }
@@ -45,7 +47,10 @@ export function installLinks(
   }
   let enabledName = unitName;
   if (def.name.kind === "template") {
-    if (!defaultInstance) return { links: [...lists.values()].some((l) => l.length > 0) ? noInstance(def, out.diagnostics, links) : links, aliases };
+    if (!defaultInstance) {
+      if ([...lists.values()].some((l) => l.length > 0)) noInstance(def, out.diagnostics);
+      return { install, aliases };
+    }
     enabledName = unitName.replace(/@\.service$/, `@${defaultInstance}.service`);
   }
   for (const [key, targets] of lists) {
@@ -53,11 +58,11 @@ export function installLinks(
       const problem = isUnitName(name) ? key === "Alias" && aliasProblem(name, unitName) : "is not a unit name";
       if (problem) out.diagnostics.push(error(entry.file, entry.line, `[Install] ${key}=: "${name}" ${problem}`));
       else if (key === "Alias") aliases.push({ name, entry });
-      else links.push({ path: `${name}${INSTALL_LINK_DIRS[key]}/${enabledName}`, target: `../${unitName}` });
+      else install.push({ kind: EDGE_OF_KEY[key]!, target: name, unit: enabledName });
     }
   }
-  for (const a of aliases) links.push({ path: a.name, target: unitName });
-  return { links, aliases };
+  for (const a of aliases) install.push({ kind: "alias", target: a.name, unit: unitName });
+  return { install, aliases };
 }
 
 /**
@@ -75,7 +80,11 @@ function aliasProblem(alias: string, unitName: string): string | undefined {
   return undefined;
 }
 
-function noInstance(def: Definition, diagnostics: Diagnostic[], links: Translated["links"]): Translated["links"] {
+function noInstance(def: Definition, diagnostics: Diagnostic[]): void {
   diagnostics.push(warning(def.file, 0, "[Install] of a template needs DefaultInstance= (or an instance file such as name@inst.container); nothing enabled"));
-  return links;
+}
+
+/** The symlink systemctl enable would make for an edge, as `berth render` shows it. */
+export function edgeLink(edge: InstallEdge, unitName: string): { path: string; target: string } {
+  return edge.kind === "alias" ? { path: edge.target, target: edge.unit } : { path: `${edge.target}.${edge.kind}/${edge.unit}`, target: `../${unitName}` };
 }

@@ -24,7 +24,7 @@ export function main(argv: readonly string[]): number {
   const writer = unitWriter(outDir);
   for (const unit of set.output) writer.write(unit);
   const target = berthTarget(set.output, scope);
-  if (target) writer.write({ unitName: "berth.target", text: target.text, links: [target.link] });
+  if (target) writer.write(target);
   // The definitions' diagnostics first, then each write that failed: a full disk or a leftover
   // file must not hide what is wrong with the files.
   const diagnostics = set.diagnostics.concat(writer.finish());

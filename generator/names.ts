@@ -34,10 +34,6 @@ export const UNIT_NAME_MAX = 255;
 /** A name systemd takes for a unit, no longer than it allows. */
 export const isUnitName = (v: unknown): v is string => typeof v === "string" && UNIT_NAME.test(v) && v.length <= UNIT_NAME_MAX;
 
-/** The directories of [Install]'s dependency links (`T.wants/`), with the key each stands for. */
-export const DEPENDENCY_OF_LINK_DIR: Readonly<Record<string, string>> = { wants: "Wants", requires: "Requires", upholds: "Upholds" };
-/** `TARGET.wants/UNIT` and the like: the target, the kind and the unit. */
-export const LINK_IN_DEPENDENCY_DIR = new RegExp(`^([^/]+)\\.(${Object.keys(DEPENDENCY_OF_LINK_DIR).join("|")})/([^/]+)$`);
 
 /** Whether a file name has one of the definition suffixes (`.container`, `.network`…). */
 export const hasDefinitionSuffix = (fileName: string): boolean => SUFFIXED.test(fileName);

@@ -42,6 +42,16 @@ export interface Dependency {
   entry: Entry;
 }
 
+/**
+ * One edge of [Install]: `target` wants, requires or upholds `unit` (the instance enabled), or
+ * (`alias`) `target` is another name of the unit `unit`.
+ */
+export interface InstallEdge {
+  kind: "wants" | "requires" | "upholds" | "alias";
+  target: string;
+  unit: string;
+}
+
 export interface Translated {
   definition: Definition;
   type: FileType;
@@ -63,8 +73,8 @@ export interface Translated {
   /** Pulled in by berth.target, because the definition has no [Install] section. */
   wantedAtBoot: boolean;
   text: string;
-  /** Symlinks to create in the generator's output directory, relative to it. */
-  links: Array<{ path: string; target: string }>;
+  /** What [Install] adds: the units that pull this one in, and its other names. */
+  install: InstallEdge[];
   /** The `Alias=` names among the links: names in the set, claimed like unit names. */
   aliases: Array<{ name: string; entry: Entry }>;
   dependencies: Dependency[];

@@ -25,8 +25,11 @@ describe("accepted records", () => {
     ["text that is a number", { ...record, text: 42 }, '"text" is not a unit berth generated'],
     ["a unit name that leaves the directory", { ...record, unitName: "../escaped.service" }, '"unitName" is not a service name'],
     ["a unit of another type", { ...record, unitName: "berth.target" }, '"unitName" is not a service name'],
-    ["a link out of the directory", { ...record, links: [{ path: "../../etc/x.service", target: "db.service" }] }, '"links" is not links to the unit'],
-    ["a link to another file", { ...record, links: [{ path: "mysql.service", target: "/etc/shadow" }] }, '"links" is not links to the unit'],
+    ["an edge out of the directory", { ...record, install: [{ kind: "alias", target: "../../etc/x.service", unit: "db.service" }] }, '"install" is not [Install] edges of the unit'],
+    ["an alias of another unit", { ...record, install: [{ kind: "alias", target: "mysql.service", unit: "other.service" }] }, '"install" is not [Install] edges of the unit'],
+    ["an edge of another kind", { ...record, install: [{ kind: "link", target: "mysql.service", unit: "db.service" }] }, '"install" is not [Install] edges of the unit'],
+    ["an old record's link out of the directory", { ...record, install: undefined, links: [{ path: "../../etc/x.service", target: "db.service" }] }, '"links" is not links to the unit'],
+    ["an old record's link to another file", { ...record, install: undefined, links: [{ path: "mysql.service", target: "/etc/shadow" }] }, '"links" is not links to the unit'],
     ["another definition's base", { ...record, base: "../../x" }, '"base" is not "db"'],
     ["a relative definition path", { ...record, file: "db.container" }, '"file" is not an absolute path'],
     ["no time", { ...record, acceptedAt: "yesterday" }, '"acceptedAt" is not a time'],
@@ -38,10 +41,20 @@ describe("accepted records", () => {
     expect(warnings).toEqual([expect.stringContaining(`${join(state, "accepted/db.json")}: ignored: ${problem}`)]);
   });
 
+  it("a record written before [Install] edges has its links read as edges", () => {
+    const { install, ...old } = record;
+    const links = [{ path: "multi-user.target.wants/db.service", target: "../db.service" }, { path: "mysql.service", target: "db.service" }];
+    const state = tree({ "accepted/db.json": JSON.stringify({ ...old, links, previous: { ...old, links } }) });
+    const read = readAccepted(join(state, "accepted"), "db", () => {});
+    expect(install).toEqual([{ kind: "wants", target: "multi-user.target", unit: "db.service" }, { kind: "alias", target: "mysql.service", unit: "db.service" }]);
+    expect(read).toMatchObject({ install, previous: { install } });
+    expect(read).not.toHaveProperty("links");
+  });
+
   it("a sound record is read back as it was written; a missing one is no news", () => {
     const { state } = accepted(defs);
     const warnings: string[] = [];
-    expect(readAccepted(join(state, "accepted"), "db", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "db.service", links: record.links });
+    expect(readAccepted(join(state, "accepted"), "db", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "db.service", install: record.install });
     expect(readAccepted(join(state, "accepted"), "nope", (_f, p) => warnings.push(p))).toBeUndefined();
     writeFileSync(join(state, "accepted/junk.json"), "{ not json");
     expect([...readAllAccepted(join(state, "accepted"), (_f, p) => warnings.push(p)).keys()]).toEqual(["db"]);

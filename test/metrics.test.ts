@@ -12,7 +12,7 @@ const values = (text: string, name: string) => seriesByName(text).get(name) ?? [
 
 const unit = (name: string, more: Partial<GeneratedUnit> = {}): GeneratedUnit => ({
   base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: `registry.example/${name}:1`,
-  pull: undefined, spec: `spec-${name}`, text: "", links: [], wantedAtBoot: true, after: [], ...more,
+  pull: undefined, spec: `spec-${name}`, text: "", install: [], wantedAtBoot: true, after: [], ...more,
 });
 const container = (u: GeneratedUnit, more: Partial<ContainerState> = {}): ContainerState => ({
   id: `id-${u.base}`, name: u.containerName, unit: u.unitName, spec: u.spec, config: undefined, state: "running", status: "Up 3 minutes", health: undefined, image: u.image!, ...more,

@@ -4,7 +4,7 @@ import { graceDeletions, plan, rolloutLevels, startOrder, type Observed } from "
 
 const unit = (name: string, text = `text of ${name}`, after: string[] = [], spec = `spec-${name}`): GeneratedUnit => ({
   base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: "img",
-  spec, text, links: [], after: after.map((a) => `${a}.service`),
+  spec, text, install: [], after: after.map((a) => `${a}.service`),
 });
 const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] => [
   u.unitName, { applied: { text: u.text, file: u.file }, loadedText: u.text, activeState: "active", runningSpec: u.spec, ...o },

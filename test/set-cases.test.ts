@@ -13,7 +13,7 @@ import { tree } from "./support/tree.js";
  *   ## error-file: TEXT       an error containing TEXT about the whole file (line 0)
  *   ## unit: NAME             the definition is written, as unit NAME
  *   ## no-unit                the definition gets no unit
- *   ## link: PATH -> TARGET   a link written with its unit (when any is given, all are)
+ *   ## install: KIND TARGET UNIT   an [Install] edge of the unit (when any is given, all are)
  *
  * Every error in the set must be asserted. `{dir}` stands for the directory the case runs in.
  */
@@ -22,11 +22,11 @@ const CASES = join(repo, "test/cases/sets");
 interface Expected {
   errors: Array<{ file: string; line: number; text: string }>;
   units: Map<string, string | null>;
-  links: Map<string, string[]>;
+  install: Map<string, string[]>;
 }
 
 function expectations(dir: string): Expected {
-  const out: Expected = { errors: [], units: new Map(), links: new Map() };
+  const out: Expected = { errors: [], units: new Map(), install: new Map() };
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
   for (const ent of files) {
     const file = relative(dir, join(ent.parentPath, ent.name));
@@ -43,7 +43,7 @@ function expectations(dir: string): Expected {
       else if (kind === "error-file") out.errors.push({ file, line: 0, text });
       else if (kind === "unit") out.units.set(file, arg);
       else if (kind === "no-unit") out.units.set(file, null);
-      else if (kind === "link") out.links.set(file, [...(out.links.get(file) ?? []), arg]);
+      else if (kind === "install") out.install.set(file, [...(out.install.get(file) ?? []), arg]);
       else throw new Error(`${file}:${index + 1}: unknown assertion ## ${kind}`);
     });
     if (pending.length > 0) throw new Error(`${file}: ## error at the end of the file asserts nothing`);
@@ -65,14 +65,14 @@ describe.each(readdirSync(CASES).sort())("case %s", (name) => {
     expect(byPlace(actual)).toEqual(byPlace(expected.errors).map((e) => expect.objectContaining({ file: e.file, line: e.line, message: expect.stringContaining(e.text) })));
   });
 
-  it("writes the asserted units and links", () => {
+  it("writes the asserted units and [Install] edges", () => {
     for (const [file, unit] of expected.units) {
       const written = set.output.find((u) => u.file === join(dir, file));
       expect(written?.unitName ?? null, file).toBe(unit);
     }
-    for (const [file, links] of expected.links) {
+    for (const [file, edges] of expected.install) {
       const written = set.output.find((u) => u.file === join(dir, file));
-      expect(written?.links.map((l) => `${l.path} -> ${l.target}`), file).toEqual(links);
+      expect(written?.install.map((e) => `${e.kind} ${e.target} ${e.unit}`), file).toEqual(edges);
     }
   });
 });

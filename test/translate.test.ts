@@ -257,15 +257,15 @@ describe("translate: the unit around the container", () => {
     expect([inst.unitName, inst.containerName]).toEqual(["worker@blue.service", "worker-blue"]);
   });
 
-  it("turns [Install] into symlinks", () => {
+  it("turns [Install] into edges", () => {
     const t = translateText(base + "[Install]\nWantedBy=multi-user.target\nRequiredBy=openstack.target\nAlias=identity.service\n");
-    expect(t.links).toEqual([
-      { path: "multi-user.target.wants/svc.service", target: "../svc.service" },
-      { path: "openstack.target.requires/svc.service", target: "../svc.service" },
-      { path: "identity.service", target: "svc.service" },
+    expect(t.install).toEqual([
+      { kind: "wants", target: "multi-user.target", unit: "svc.service" },
+      { kind: "requires", target: "openstack.target", unit: "svc.service" },
+      { kind: "alias", target: "identity.service", unit: "svc.service" },
     ]);
     const tpl = translateText(base + "[Install]\nWantedBy=multi-user.target\nDefaultInstance=one\n", "worker@.container");
-    expect(tpl.links).toEqual([{ path: "multi-user.target.wants/worker@one.service", target: "../worker@.service" }]);
+    expect(tpl.install).toEqual([{ kind: "wants", target: "multi-user.target", unit: "worker@one.service" }]);
   });
 });
 

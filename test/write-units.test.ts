@@ -2,6 +2,7 @@ import * as nodeFs from "node:fs";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { InstallEdge } from "../generator/translate.js";
 import { unitWriter, type WriterFs } from "../generator/write-units.js";
 import { tree } from "./support/tree.js";
 
@@ -12,13 +13,13 @@ const failing = (call: keyof WriterFs, code: string, errno: number): WriterFs =>
   },
 });
 
-const unit = (name: string, links: Array<{ path: string; target: string }> = []) => ({ unitName: name, text: "[Unit]\n", links });
+const unit = (name: string, install: InstallEdge[] = []) => ({ unitName: name, text: "[Unit]\n", install });
 
 describe("unitWriter", () => {
   it("reports a full disk per file and leaves neither half a unit nor a temporary file", () => {
     const out = tree({});
     const writer = unitWriter(out, failing("writeFileSync", "ENOSPC", -28));
-    writer.write(unit("a.service", [{ path: "x.service", target: "a.service" }]));
+    writer.write(unit("a.service", [{ kind: "alias", target: "x.service", unit: "a.service" }]));
     writer.write(unit("b.service"));
     expect(writer.finish()).toEqual([
       { severity: "error", file: join(out, "a.service"), line: 0, message: "not written: no space left on device (ENOSPC)" },
@@ -38,7 +39,7 @@ describe("unitWriter", () => {
   it("puts each unit in place whole, and says what it found in the way", () => {
     const out = tree({ "b.service": "old\n", "elsewhere/keep": "x", "wants.target.d": { link: "elsewhere" } });
     const writer = unitWriter(out);
-    writer.write(unit("a.service", [{ path: "b.service", target: "a.service" }, { path: "wants.target.wants/a.service", target: "../a.service" }]));
+    writer.write(unit("a.service", [{ kind: "alias", target: "b.service", unit: "a.service" }, { kind: "wants", target: "wants.target", unit: "a.service" }]));
     writer.write(unit("b.service"));
     expect(writer.finish().map((d) => `${d.file.slice(out.length + 1)}: ${d.message}`)).toEqual([
       "b.service: not written: something is already there (systemd empties this directory before it runs generators); left as it is",
