@@ -45,6 +45,8 @@ export function flagArg(c: ContainerSection, key: string, rule: FlagRule, argv: 
       else argv.push(flag, e.value);
     }
   } else if (rule.kind === "words") {
+    // Most keys are absent: words() would still allocate a list and step an iterator over nothing.
+    if (c.first(key) === undefined) return;
     for (const { word, entry } of c.words(key)) {
       const problem = check && checkProblem(word, check);
       if (problem) c.fail(entry, problem);
