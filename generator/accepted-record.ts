@@ -21,7 +21,7 @@ function isOwnEdge(v: unknown, unitName: string): boolean {
   return unit.startsWith(unitName.slice(0, -".service".length)) && unit.endsWith(".service");
 }
 
-/** `TARGET.wants/UNIT` and the like, as records before berth 0.2 kept [Install]: the target, the kind and the unit. */
+/** `TARGET.wants/UNIT` and the like, as records kept [Install] before edges: the target, the kind and the unit. */
 const LINK_IN_DEPENDENCY_DIR = /^([^/]+)\.(wants|requires|upholds)\/([^/]+)$/;
 
 /**
@@ -79,9 +79,10 @@ const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, 
 export function checkRecord(value: unknown, base: string): AcceptedUnit | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "not a record (a JSON object)";
   let r = value as Record<string, unknown>;
-  if (r.install === undefined && r.links !== undefined) {
+  if (r.links !== undefined) {
+    // Records carry both forms (see legacyLinks); the edges are what this version reads.
     const { links, ...rest } = r;
-    const install = edgesOfLinks(links, r.unitName);
+    const install = r.install ?? edgesOfLinks(links, r.unitName);
     if (!install) return `"links" is not links to the unit in its own directory`;
     r = { ...rest, install };
   }
@@ -98,4 +99,14 @@ export function checkRecord(value: unknown, base: string): AcceptedUnit | string
     r = { ...r, previous };
   }
   return r as unknown as AcceptedUnit;
+}
+
+/**
+ * [Install] as the symlinks records held before edges. They are written beside the edges so that
+ * an operator who goes back to an earlier berth keeps the last accepted versions: that version
+ * refuses a record without them.
+ */
+export function legacyLinks(unitName: string, install: readonly InstallEdge[]): Array<{ path: string; target: string }> {
+  return install.map(({ kind, target, unit }) =>
+    kind === "alias" ? { path: target, target: unit } : { path: `${target}.${kind}/${unit}`, target: `../${unitName}` });
 }

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { checkRecord } from "./accepted-record.js";
+import { checkRecord, legacyLinks } from "./accepted-record.js";
 import type { Scope } from "./search-path.js";
 import type { GeneratedUnit } from "./generated-unit.js";
 
@@ -103,7 +103,12 @@ export function restoreAccepted(dir: string, record: AcceptedUnit): void {
 }
 
 function writeRecord(dir: string, record: AcceptedUnit): void {
-  writeDurably(dir, path(dir, record.base), JSON.stringify(record) + "\n");
+  writeDurably(dir, path(dir, record.base), JSON.stringify(withLegacyLinks(record)) + "\n");
+}
+
+function withLegacyLinks(record: AcceptedUnit): AcceptedUnit & { links: ReturnType<typeof legacyLinks> } {
+  const previous = record.previous && withLegacyLinks(record.previous);
+  return { ...record, previous, links: legacyLinks(record.unitName, record.install) };
 }
 
 /** Flushed before the rename: after a power cut the file is either the old one or the new one. */

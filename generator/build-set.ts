@@ -2,7 +2,7 @@ import { capDiagnostics, error, hasErrors, sortByFile, type Diagnostic } from ".
 import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
 import { translateDefinition } from "./file-types.js";
-import { containerNameOf, resourceNameOf, unitNameOf } from "./definition-names.js";
+import { resourceNameOf, unitNameOf } from "./definition-names.js";
 import { definitionKey } from "./names.js";
 import type { TranslateContext, Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";

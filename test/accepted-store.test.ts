@@ -51,6 +51,10 @@ describe("accepted records", () => {
     expect(read).not.toHaveProperty("links");
   });
 
+  it("a record also holds [Install] as the links an earlier berth reads, so going back to it keeps the last accepted versions", () => {
+    expect(record.links).toEqual([{ path: "multi-user.target.wants/db.service", target: "../db.service" }, { path: "mysql.service", target: "db.service" }]);
+  });
+
   it("a sound record is read back as it was written; a missing one is no news", () => {
     const { state } = accepted(defs);
     const warnings: string[] = [];
