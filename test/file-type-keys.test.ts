@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUILD_KEYS } from "../generator/build-unit.js";
@@ -68,5 +68,15 @@ describe("the man page documents every [Container] key of the key table, with it
     const rows = refusalRows();
     for (const key of containerKeys("refused")) expect(rows.get(key), key).toBe("error");
     for (const key of containerKeys("ignored")) expect(rows.get(key), key).toBe("warning");
+  });
+});
+
+describe("every key of each file type's table has a translation case (test/cases/translate)", () => {
+  const cases = join(repo, "test/cases/translate");
+  const caseText = (suffix: string) =>
+    readdirSync(cases).filter((f) => f.endsWith(suffix)).map((f) => readFileSync(join(cases, f), "utf8")).join("\n");
+  it.each([[".container", CONTAINER_KEYS], [".network", NETWORK_KEYS], [".volume", VOLUME_KEYS], [".image", IMAGE_KEYS], [".build", BUILD_KEYS]] as Array<[string, KeyTable]>)("%s", (suffix, table) => {
+    const text = caseText(suffix);
+    expect(Object.keys(table).filter((key) => !new RegExp(`^${key}=`, "m").test(text))).toEqual([]);
   });
 });

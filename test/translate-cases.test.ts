@@ -40,6 +40,7 @@ const ASSERTIONS: Record<string, (t: Translation, rest: string) => void> = {
   "assert-warning": (t, rest) => expect(withLine(t, "warning")).toContainEqual(lineAndMessage(rest)),
   "assert-unit-line": (t, rest) => expect(unitLines(t).some((l) => new RegExp(rest).test(l)), `a line matching ${rest} in\n${t.text}`).toBe(true),
   "assert-no-unit-line": (t, rest) => expect(unitLines(t).filter((l) => new RegExp(rest).test(l))).toEqual([]),
+  "assert-unit-name": (t, rest) => expect(t.unitName).toBe(rest),
   "assert-sections": (t, rest) => expect(unitLines(t).filter((l) => l.startsWith("[")).map((l) => l.slice(1, -1))).toEqual(words(rest)),
   "assert-create-args": (t, rest) => expect(hasRun(t, rest), `${rest} in ${JSON.stringify(createArgv(t))}`).toBe(true),
   "assert-no-create-args": (t, rest) => expect(hasRun(t, rest), `no ${rest} in ${JSON.stringify(createArgv(t))}`).toBe(false),
