@@ -41,9 +41,9 @@ export interface TranslateContext extends ReferenceContext {
   docker: string;
   /** Whether a host device exists, for `AddDevice=-/dev/…` (only if present). */
   deviceExists(path: string): boolean;
-  /** argv prefix that runs berth's container helper (create, ready, remove). */
+  /** argv prefix that runs berth's container helper (create, watch, config, ensure). */
   helper: readonly string[];
-  /** The `berth-step` script: the shell fast paths of create and readiness. */
+  /** The `berth-step` script: the shell steps of run, readiness and removal. */
   step: string;
   scope: "system" | "user";
   /** Container name of a defined definition, in unit syntax, or undefined if there is none. */
@@ -651,7 +651,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   if (!oneshot) lines.push(`ExecStartPost=${formatExec(readiness(ctx, containerName, run))}`);
   lines.push(
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
-    `ExecStopPost=${formatExec(ctx.helper.concat("remove", containerName))}`,
+    `ExecStopPost=${formatExec([ctx.step, "remove", ctx.docker, containerName])}`,
     `SuccessExitStatus=${cleanExits}`,
     `TimeoutStopSec=${run.stopTimeout + STOP_MARGIN}`,
     // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
@@ -669,11 +669,8 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
 
 /** The ExecStartPost= that returns once the container is ready: running, or healthy. */
 function readiness(ctx: TranslateContext, containerName: string, run: ContainerRun): string[] {
-  if (!run.waitHealthy && run.onFailure === "none") return [ctx.step, "running", ctx.docker, containerName, run.spec];
-  const ready = ctx.helper.concat("ready", containerName);
-  if (run.waitHealthy) ready.push("--healthy");
-  if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
-  return ready;
+  const ready = [ctx.step, run.waitHealthy ? "healthy" : "running", ctx.docker, containerName, run.spec];
+  return run.onFailure === "none" ? ready : ready.concat("--on-unhealthy", run.onFailure, ctx.helper[0]!);
 }
 
 /**
