@@ -4,10 +4,11 @@
 // - upgrade: the 17-service simulated control plane (examples/openstack-sim) moved from one image
 //   tag to the next through a local registry: the whole rollout (pull first, then health-gated
 //   levels) against the critical path of its levels (the sum of each level's slowest start).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent } from "../test/support/agent.js";
+import { ensureJournald } from "../test/support/host-services.js";
 import { docker, ensureTestImage, TEST_IMAGE } from "../test/support/images.js";
 import { LocalRegistry } from "../test/support/registry.js";
 import { repo } from "../test/support/run.js";
@@ -53,6 +54,30 @@ async function reconfigure(size: number): Promise<void> {
   }
 }
 
+// BENCH_TRACE=FILE: one timeline of the upgrade, in ms since the new definitions were written:
+// berthd's log, the units' journals (systemd's own lines and each Exec*= helper's output), and
+// Docker's container events (health probes' exec events left out: they are most of the traffic).
+const traceFile = process.env.BENCH_TRACE;
+const TRACED_EVENTS = ["create", "start", "kill", "stop", "die", "destroy", "health_status"];
+
+function writeTrace(file: string, t0: number, agent: Agent, um: UserManager, dockerEvents: string): void {
+  const rows: Array<[number, string]> = agent.lines.map((l) => [l.time, `berthd   ${l.msg}`]);
+  for (const line of dockerEvents.split("\n").filter(Boolean)) {
+    const [nanos, ...rest] = line.split(" ");
+    rows.push([Number(BigInt(nanos!) / 1_000_000n), `docker   ${rest.join(" ")}`]);
+  }
+  const cgroup = `/berth-test-${um.root.slice(um.root.lastIndexOf("-") + 1)}`;
+  const journal = spawnSync("journalctl", ["-o", "json", "--no-pager", `--since=@${Math.floor(t0 / 1000)}`], { encoding: "utf8", maxBuffer: 1 << 28 });
+  for (const line of journal.stdout.split("\n").filter(Boolean)) {
+    const e = JSON.parse(line) as { __REALTIME_TIMESTAMP: string; _SYSTEMD_CGROUP?: string; USER_UNIT?: string; SYSLOG_IDENTIFIER?: string; MESSAGE: string };
+    if (!e._SYSTEMD_CGROUP?.startsWith(cgroup)) continue;
+    const who = e.USER_UNIT ?? e._SYSTEMD_CGROUP.slice(e._SYSTEMD_CGROUP.lastIndexOf("/") + 1);
+    rows.push([Number(e.__REALTIME_TIMESTAMP) / 1000, `journal  ${who}: ${e.SYSLOG_IDENTIFIER ?? ""}: ${e.MESSAGE}`]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  writeFileSync(file, rows.filter(([t]) => t >= t0).map(([t, what]) => `${String(Math.round(t - t0)).padStart(6)} ${what}`).join("\n") + "\n");
+}
+
 async function upgrade(): Promise<void> {
   const sim = join(repo, "examples/openstack-sim");
   const files = readdirSync(sim).filter((f) => f.endsWith(".container"));
@@ -76,11 +101,22 @@ async function upgrade(): Promise<void> {
     await agent.idle();
     await agent.stop();
     // The operator's upgrade: every tag moves at once; berthd meets the batch as it starts.
+    // systemd's debug log has each Exec*= process's fork and exit.
+    if (traceFile) {
+      ensureJournald();
+      um.systemctl(["log-level", "debug"]);
+      um.systemctl(["log-target", "journal"]);
+    }
+    const events = traceFile ? spawn("docker", ["events", "--filter", "type=container", ...TRACED_EVENTS.flatMap((e) => ["--filter", `event=${e}`]), "--format", "{{.TimeNano}} {{.Action}} {{.Actor.Attributes.name}}"], { stdio: ["ignore", "pipe", "ignore"] }) : undefined;
+    let dockerEvents = "";
+    events?.stdout.on("data", (d: Buffer) => (dockerEvents += d.toString()));
     write(v2);
     const t0 = Date.now();
     agent = new Agent(um).start();
     await waitFor("the control plane on v2", () => onImage(v2), 900_000);
     await agent.idle();
+    events?.kill();
+    if (traceFile) writeTrace(traceFile, t0, agent, um, dockerEvents);
     const at = (re: RegExp) => agent.lines.find((l) => re.test(l.msg))?.time ?? NaN;
     const lastActive = Math.max(...agent.lines.filter((l) => /\.service: active$/.test(l.msg)).map((l) => l.time));
     const pulled = at(/: pulled$/) - at(/^pulling \d+ image/);

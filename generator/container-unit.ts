@@ -89,7 +89,7 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   if (!oneshot) lines.push(`ExecStartPost=${formatExec(readiness(ctx, containerName, run))}`);
   lines.push(
     `ExecStop=${formatExec([ctx.docker, "stop", "--time", String(run.stopTimeout), containerName])}`,
-    `ExecStopPost=${formatExec(ctx.helper.concat("remove", containerName))}`,
+    `ExecStopPost=${formatExec([ctx.step, "remove", ctx.docker, containerName])}`,
     `SuccessExitStatus=${cleanExits}`,
     `TimeoutStopSec=${run.stopTimeout + STOP_MARGIN}`,
     // Docker stops its containers cleanly (143) when it shuts down; "always" brings them back
@@ -107,9 +107,6 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
 
 /** The ExecStartPost= that returns once the container is ready: running, or healthy. */
 function readiness(ctx: TranslateContext, containerName: string, run: CreateRun): string[] {
-  if (!run.waitHealthy && run.onFailure === "none") return [ctx.step, "running", ctx.docker, containerName, run.spec];
-  const ready = ctx.helper.concat("ready", containerName);
-  if (run.waitHealthy) ready.push("--healthy");
-  if (run.onFailure !== "none") ready.push("--on-unhealthy", run.onFailure);
-  return ready;
+  const ready = [ctx.step, run.waitHealthy ? "healthy" : "running", ctx.docker, containerName, run.spec];
+  return run.onFailure === "none" ? ready : ready.concat("--on-unhealthy", run.onFailure, ctx.helper[0]!);
 }

@@ -23,9 +23,9 @@ export interface TranslateContext extends ReferenceContext {
   docker: string;
   /** Whether a host device exists, for `AddDevice=-/dev/…` (only if present). */
   deviceExists(path: string): boolean;
-  /** argv prefix that runs berth's container helper (create, ready, remove). */
+  /** argv prefix that runs berth's container helper (create, watch, config, ensure). */
   helper: readonly string[];
-  /** The `berth-step` script: the shell fast paths of create and readiness. */
+  /** The `berth-step` script: the shell steps of run, readiness and removal. */
   step: string;
   scope: "system" | "user";
   /** Container name of a defined definition, in unit syntax, or undefined if there is none. */

@@ -1,23 +1,20 @@
-import { spawn } from "node:child_process";
 import { manifestDigest, type ConfigState } from "../generator/config-manifest.js";
 import { CONFIG_LABEL, SPEC_LABEL } from "../generator/labels.js";
 import { configLabelFile, configStateFile, readManifest, writeAtomically } from "./config-files.js";
-import { call, DockerUnreachable, stream } from "./docker-socket.js";
+import { call, stream } from "./docker-socket.js";
 import { ensure, runCommand } from "./ensure.js";
 
 /**
- * Runs inside each generated unit: `create` when berth-step's `docker run` was refused, `ready` as ExecStartPost=
- * (the unit turns active, and units ordered after it start, only when this exits 0), `remove`
- * after stop, `watch` to carry out HealthOnFailure=, and `ensure` as the ExecStart= of a
- * `.network`, `.volume` or `.image` unit.
+ * Runs inside each generated unit: `create` when berth-step's `docker run` was refused, `watch`
+ * (started by berth-step once the container is ready) to carry out HealthOnFailure=, `config`
+ * before each start, and `ensure` as the ExecStart= of a `.network`, `.volume` or `.image` unit.
  */
 type Command = (name: string, args: string[]) => Promise<number>;
 
 interface Inspect {
-  State?: { Status?: string; Running?: boolean; ExitCode?: number; Health?: { Status?: string } };
-  Config?: { Healthcheck?: { Test?: string[] }; Labels?: Record<string, string> };
+  State?: { Status?: string; Running?: boolean };
+  Config?: { Labels?: Record<string, string> };
 }
-
 
 const say = (text: string): void => void process.stdout.write(text + "\n");
 const complain = (text: string): void => void process.stderr.write(text + "\n");
@@ -75,88 +72,6 @@ const create: Command = async (name, args) => {
   return 0;
 };
 
-const remove: Command = async (name) => {
-  try {
-    await removeContainer(name);
-  } catch (e) {
-    if (!(e instanceof DockerUnreachable)) throw e;
-    complain(`${e.message}; nothing to remove`);
-  }
-  return 0;
-};
-
-
-const ready: Command = async (name, args) => {
-  const wantHealthy = args.includes("--healthy");
-  const i = args.indexOf("--on-unhealthy");
-  const onUnhealthy = i >= 0 ? args[i + 1] : undefined;
-  const started = Date.now();
-  let running = false;
-  let health: string | undefined;
-  let outcome: ((code: number) => void) | undefined;
-  const result = new Promise<number>((r) => (outcome = r));
-  const settle = (code: number, message: string): void => {
-    if (!outcome) return;
-    (code === 0 ? say : complain)(message);
-    outcome(code);
-    outcome = undefined;
-  };
-  const check = (): void => {
-    if (running && (!wantHealthy || health === "healthy")) {
-      const after = ((Date.now() - started) / 1000).toFixed(1);
-      settle(0, wantHealthy ? `${name} is healthy (${after}s)` : `${name} is running`);
-    }
-  };
-  const filters = encodeURIComponent(JSON.stringify({ container: [name], type: ["container"] }));
-  // Subscribe before inspecting, so a transition between the two is never missed.
-  const events = stream(`/events?filters=${filters}`, (m) => {
-    const action = String(m.Action ?? m.status ?? "");
-    if (action === "start") running = true;
-    else if (action.startsWith("health_status:")) {
-      const next = action.slice("health_status:".length).trim();
-      if (next === "unhealthy" && health !== "unhealthy") complain(`${name} is unhealthy; still waiting to become healthy`);
-      health = next;
-    } else if (action === "die") {
-      const attrs = (m.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes ?? {};
-      settle(1, `${name} exited with status ${attrs.exitCode ?? "?"} before it was ready`);
-    }
-    check();
-    return outcome === undefined;
-  });
-  events.closed.catch((e: Error) => settle(1, e.message));
-  // The unit's main process runs the container. Until it has, a container of this name may be a
-  // leftover about to be replaced, or absent; once it has ended, nothing more will start.
-  const mainPid = Number(process.env.MAINPID);
-  const alive = mainPid > 0 ? setInterval(() => {
-    try {
-      process.kill(mainPid, 0);
-    } catch {
-      settle(1, `${name} ended before it was ready`);
-    }
-  }, 200) : undefined;
-  await events.opened;
-  const r = await call("GET", path(name, "/json"));
-  if (r.status === 200) {
-    const info = JSON.parse(r.body) as Inspect;
-    const state = info.State ?? {};
-    if (wantHealthy && !info.Config?.Healthcheck?.Test?.length) settle(1, `${name} has no health check to wait for`);
-    running ||= state.Running === true;
-    health ??= state.Health?.Status;
-    if (wantHealthy && running && health === "starting") say(`${name} is running; waiting for its health check`);
-    check();
-  } else if (r.status !== 404) {
-    settle(1, `cannot inspect ${name}: ${r.body.trim()}`);
-  }
-  const code = await result;
-  clearInterval(alive);
-  events.close();
-  if (code === 0 && onUnhealthy && onUnhealthy !== "none") {
-    // Lives on in the unit's cgroup, so systemd ends it with the unit.
-    spawn(process.execPath, [process.argv[1]!, "watch", name, onUnhealthy], { detached: true, stdio: "inherit" }).unref();
-  }
-  return code;
-};
-
 const watch: Command = async (name, [action]) => {
   const filters = encodeURIComponent(JSON.stringify({ container: [name], type: ["container"] }));
   let acted = false;
@@ -199,13 +114,13 @@ const config: Command = async (unit, [runtimeDir, ...rest]) => {
   return 0;
 };
 
-const commands: Record<string, Command> = { config, create, ready, remove, watch, ensure };
+const commands: Record<string, Command> = { config, create, watch, ensure };
 
 async function main(argv: string[]): Promise<number> {
   const [command, name, ...rest] = argv;
   const run = command ? commands[command] : undefined;
   if (!run || !name) {
-    complain("usage: berth-container config|create|ready|remove|watch|ensure NAME [options]");
+    complain("usage: berth-container config|create|watch|ensure NAME [options]");
     return 2;
   }
   try {

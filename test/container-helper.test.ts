@@ -1,8 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
 import { repo } from "./support/run.js";
+import { waitFor } from "./support/wait.js";
 
+const step = `${repo}dist/berth-step`;
 const helper = (...args: string[]) => spawnSync(process.execPath, [`${repo}dist/berth-container.js`, ...args], { encoding: "utf8" });
 const id = (name: string) => docker(["inspect", "-f", "{{.Id}}", name]).stdout.trim();
 const createArgv = (spec: string) => ["/usr/bin/docker", "create", "--name", "hx", "--label", `io.berth.spec=${spec}`, "--network", "none", TEST_IMAGE, "sleep", "600"];
@@ -39,9 +41,79 @@ describe("berth-container create (after Docker refused the unit's run) against r
     expect(r.stderr).toMatch(/unknown flag/);
   });
 
-  it("remove is quiet when there is nothing to remove", () => {
+});
+
+describe("berth-step's readiness and removal against real Docker", () => {
+  beforeAll(() => {
+    ensureTestImage();
     docker(["rm", "-f", "hx"]);
-    const r = helper("remove", "hx");
+  });
+  afterAll(() => void docker(["rm", "-f", "hx"]));
+
+  /** The unit's main process: the container, run attached as berth-step runs it. */
+  const main = (health: string, script: string, spec = "aaaa") =>
+    spawn("/usr/bin/docker", ["run", "--name", "hx", "--init", "--label", `io.berth.spec=${spec}`, "--network", "none", ...(health ? ["--health-cmd", health, "--health-interval", "200ms", "--health-retries", "100"] : []), TEST_IMAGE, "sh", "-c", script], { stdio: "ignore" });
+  const healthy = (pid: number | undefined, spec = "aaaa") =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(step, ["healthy", "/usr/bin/docker", "hx", spec], { env: { ...process.env, MAINPID: String(pid) } });
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      p.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+  const ended = (p: ChildProcess) => new Promise((resolve) => (p.exitCode !== null ? resolve(p.exitCode) : p.on("exit", resolve)));
+
+  it("healthy returns once the health check passes, and at once for a container that already passed it", async () => {
+    const run = main("test -f /ok", "sleep 1; touch /ok; exec sleep 600");
+    const r = await healthy(run.pid);
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toMatch(/^hx is healthy \(\d+\.\ds\)\n$/);
+    expect(docker(["inspect", "-f", "{{.State.Health.Status}}", "hx"]).stdout.trim()).toBe("healthy");
+    const again = await healthy(run.pid);
+    expect(again.status).toBe(0);
+    docker(["rm", "-f", "hx"]);
+    await ended(run);
+  });
+
+  it("healthy fails when the container exits first, naming its status, and when the main process ends without it", async () => {
+    const run = main("false", "sleep 1; exit 3");
+    const r = await healthy(run.pid);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("hx exited with status 3 before it was ready");
+    await ended(run);
+    docker(["rm", "-f", "hx"]);
+    const gone = await healthy(run.pid);
+    expect([gone.status, gone.stderr]).toEqual([1, "hx ended before it was ready\n"]);
+  });
+
+  it("healthy ignores a container of another spec (a leftover), and refuses one without a health check", async () => {
+    const leftover = main("true", "exec sleep 600", "old");
+    await waitFor("the leftover to be healthy", () => docker(["inspect", "-f", "{{.State.Health.Status}}", "hx"]).stdout.trim() === "healthy");
+    // The unit's main process outlives the leftover here: it is what will run this spec's container.
+    const waiting = healthy(process.pid);
+    // The leftover is removed (its die event is not this container's), and this spec's container runs.
+    docker(["rm", "-f", "hx"]);
+    await ended(leftover);
+    const run = main("true", "exec sleep 600");
+    const r = await waiting;
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    docker(["rm", "-f", "hx"]);
+    await ended(run);
+    const bare = main("", "exec sleep 600");
+    await waitFor("the container to run", () => docker(["inspect", "-f", "{{.State.Running}}", "hx"]).stdout.trim() === "true");
+    const none = await healthy(bare.pid);
+    expect([none.status, none.stderr]).toEqual([1, "hx has no health check to wait for\n"]);
+    docker(["rm", "-f", "hx"]);
+    await ended(bare);
+  });
+
+  it("remove removes the container, and is quiet when there is nothing to remove", () => {
+    docker(["create", "--name", "hx", "--network", "none", TEST_IMAGE, "true"]);
+    const removed = spawnSync(step, ["remove", "/usr/bin/docker", "hx"], { encoding: "utf8" });
+    expect([removed.status, removed.stdout, removed.stderr]).toEqual([0, "", ""]);
+    expect(docker(["inspect", "hx"]).status).not.toBe(0);
+    const r = spawnSync(step, ["remove", "/usr/bin/docker", "hx"], { encoding: "utf8" });
     expect([r.status, r.stdout, r.stderr]).toEqual([0, "", ""]);
   });
 });

@@ -195,19 +195,22 @@ describe("translate: the unit around the container", () => {
     expect(start[0]!.slice(0, 8)).toEqual(["/berth/berth-step", "run", "/node", "svc", "-", "--", "/usr/bin/docker", "create"]);
     expect(execArgv(unitValues(t, "ExecStartPost")[0]!)).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", t.spec]);
     expect(execArgv(unitValues(t, "ExecStop")[0]!)).toEqual(["/usr/bin/docker", "stop", "--time", "180", "svc"]);
-    expect(execArgv(unitValues(t, "ExecStopPost")[0]!)).toEqual(["/node", "/berth/container.js", "remove", "svc"]);
+    expect(execArgv(unitValues(t, "ExecStopPost")[0]!)).toEqual(["/berth/berth-step", "remove", "/usr/bin/docker", "svc"]);
     expect(unitValues(t, "TimeoutStopSec")).toEqual(["210"]);
     expect(unitValues(t, "SuccessExitStatus")).toEqual(["143"]);
     expect(unitValues(t, "SourcePath")).toEqual(["/etc/berth/svc.container"]);
   });
 
   it("waits for health by default when there is a health check, and on Notify=healthy", () => {
-    const ready = (lines: string) => execArgv(unitValues(translateText(base + lines), "ExecStartPost")[0]!).slice(2);
-    expect(ready("HealthCmd=true")).toEqual(["ready", "svc", "--healthy"]);
-    expect(ready("HealthCmd=true\nNotify=healthy")).toEqual(["ready", "svc", "--healthy"]);
-    const notifyOff = translateText(base + "HealthCmd=true\nNotify=false");
-    expect(execArgv(unitValues(notifyOff, "ExecStartPost")[0]!)).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", notifyOff.spec]);
-    expect(ready("HealthCmd=true\nHealthOnFailure=kill")).toEqual(["ready", "svc", "--healthy", "--on-unhealthy", "kill"]);
+    const ready = (lines: string) => {
+      const t = translateText(base + lines);
+      return execArgv(unitValues(t, "ExecStartPost")[0]!).map((a) => (a === t.spec ? "SPEC" : a));
+    };
+    expect(ready("HealthCmd=true")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC"]);
+    expect(ready("HealthCmd=true\nNotify=healthy")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC"]);
+    expect(ready("HealthCmd=true\nNotify=false")).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", "SPEC"]);
+    expect(ready("HealthCmd=true\nHealthOnFailure=kill")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--on-unhealthy", "kill", "/node"]);
+    expect(ready("HealthCmd=true\nNotify=false\nHealthOnFailure=stop")).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", "SPEC", "--on-unhealthy", "stop", "/node"]);
     expect(errorsOf("Notify=healthy")[0]).toMatch(/needs a HealthCmd/);
     expect(errorsOf("HealthOnFailure=kill")[0]).toMatch(/needs a HealthCmd/);
   });
