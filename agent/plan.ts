@@ -7,7 +7,7 @@ export interface Observed {
    * The unit as berthd last applied it (the accepted record), if ever. `pending` while its job
    * has no result yet, or when the job did not end in "done".
    */
-  applied?: { text: string; file: string; pending?: boolean | undefined } | undefined;
+  applied?: { text: string; file: string; spec?: string; source?: string | undefined; pending?: boolean | undefined } | undefined;
   /** The unit file systemd currently has from the generator, if any. */
   loadedText?: string | undefined;
   activeState?: string | undefined;
@@ -36,6 +36,11 @@ export interface Plan {
   /** Unchanged units whose pending record is now borne out: the unit runs that version. */
   confirmed: string[];
   /**
+   * Running units that another berth renders differently, from the same definition into the same
+   * container: their record takes the new text, and systemd's copy applies from their next start.
+   */
+  rerendered: string[];
+  /**
    * Changed units not started or restarted because a unit they are ordered after was reverted
    * (RevertOnFailure=): a rollout stays stopped where it failed until that definition changes.
    */
@@ -58,7 +63,7 @@ export function plan(
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], held: [] };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], rerendered: [], held: [] };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
@@ -69,7 +74,8 @@ export function plan(
     // for a job that went through), and left alone while that version is still starting (a
     // restart would cancel the start). Otherwise its job failed, and it is tried again. A unit
     // that runs no container (a network's, a volume's) shows its version by being active.
-    const same = a !== undefined && a.text === u.text && (o.runningSpec === undefined || o.runningSpec === u.spec);
+    const rerendered = a !== undefined && a.text !== u.text && isRerendered(a, u, o);
+    const same = a !== undefined && (a.text === u.text || rerendered) && (o.runningSpec === undefined || o.runningSpec === u.spec);
     const runsContainer = (u.type ?? "container") === "container";
     const bornOut = a?.pending === true && same && o.activeState === "active" && (!runsContainer || o.runningSpec === u.spec);
     const starting = a?.pending === true && same && o.activeState === "activating";
@@ -91,6 +97,7 @@ export function plan(
     else if (!done) p.start.push(u.unitName);
     else p.deferred.push(u.unitName);
     if (bornOut) p.confirmed.push(u.unitName);
+    else if (rerendered && done && same) p.rerendered.push(u.unitName);
   }
   const reverted = revertedBelow(desired);
   if (reverted.size > 0) {
@@ -109,6 +116,17 @@ export function plan(
   p.reloadInPlace.sort(byOrder);
   p.stop = [...deletedUnits];
   return p;
+}
+
+/**
+ * Whether only berth's rendering of a running unit changed: an upgrade of berth must not restart
+ * every service. Its container runs the same spec, and the definition is the one applied. A record
+ * of a berth before definition digests has none to compare: there, the same container is taken as
+ * the same version once, and the record gains the digest.
+ */
+function isRerendered(a: NonNullable<Observed["applied"]>, u: GeneratedUnit, o: Observed): boolean {
+  if (u.source === undefined || a.spec !== u.spec || o.runningSpec !== u.spec || o.activeState !== "active") return false;
+  return a.source === undefined || a.source === u.source;
 }
 
 /** Units ordered after (After=, transitively) a unit that runs a reverted version: unit → that unit. */

@@ -204,7 +204,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const recordProblems: Diagnostic[] = [];
   const records = readAllAccepted(ctx.acceptedDir, (file, problem) => recordProblems.push(warning(file, 0, problem)));
   const rejected = readRejections(ctx.acceptedDir);
-  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), records, rejections: rejected });
+  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), records, rejections: rejected, definitionDigests: true });
   // A rejection lasts while its version is what the definition says; an edit gives it a new try.
   const rejections = new Map(set.output.filter((u) => u.rejected).map((u) => [u.base, u.rejected!]));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
@@ -399,6 +399,12 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   for (const name of p.confirmed) {
     const unit = byName.get(name)!;
     if (!unit.acceptedFrom) record(unit);
+  }
+  for (const name of p.rerendered) {
+    const unit = byName.get(name)!;
+    if (unit.acceptedFrom) continue;
+    log.info(`${name}: this berth writes its unit differently, from the same definition and for the same container; it keeps running, and the new unit applies from its next start`);
+    record(unit);
   }
 
   await rollout();

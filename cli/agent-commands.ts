@@ -45,6 +45,7 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
       ...plan.restart.map((u) => `restart  ${u}  (${plan.why.get(u) ?? "definition changed"})`),
       ...plan.reloadInPlace.map((u) => `reload   ${u}  (${plan.why.get(u)})`),
       ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),
+      ...plan.rerendered.map((u) => `keep     ${u}  (this berth writes its unit differently; same definition and container, so no restart; applies at its next start)`),
       ...plan.held.map((h) => `hold     ${h.unit}  (${h.because}; resumes when that definition changes)`),
     ];
     if (plan.reload) lines.unshift("reload   systemd (daemon-reload)");

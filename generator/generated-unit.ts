@@ -1,7 +1,8 @@
 import type { Rejection } from "./accepted-store.js";
 import type { ConfigPaths } from "./config-keys.js";
 import { definitionKey, type FileType } from "./names.js";
-import type { Translated } from "./translate.js";
+import { digest } from "./digest.js";
+import type { Definition, Translated } from "./translate.js";
 
 /** What the generator writes for one definition, and what berthd needs to act on it. */
 export interface GeneratedUnit {
@@ -25,6 +26,11 @@ export interface GeneratedUnit {
   /** Host paths that are the service's configuration (RestartOnChange=, ReloadOnChange=). */
   config?: ConfigPaths | undefined;
   text: string;
+  /**
+   * Digest of the definition as written (its sections, drop-ins merged), for berthd only: a unit
+   * whose text changed while this and the spec did not was only rendered anew by another berth.
+   */
+  source?: string | undefined;
   install: Translated["install"];
   wantedAtBoot: boolean;
   /**
@@ -40,7 +46,18 @@ export interface GeneratedUnit {
   revertOnFailure?: boolean | undefined;
 }
 
-export function generatedUnit(t: Translated): GeneratedUnit {
+/** The definition's sections and assignments in order: what its operator wrote, whatever berth makes of it. */
+export function definitionDigest(def: Definition): string {
+  const lines: string[] = [];
+  def.sections.forEach((entries, name) => {
+    lines.push(`[${name}]`);
+    for (const e of entries) lines.push(`${e.key}=${e.value}`);
+  });
+  return digest(lines.join("\n"));
+}
+
+/** `withSource`: berthd compares definitions; the generator has no use for the digest. */
+export function generatedUnit(t: Translated, withSource = false): GeneratedUnit {
   return {
     base: definitionKey(t.definition.name),
     type: t.type,
@@ -55,6 +72,7 @@ export function generatedUnit(t: Translated): GeneratedUnit {
     config: t.config,
     revertOnFailure: t.revertOnFailure,
     text: t.text,
+    source: withSource ? definitionDigest(t.definition) : undefined,
     install: t.install,
     wantedAtBoot: t.wantedAtBoot,
     after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),

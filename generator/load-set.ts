@@ -7,6 +7,7 @@ import { digest } from "./digest.js";
 import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { unitLiteral } from "./exec-line.js";
 import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
+import type { Translated } from "./translate.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
 import { decodeText } from "./decode-text.js";
 import { definitionKey, parseDefinitionName } from "./names.js";
@@ -41,6 +42,8 @@ export interface LoadSetOptions {
   rejections?: ReadonlyMap<string, Rejection>;
   /** How a Secret= credential missing from this host's store is reported; a warning unless asked. */
   missingCredential?: Severity;
+  /** Give each unit its definition's digest (GeneratedUnit.source), as berthd needs. */
+  definitionDigests?: boolean;
 }
 
 /** `NAME.container.d/FILE.conf`, `prefix-.container.d/FILE.conf` or `container.d/FILE.conf`. */
@@ -150,7 +153,8 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   });
   diagnostics = diagnostics.concat(built.diagnostics);
   const rejections = options.rejections ?? (dir === undefined ? new Map<string, Rejection>() : readRejections(dir));
-  const output = accepted === undefined ? built.units.map(generatedUnit) : withAccepted(built, sources, diagnostics, accepted, rejections);
+  const unitOf = (t: Translated) => generatedUnit(t, options.definitionDigests);
+  const output = accepted === undefined ? built.units.map(unitOf) : withAccepted(built, sources, diagnostics, accepted, rejections, unitOf);
   // Set checks (a missing reference on each of thousands of lines) add to a file's count.
   return { ...built, diagnostics: capDiagnostics(diagnostics), dirs, sources, output };
 }
@@ -166,6 +170,7 @@ function withAccepted(
   diagnostics: Diagnostic[],
   accepted: (base: string, file: string) => AcceptedUnit | undefined,
   rejections: ReadonlyMap<string, Rejection>,
+  unitOf: (t: Translated) => GeneratedUnit,
 ): GeneratedUnit[] {
   const failing = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.file));
   const dropIns = new Map(sources.map((s) => [s.file, s.dropIns]));
@@ -183,7 +188,7 @@ function withAccepted(
         diagnostics.push(warning(t.definition.file, 0, `this version was reverted at ${rejected.at} (${rejected.why}); the version accepted at ${standIn.acceptedAt} stays in effect until the definition changes`));
         output.push({ ...standIn, acceptedFrom: standIn.acceptedAt, rejected });
       } else {
-        output.push(generatedUnit(t));
+        output.push(unitOf(t));
       }
       continue;
     }
@@ -193,7 +198,7 @@ function withAccepted(
       diagnostics.push(warning(t.definition.file, 0, `has errors; the version accepted at ${standIn.acceptedAt} stays in effect`));
       output.push({ ...standIn, acceptedFrom: standIn.acceptedAt });
     } else if (writable.has(t)) {
-      output.push(generatedUnit(t));
+      output.push(unitOf(t));
     }
   }
   return output;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, symlinkSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, agentOnFreshManager, printAgentLogOnFailure } from "./support/agent.js";
@@ -187,6 +187,40 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     const again = agent.mark;
     process.kill(agent.pid!, "SIGHUP");
     expect(await agent.reconciled(again)).toMatch(/0 started, 0 restarted, 0 stopped/);
+  });
+
+  it("an upgrade of berth that writes the units differently restarts no service; an edit of [Service] alone still does", async () => {
+    const before = { a: containerId("ag-a"), c: containerId("ag-c") };
+    const specOf = (name: string) => docker(["inspect", "-f", '{{index .Config.Labels "io.berth.spec"}}', name]).stdout.trim();
+    const spec = specOf("ag-c");
+    await agent.stop();
+    // What the berth before this one left: a record of another rendering of the same definition,
+    // and (for ag-c) no definition digest, as records had before there were any.
+    const recordOf = (base: string) => join(um.state, "accepted", `${base}.json`);
+    for (const base of ["ag-a", "ag-c"]) {
+      const record = JSON.parse(readFileSync(recordOf(base), "utf8")) as Record<string, unknown>;
+      expect(record.source).toMatch(/^[0-9a-f]{16}$/);
+      const older = { ...record, text: String(record.text).replace(/^ExecStopPost=.*$/m, "ExecStopPost=/usr/lib/berth/old-helper remove x") };
+      if (base === "ag-c") delete older.source;
+      writeFileSync(recordOf(base), JSON.stringify(older));
+    }
+    agent = new Agent(um).start();
+    const first = await agent.reconciled();
+    expect(first).toMatch(/0 started, 0 restarted, 0 stopped/);
+    expect(agent.lines.some((l) => /^ag-c\.service: this berth writes its unit differently/.test(l.msg))).toBe(true);
+    expect([containerId("ag-a"), containerId("ag-c")]).toEqual([before.a, before.c]);
+    for (const base of ["ag-a", "ag-c"]) {
+      const record = JSON.parse(readFileSync(recordOf(base), "utf8")) as { text: string; source?: string };
+      expect(record.text).not.toContain("old-helper");
+      expect(record.source).toMatch(/^[0-9a-f]{16}$/);
+    }
+    // The same container spec, but the unit's own settings changed: that is an edit, and restarts.
+    const mark = agent.mark;
+    um.writeDefinition("ag-c.container", def("[Service]\nTimeoutStartSec=77"));
+    expect(await agent.reconciled(mark)).toMatch(/0 started, 1 restarted/);
+    await waitFor("ag-c replaced", () => active("ag-c.service") && containerId("ag-c") !== before.c && containerId("ag-c"));
+    expect(containerId("ag-a")).toBe(before.a);
+    expect(specOf("ag-c")).toBe(spec);
   });
 
   it("applies a template's instances and leaves the template itself alone", async () => {

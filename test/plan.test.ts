@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], held: [] });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], rerendered: [], held: [] });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -28,6 +28,33 @@ describe("plan (what a reconcile does)", () => {
     const old = (u: GeneratedUnit, state: string): [string, Observed] => [u.unitName, { applied: { text: "old", file: u.file }, loadedText: "old", activeState: state }];
     const p = plan([a, b, c], new Map([old(a, "active"), old(b, "failed"), old(c, "inactive")]), []);
     expect([p.restart, p.deferred, p.reload]).toEqual([["a.service", "b.service"], ["c.service"], true]);
+  });
+
+  describe("a new berth that writes a unit differently (an upgrade of berth itself)", () => {
+    const a = { ...unit("a", "text as this berth writes it"), source: "def-a" };
+    const before = (o: Partial<Observed> = {}, applied: Partial<NonNullable<Observed["applied"]>> = {}): Map<string, Observed> =>
+      new Map([seen(a, { applied: { text: "text as the berth before wrote it", file: a.file, spec: a.spec, source: "def-a", ...applied }, loadedText: "text as the berth before wrote it", ...o })]);
+
+    it("restarts nothing whose definition and container are the same, and records the new text", () => {
+      const p = plan([a], before(), []);
+      expect([p.restart, p.unchanged, p.rerendered, p.reload]).toEqual([[], ["a.service"], ["a.service"], true]);
+    });
+
+    it("takes a record of a berth that kept no definition digest as the same version, once, when its container runs that spec", () => {
+      expect(plan([a], before({}, { source: undefined }), []).rerendered).toEqual(["a.service"]);
+    });
+
+    it("still restarts a unit whose definition changed, even where only the unit's own lines did", () => {
+      const p = plan([a], before({}, { source: "def-a-before-the-edit" }), []);
+      expect([p.restart, p.rerendered, Object.fromEntries(p.why)]).toEqual([["a.service"], [], { "a.service": "definition changed" }]);
+    });
+
+    it("still restarts a unit whose container was made from another spec, and starts one that is not running", () => {
+      expect(plan([a], before({ runningSpec: "older-spec" }), []).restart).toEqual(["a.service"]);
+      expect(plan([a], before({}, { spec: "older-spec" }), []).restart).toEqual(["a.service"]);
+      const stopped = plan([a], before({ activeState: "inactive", runningSpec: undefined }), []);
+      expect([stopped.rerendered, stopped.deferred]).toEqual([[], ["a.service"]]);
+    });
   });
 
   it("restarts a unit whose running container was made from another spec, even when someone else already reloaded", () => {
