@@ -140,6 +140,11 @@ export function forgetAccepted(dir: string, base: string): void {
  */
 export interface Rejection {
   text: string;
+  /**
+   * The definition's digest (GeneratedUnit.source): what must change for a new try. The text alone
+   * would also change with an upgrade of berth, which would try the reverted version again.
+   */
+  source?: string | undefined;
   at: string;
   why: string;
 }
@@ -150,7 +155,7 @@ const REJECTED_FILE = ".rejected.json";
 export function readRejections(dir: string): Map<string, Rejection> {
   try {
     const value = JSON.parse(readFileSync(join(dir, REJECTED_FILE), "utf8")) as Record<string, Rejection>;
-    return new Map(Object.entries(value).filter(([, r]) => typeof r?.text === "string" && typeof r.at === "string" && typeof r.why === "string"));
+    return new Map(Object.entries(value).filter(([, r]) => typeof r?.text === "string" && typeof r.at === "string" && typeof r.why === "string" && (r.source === undefined || typeof r.source === "string")));
   } catch {
     return new Map();
   }

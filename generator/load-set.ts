@@ -6,7 +6,7 @@ import { hostCredentialStore } from "./credential-store.js";
 import { digest } from "./digest.js";
 import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { unitLiteral } from "./exec-line.js";
-import { generatedUnit, type GeneratedUnit } from "./generated-unit.js";
+import { definitionDigest, generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import type { Translated } from "./translate.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
 import { decodeText } from "./decode-text.js";
@@ -183,7 +183,7 @@ function withAccepted(
       // A version that was reverted stays reverted until the definition changes again.
       const key = definitionKey(t.definition.name);
       const rejected = rejections.size > 0 ? rejections.get(key) : undefined;
-      const standIn = rejected?.text === digest(t.text) ? accepted(key, t.definition.file) : undefined;
+      const standIn = rejected && isRejected(rejected, t) ? accepted(key, t.definition.file) : undefined;
       if (rejected && standIn) {
         diagnostics.push(warning(t.definition.file, 0, `this version was reverted at ${rejected.at} (${rejected.why}); the version accepted at ${standIn.acceptedAt} stays in effect until the definition changes`));
         output.push({ ...standIn, acceptedFrom: standIn.acceptedAt, rejected });
@@ -202,4 +202,9 @@ function withAccepted(
     }
   }
   return output;
+}
+
+/** Whether a reverted version is still what the definition says; records of rejections before definition digests compare the text. */
+function isRejected(rejected: Rejection, t: Translated): boolean {
+  return rejected.source === undefined ? rejected.text === digest(t.text) : rejected.source === definitionDigest(t.definition);
 }

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readAccepted, readAllAccepted, writeAccepted } from "../generator/accepted-store.js";
+import { readAccepted, readAllAccepted, writeAccepted, type Rejection } from "../generator/accepted-store.js";
+import { digest } from "../generator/digest.js";
 import { loadSet } from "../generator/load-set.js";
 import { runBin } from "./support/run.js";
 import { image, tree } from "./support/tree.js";
@@ -91,5 +92,35 @@ describe("accepted records", () => {
       expect(readdirSync(root)).toEqual(["out"]);
       expect(existsSync(join(root, "out/db.service"))).toBe(false);
     }
+  });
+});
+
+describe("a version reverted for not becoming healthy (RevertOnFailure=)", () => {
+  const defs = tree({ "db.container": "[Container]\nImage=db:1\n" });
+  const good = loadSet({ scope: "system", dirs: [defs] }).output[0]!;
+  const records = new Map([["db", { ...good, acceptedAt: "2026-12-01T10:00:00.000Z" }]]);
+  writeFileSync(join(defs, "db.container"), "[Container]\nImage=db:2-bad\n");
+  const bad = loadSet({ scope: "system", dirs: [defs], definitionDigests: true }).output[0]!;
+  const load = (rejection: Rejection) => loadSet({ scope: "system", dirs: [defs], records, rejections: new Map([["db", rejection]]) }).output[0]!;
+  const at = "2026-12-01T11:00:00.000Z";
+
+  it("stays reverted while the definition is the same, even when another berth writes its unit differently", () => {
+    const standIn = load({ text: digest("the unit as an earlier berth wrote it"), source: bad.source, at, why: "not healthy" });
+    expect([standIn.text, standIn.acceptedFrom, standIn.rejected?.at]).toEqual([good.text, "2026-12-01T10:00:00.000Z", at]);
+  });
+
+  it("is tried again once the definition changes", () => {
+    writeFileSync(join(defs, "db.container"), "[Container]\nImage=db:2-fixed\n");
+    try {
+      const unit = load({ text: digest(bad.text), source: bad.source, at, why: "not healthy" });
+      expect([unit.image, unit.acceptedFrom, unit.rejected]).toEqual(["db:2-fixed", undefined, undefined]);
+    } finally {
+      writeFileSync(join(defs, "db.container"), "[Container]\nImage=db:2-bad\n");
+    }
+  });
+
+  it("is matched by its unit text when the rejection was recorded before definition digests", () => {
+    expect(load({ text: digest(bad.text), at, why: "not healthy" }).text).toBe(good.text);
+    expect(load({ text: digest("other text"), at, why: "not healthy" }).text).toBe(bad.text);
   });
 });
