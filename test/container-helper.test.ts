@@ -68,7 +68,7 @@ describe("berth-step's readiness and removal against real Docker", () => {
     const run = main("test -f /ok", "sleep 1; touch /ok; exec sleep 600");
     const r = await healthy(run.pid);
     expect([r.status, r.stderr]).toEqual([0, ""]);
-    expect(r.stdout).toMatch(/^hx is healthy \(\d+\.\ds\)\n$/);
+    expect(r.stdout).toMatch(/^hx is running; waiting for its health check\nhx is healthy \(\d+\.\ds\)\n$/);
     expect(docker(["inspect", "-f", "{{.State.Health.Status}}", "hx"]).stdout.trim()).toBe("healthy");
     const again = await healthy(run.pid);
     expect(again.status).toBe(0);
