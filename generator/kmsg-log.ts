@@ -6,6 +6,8 @@ import { formatDiagnostic, type Diagnostic } from "./diagnostics.js";
  * find their messages after boot. `<3>`/`<4>` are the err/warning priorities.
  */
 export function reportToKmsg(diagnostics: readonly Diagnostic[], tag: string): void {
+  // A clean run, the usual one, costs no open of /dev/kmsg.
+  if (diagnostics.length === 0) return;
   let fd: number | undefined;
   try {
     fd = openSync("/dev/kmsg", "w");

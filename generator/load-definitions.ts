@@ -140,11 +140,17 @@ export function findDropIns(
 
 const ownerAndMode = (s: Stats): OwnerAndMode => ({ uid: s.uid, mode: s.mode & 0o7777 });
 
+/** What the trust check found: a reason to refuse the file, or the file's own stat when it is not a link (for the read). */
+export interface TrustFinding {
+  problem?: string;
+  stat?: Stats;
+}
+
 /**
  * The shell around trustProblem(): the owner and mode of a file, of each directory from it up to
  * its search directory (to / for a file outside them), and of the directory a link leads into.
  */
-export function trustChecker(searchDirs: readonly string[], rules: TrustRules): (file: string) => string | undefined {
+export function trustChecker(searchDirs: readonly string[], rules: TrustRules): (file: string) => TrustFinding {
   const tops = new Set(searchDirs.map((d) => resolve(d)));
   const dirStats = new Map<string, OwnerAndMode>();
   const dirStat = (path: string) => {
@@ -152,32 +158,44 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
     if (!s) dirStats.set(path, (s = ownerAndMode(statSync(path))));
     return { path, stat: s };
   };
-  return (file) => {
-    try {
-      const own = lstatSync(file);
-      const dirs = [];
-      for (let dir = dirname(resolve(file)); ; dir = dirname(dir)) {
+  // The directories from each file's directory up to its search directory, by the directory as
+  // the file's path spells it: a thousand definitions share one, resolved and stat'ed once.
+  const chains = new Map<string, Array<{ path: string; stat: OwnerAndMode }>>();
+  const chain = (spelled: string) => {
+    let dirs = chains.get(spelled);
+    if (!dirs) {
+      dirs = [];
+      for (let dir = resolve(spelled); ; dir = dirname(dir)) {
         dirs.push(dirStat(dir));
         if (tops.has(dir) || dir === "/") break;
       }
+      chains.set(spelled, dirs);
+    }
+    return dirs;
+  };
+  return (file) => {
+    try {
+      const own = lstatSync(file);
+      const slash = file.lastIndexOf("/");
+      const dirs = chain(slash < 0 ? "." : file.slice(0, slash) || "/");
       // Not a regular file: it is refused as such when read, which says more than its mode.
-      if (!own.isSymbolicLink()) return own.isFile() ? trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules) : undefined;
+      if (!own.isSymbolicLink()) return own.isFile() ? { problem: trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules), stat: own } : {};
       const target = realpathSync.native(file);
       const st = statSync(target);
-      if (!st.isFile()) return undefined;
-      if (!dirs.some((d) => d.path === dirname(target))) dirs.push(dirStat(dirname(target)));
-      return trustProblem({ path: file, stat: ownerAndMode(st) }, dirs, rules);
+      if (!st.isFile()) return {};
+      const into = dirs.some((d) => d.path === dirname(target)) ? dirs : [...dirs, dirStat(dirname(target))];
+      return { problem: trustProblem({ path: file, stat: ownerAndMode(st) }, into, rules) };
     } catch {
       // Gone or unreadable: reading it says so.
-      return undefined;
+      return {};
     }
   };
 }
 
 export function loadDefinition(
   source: DefinitionSource,
-  trust: (file: string) => string | undefined = () => undefined,
-  read: (path: string) => FileRead = readRegularFile,
+  trust: (file: string) => TrustFinding = () => ({}),
+  read: (path: string, known?: Stats) => FileRead = readRegularFile,
 ): LoadedDefinition {
   const sections: Sections = new Map();
   let diagnostics: Diagnostic[] = [];
@@ -185,8 +203,8 @@ export function loadDefinition(
   let masked = false;
   let unread = false;
   for (const file of files) {
-    const untrusted = trust(file);
-    const got = untrusted ? { error: untrusted } : read(file);
+    const found = trust(file);
+    const got = found.problem ? { error: found.problem } : read(file, found.stat);
     if ("error" in got) {
       diagnostics.push(error(file, 0, got.error));
       unread ||= file === source.file;

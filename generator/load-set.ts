@@ -127,9 +127,9 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   // Ownership guards what becomes a unit: the search path. A file or directory given to check
   // (Ansible's `validate:` temporary file, a staging checkout) is checked for its content only;
   // whatever installs it sets owner and mode.
-  const trust = options.dirs === undefined ? trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0)) : () => undefined;
+  const trust = options.dirs === undefined ? trustChecker(dirs, trustRules(options.scope, process.getuid?.() ?? 0)) : () => ({});
   const overlaid = new Set((options.overlay ?? []).map((o) => o.path));
-  const loaded = sources.map((s) => loadDefinition(s, (file) => (overlaid.has(file) ? undefined : trust(file)))).filter((l) => !l.masked);
+  const loaded = sources.map((s) => loadDefinition(s, (file) => (overlaid.has(file) ? {} : trust(file)))).filter((l) => !l.masked);
   const dir = options.acceptedDir;
   // Each record is read once, however often the set asks, so a damaged one is reported once;
   // and only when asked (an invalid definition), so a valid set costs no reads at boot.

@@ -13,14 +13,14 @@ function complain(line: string): void {
 }
 
 /** systemd.generator(7): `berth-generator normal-dir [early-dir late-dir]`. */
-export function main(argv: readonly string[]): number {
+export function generate(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const outDir = argv[0];
   if (!outDir) {
     complain("usage: berth-generator NORMAL-DIR [EARLY-DIR LATE-DIR]\n");
     return 2;
   }
-  const scope = detectScope();
-  const set = loadSet({ scope, acceptedDir: acceptedDir(scope) });
+  const scope = detectScope(env);
+  const set = loadSet({ scope, env, acceptedDir: acceptedDir(scope, env) });
   const writer = unitWriter(outDir);
   for (const unit of set.output) writer.write(unit);
   const target = berthTarget(set.output, scope);
@@ -33,7 +33,10 @@ export function main(argv: readonly string[]): number {
   return hasErrors(diagnostics) ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
-// Leaving through process.exit() skips Node's teardown of a heap that held every unit (~5 ms for
-// a thousand). stderr to a pipe can still have output queued; then the event loop drains it first.
-if (!wroteStderr || process.stderr.writableLength === 0) process.exit();
+/** Runs as bin/berth-generator does, which loads this bundle with its code cache. */
+export function runGenerator(argv: readonly string[]): void {
+  process.exitCode = generate(argv);
+  // Leaving through process.exit() skips Node's teardown of a heap that held every unit (~5 ms for
+  // a thousand). stderr to a pipe can still have output queued; then the event loop drains it first.
+  if (!wroteStderr || process.stderr.writableLength === 0) process.exit();
+}

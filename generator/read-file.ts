@@ -24,6 +24,9 @@ function notRegular(s: Stats): string | undefined {
   return `is ${kind}, not a regular file; only regular files are read`;
 }
 
+const OPEN_ANY = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+const OPEN_CHECKED = OPEN_ANY | constants.O_NOFOLLOW;
+
 const tooLarge = (size: number): string => `is ${size} bytes; berth reads definitions and drop-ins of at most ${MAX_FILE_BYTES} bytes (1 MiB)`;
 
 /**
@@ -31,16 +34,19 @@ const tooLarge = (size: number): string => `is ${size} bytes; berth reads defini
  * it is opened, since opening a FIFO blocks and opening some devices has effects. Should the path
  * be swapped for a FIFO or a device after that check, the open does not block (O_NONBLOCK) and the
  * read stops one byte past the cap, so the worst is an error.
+ *
+ * `known` is the file's lstat, already taken (by the trust check) and not a link: it stands for
+ * the stat, and the open then refuses a link (O_NOFOLLOW), so what is read is the file checked.
  */
-export function readRegularFile(path: string, cap = MAX_FILE_BYTES): FileRead {
+export function readRegularFile(path: string, known?: Stats, cap = MAX_FILE_BYTES): FileRead {
   let fd: number | undefined;
   try {
     // Without throwing, stat takes Node's cheaper path: a thousand definitions are stat'ed per reload.
-    const before = statSync(path, { throwIfNoEntry: false });
+    const before = known ?? statSync(path, { throwIfNoEntry: false });
     if (!before) return { error: "cannot read: no such file" };
     const refused = notRegular(before) ?? (before.size > cap ? tooLarge(before.size) : undefined);
     if (refused) return { error: refused };
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(path, known ? OPEN_CHECKED : OPEN_ANY);
     // Room for the size found and one byte more: a read that fills it all is of a file that grew
     // since, which may then grow up to one byte past the cap, telling a file too large. A shorter
     // read of a regular file is its end.

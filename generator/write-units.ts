@@ -1,4 +1,4 @@
-import * as nodeFs from "node:fs";
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { getSystemErrorMessage } from "node:util";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { dirPrefix, locate } from "./paths.js";
@@ -14,7 +14,19 @@ const REASON_OF_CODE: Readonly<Record<string, string>> = {
 };
 
 /** The file-system calls the writer makes; tests put in a full disk or an unwritable directory. */
-export type WriterFs = Pick<typeof nodeFs, "openSync" | "writeFileSync" | "closeSync" | "linkSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "symlinkSync">;
+export type WriterFs = Pick<typeof import("node:fs"), "openSync" | "writeFileSync" | "closeSync" | "linkSync" | "unlinkSync" | "mkdirSync" | "lstatSync" | "symlinkSync">;
+
+// Named imports, not `import * as`: a bundled namespace import reaches each function through a getter.
+const nodeFs: WriterFs = { openSync, writeFileSync, closeSync, linkSync, unlinkSync, mkdirSync, lstatSync, symlinkSync };
+
+/**
+ * The most one write(2) puts in place whole. Linux copies a write into a file a page at a time
+ * and stops between pages on a fatal signal (generic_perform_write), so a write that starts at
+ * offset 0 and fits in the smallest page (4 KiB) either lands whole or not at all, even on
+ * SIGKILL; and tmpfs, where systemd's generator directories are, refuses a page on a full disk
+ * before copying any of it.
+ */
+const WHOLE_WRITE_BYTES = 4096;
 
 export interface UnitWriter {
   write(unit: Pick<GeneratedUnit, "unitName" | "text" | "install">): void;
@@ -25,9 +37,9 @@ export interface UnitWriter {
 /**
  * Writes each unit into systemd's output directory, and never anything else: nothing there is
  * overwritten and no link there is followed, so a leftover file, or a link someone planted, is
- * reported instead of written through. Each unit goes to a temporary file first, which link(2)
- * then puts in place, failing if the name is taken: systemd never finds half a unit, not even
- * when the disk fills or the generator is killed. A failed write is reported, with the file and
+ * reported instead of written through. systemd never finds half a unit, not even when the disk
+ * fills or the generator is killed: a unit of up to a page is written whole by one write(2), a
+ * larger file goes to a temporary file that link(2) puts in place. A failed write is reported, with the file and
  * the reason, and costs only that file and its links.
  *
  * A `WantedBy=` link (`multi-user.target.wants/x.service`) means the same to systemd as `Wants=x.service`
@@ -71,7 +83,8 @@ export function unitWriter(outDir: string, fs: WriterFs = nodeFs): UnitWriter {
     made.add(dir);
     return true;
   };
-  const writeFile = (path: string, text: string): boolean => {
+  // A temporary file that link(2) puts in place: nothing is seen under the name before all of it is.
+  const writeViaTemporary = (path: string, text: string): boolean => {
     const slash = path.lastIndexOf("/");
     const temporary = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.tmp`;
     try {
@@ -93,6 +106,36 @@ export function unitWriter(outDir: string, fs: WriterFs = nodeFs): UnitWriter {
       } catch {
         // It was never made.
       }
+    }
+  };
+  /**
+   * A unit of one page is written straight to its name (three system calls instead of five): the
+   * write lands whole or not at all, and a failed one takes the file away again. What a SIGKILL
+   * between the open and the write can leave is an empty file, which systemd reads as a masked
+   * unit, never half a unit. O_EXCL: a name that is taken, or a link, is never written through.
+   */
+  const writeFile = (path: string, text: string): boolean => {
+    if (text.length > WHOLE_WRITE_BYTES / 3 && Buffer.byteLength(text) > WHOLE_WRITE_BYTES) return writeViaTemporary(path, text);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, "wx", 0o644);
+    } catch (e) {
+      return fail(path, e);
+    }
+    try {
+      try {
+        fs.writeFileSync(fd, text, "utf8");
+      } finally {
+        fs.closeSync(fd);
+      }
+      return true;
+    } catch (e) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // Gone already: nothing of it is left to see.
+      }
+      return fail(path, e);
     }
   };
   const link = (path: string, target: string): void => {

@@ -1,9 +1,11 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeAccepted } from "../generator/accepted-store.js";
 import { loadSet } from "../generator/load-set.js";
-import { runBin } from "./support/run.js";
+import { repo, runBin } from "./support/run.js";
 import { image, tree } from "./support/tree.js";
 
 const generate = (defs: string, env: NodeJS.ProcessEnv = {}) => {
@@ -156,5 +158,29 @@ describe("berth-generator (systemd.generator(7))", () => {
 
   it("insists on an output directory", () => {
     expect(runBin("berth-generator", []).status).toBe(2);
+  });
+});
+
+describe("the generator's code cache (bin/berth-generator)", () => {
+  const launcher = createRequire(import.meta.url)("../bin/berth-generator") as {
+    compile(cachedData: Buffer | undefined): import("node:vm").Script;
+    cacheFile: string;
+  };
+
+  it("is taken by the Node that built it", () => {
+    expect(launcher.compile(readFileSync(launcher.cacheFile)).cachedDataRejected).toBe(false);
+  });
+
+  it("is refused when it does not fit, and the generator still runs", () => {
+    // A process of its own: V8 would find the text compiled already in this one and not look at the cache.
+    const out = join(tree({}), "out");
+    const child = spawnSync(process.execPath, ["-e", `
+      const launcher = require(${JSON.stringify(join(repo, "bin/berth-generator"))});
+      const script = launcher.compile(Buffer.from("not a code cache"));
+      if (!script.cachedDataRejected) process.exit(3);
+      process.exit(launcher.load(script).generate([process.argv[1]]));`, out], { env: { ...process.env, BERTH_UNIT_DIRS: tree({ "db.container": image() }), BERTH_STATE_DIR: tree({}) }, encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["berth.target", "db.service", "multi-user.target.d"]);
   });
 });

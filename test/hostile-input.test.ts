@@ -1,11 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startOrder } from "../agent/plan.js";
 import { MAX_DIAGNOSTICS_PER_FILE } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
+import { loadDefinition } from "../generator/load-definitions.js";
 import { loadSet } from "../generator/load-set.js";
+import { parseDefinitionName } from "../generator/names.js";
 import { image, tree } from "./support/tree.js";
 
 /** Loads a directory as the generator does: the diagnostics relative to it, and the units written. */
@@ -32,6 +34,17 @@ describe("a bad file costs only itself", () => {
       { file: "good.container.d/zero.conf", line: 0, message: expect.stringMatching(/is a character device, not a regular file/) },
       { file: "zero.container", line: 0, message: expect.stringMatching(/is a character device/) },
     ]);
+  });
+
+  it("does not read through a link put in place of a file after the file was checked", () => {
+    const root = tree({ "a.container": image(), "other.txt": "[Container]\nImage=other\n" });
+    const file = join(root, "a.container");
+    const checked = lstatSync(file);
+    rmSync(file);
+    symlinkSync(join(root, "other.txt"), file);
+    const loaded = loadDefinition({ name: parseDefinitionName("a.container")!, file, dropIns: [] }, () => ({ stat: checked }));
+    expect(loaded.unread).toBe(true);
+    expect(loaded.diagnostics).toEqual([expect.objectContaining({ file, line: 0, message: expect.stringMatching(/^cannot read: .*ELOOP/) })]);
   });
 
   it("refuses a file over 1 MiB without reading it, and keeps the rest", () => {

@@ -29,6 +29,21 @@ describe("unitWriter", () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  it("puts a unit larger than a page in place through a temporary file, and takes it away when that fails", () => {
+    const big = { unitName: "big.service", text: `[Unit]\nDescription=${"x".repeat(5000)}\n`, links: [] };
+    const out = tree({});
+    const writer = unitWriter(out);
+    writer.write(big);
+    expect(writer.finish()).toEqual([]);
+    expect(readdirSync(out)).toEqual(["big.service"]);
+    expect(readFileSync(join(out, "big.service"), "utf8")).toBe(big.text);
+    const full = tree({});
+    const failed = unitWriter(full, failing("linkSync", "ENOSPC", -28));
+    failed.write(big);
+    expect(failed.finish().map((d) => d.message)).toEqual(["not written: no space left on device (ENOSPC)"]);
+    expect(readdirSync(full)).toEqual([]);
+  });
+
   it("reports an output directory it may not write", () => {
     const out = tree({});
     const writer = unitWriter(out, failing("openSync", "EACCES", -13));
