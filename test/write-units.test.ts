@@ -30,7 +30,7 @@ describe("unitWriter", () => {
   });
 
   it("puts a unit larger than a page in place through a temporary file, and takes it away when that fails", () => {
-    const big = { unitName: "big.service", text: `[Unit]\nDescription=${"x".repeat(5000)}\n`, links: [] };
+    const big = { unitName: "big.service", text: `[Unit]\nDescription=${"x".repeat(5000)}\n`, install: [] };
     const out = tree({});
     const writer = unitWriter(out);
     writer.write(big);
