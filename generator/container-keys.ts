@@ -1,10 +1,11 @@
 import { addHostArgs } from "./add-host.js";
 import { commandArgs } from "./container-command.js";
 import {
-  configLabel, devices, dockerArgs, environmentFiles, imageKey, logDriverArgs, mounts, networkArgs, PULL_POLICIES, publishPorts,
+  configLabel, devices, dockerArgs, environmentFiles, imageKey, logDriverArgs, mounts, networkArgs, publishPorts,
   pullArgs, secretArgs, securityArgs, STOP_TIMEOUT_CHECK, stopTimeout, userArgs, volatileTmp, volumes,
 } from "./create-handlers.js";
 import type { KeyHandler } from "./create-run.js";
+import { PULL_POLICIES } from "./image-unit.js";
 import { HEALTH_ON_FAILURE, healthArgs, readinessKeys } from "./health-check.js";
 import type { FlagRule, ValueKind } from "./key-rules.js";
 import { podmanArgs } from "./podman-args.js";

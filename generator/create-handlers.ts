@@ -1,5 +1,6 @@
 import { configPaths, CONFIG_LABEL_FILE } from "./config-keys.js";
-import type { CreateRun, Pull } from "./create-run.js";
+import type { CreateRun } from "./create-run.js";
+import { PULL_POLICIES } from "./image-unit.js";
 import { logDriver } from "./log-driver.js";
 import { networks } from "./networks.js";
 import { parsePublishPort } from "./publish-port.js";
@@ -21,8 +22,6 @@ export function imageKey(run: CreateRun): void {
   // The image's own unit, when Image= named a .image or .build file.
   run.imageFrom = run.uses[0]?.unit;
 }
-
-export const PULL_POLICIES: readonly Pull[] = ["missing", "always", "never", "newer"];
 
 export function pullArgs(run: CreateRun): void {
   const pull = run.c.oneOf("Pull", PULL_POLICIES);
