@@ -120,12 +120,16 @@ export function plan(
 
 /**
  * Whether only berth's rendering of a running unit changed: an upgrade of berth must not restart
- * every service. Its container runs the same spec, and the definition is the one applied. A record
- * of a berth before definition digests has none to compare: there, the same container is taken as
- * the same version once, and the record gains the digest.
+ * every service. The unit is active with the spec applied, its container (if it runs one) has that
+ * spec, and the definition is the one applied. A record of a berth before definition digests has
+ * none to compare: there, the same spec is taken as the same version once, and the record gains
+ * the digest.
  */
 function isRerendered(a: NonNullable<Observed["applied"]>, u: GeneratedUnit, o: Observed): boolean {
-  if (u.source === undefined || a.spec !== u.spec || o.runningSpec !== u.spec || o.activeState !== "active") return false;
+  if (u.source === undefined || a.spec !== u.spec || o.activeState !== "active") return false;
+  // A network's, volume's or image's unit shows its version only by being active; restarting it
+  // would take its containers along.
+  if ((u.type ?? "container") === "container" && o.runningSpec !== u.spec) return false;
   return a.source === undefined || a.source === u.source;
 }
 

@@ -49,6 +49,12 @@ describe("plan (what a reconcile does)", () => {
       expect([p.restart, p.rerendered, Object.fromEntries(p.why)]).toEqual([["a.service"], [], { "a.service": "definition changed" }]);
     });
 
+    it("keeps a network's unit too, which would take its containers along if restarted", () => {
+      const net = { ...unit("db-network", "network unit as this berth writes it"), type: "network" as const, containerName: "", source: "def-net" };
+      const observed = new Map([seen(net, { applied: { text: "network unit as the berth before wrote it", file: net.file, spec: net.spec, source: "def-net" }, runningSpec: undefined })]);
+      expect([plan([net], observed, []).restart, plan([net], observed, []).rerendered]).toEqual([[], ["db-network.service"]]);
+    });
+
     it("still restarts a unit whose container was made from another spec, and starts one that is not running", () => {
       expect(plan([a], before({ runningSpec: "older-spec" }), []).restart).toEqual(["a.service"]);
       expect(plan([a], before({}, { spec: "older-spec" }), []).restart).toEqual(["a.service"]);
