@@ -33,7 +33,10 @@ export interface Plan {
   /** Changed, but stopped by the operator: the new version applies at their next start. */
   deferred: string[];
   unchanged: string[];
-  /** Unchanged units whose pending record is now borne out: the unit runs that version. */
+  /**
+   * Unchanged units whose record is written anew: a pending one borne out (the unit runs that
+   * version), or one whose definition changed in a way the unit does not show.
+   */
   confirmed: string[];
   /**
    * Running units that another berth renders differently, from the same definition into the same
@@ -98,6 +101,9 @@ export function plan(
     else p.deferred.push(u.unitName);
     if (bornOut) p.confirmed.push(u.unitName);
     else if (rerendered && done && same) p.rerendered.push(u.unitName);
+    // An edit that leaves the unit as it was ([Install], a comment-like key berth ignores) restarts
+    // nothing, but the record must know the definition, or a later berth would take it as changed.
+    else if (done && same && a.text === u.text && u.source !== undefined && a.source !== u.source) p.confirmed.push(u.unitName);
   }
   const reverted = revertedBelow(desired);
   if (reverted.size > 0) {

@@ -49,6 +49,13 @@ describe("plan (what a reconcile does)", () => {
       expect([p.restart, p.rerendered, Object.fromEntries(p.why)]).toEqual([["a.service"], [], { "a.service": "definition changed" }]);
     });
 
+    it("records the definition anew, restarting nothing, when an edit leaves the unit as it was ([Install], an ignored key)", () => {
+      const same = { ...a, text: "text as the berth before wrote it" };
+      const p = plan([same], before({}, { source: "def-a-before-the-edit" }), []);
+      expect([p.restart, p.unchanged, p.confirmed, p.rerendered]).toEqual([[], ["a.service"], ["a.service"], []]);
+      expect(plan([same], before(), []).confirmed).toEqual([]);
+    });
+
     it("keeps a network's unit too, which would take its containers along if restarted", () => {
       const net = { ...unit("db-network", "network unit as this berth writes it"), type: "network" as const, containerName: "", source: "def-net" };
       const observed = new Map([seen(net, { applied: { text: "network unit as the berth before wrote it", file: net.file, spec: net.spec, source: "def-net" }, runningSpec: undefined })]);
