@@ -55,14 +55,15 @@ describe("berth-step's readiness and removal against real Docker", () => {
     spawn("/usr/bin/docker", ["run", "--name", "hx", "--init", "--label", `io.berth.spec=${spec}`, "--network", "none", ...(health ? ["--health-cmd", health, "--health-interval", "200ms", "--health-retries", "100"] : []), TEST_IMAGE, "sh", "-c", script], { stdio: "ignore" });
   const healthy = (pid: number | undefined, spec = "aaaa") =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(step, ["healthy", "/usr/bin/docker", "hx", spec], { env: { ...process.env, MAINPID: String(pid) } });
+      // No writable temporary directory, as in a unit with ProtectSystem=strict: the wait needs none.
+      const p = spawn(step, ["healthy", "/usr/bin/docker", "hx", spec], { env: { ...process.env, MAINPID: String(pid), TMPDIR: "/proc/nowhere" } });
       let stdout = "";
       let stderr = "";
       p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       p.on("close", (status) => resolve({ status, stdout, stderr }));
     });
-  const ended = (p: ChildProcess) => new Promise((resolve) => (p.exitCode !== null ? resolve(p.exitCode) : p.on("exit", resolve)));
+  const ended = (p: ChildProcess) => new Promise((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve(p.exitCode) : p.on("exit", resolve)));
 
   it("healthy returns once the health check passes, and at once for a container that already passed it", async () => {
     const run = main("test -f /ok", "sleep 1; touch /ok; exec sleep 600");
