@@ -343,7 +343,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       return;
     }
     const at = new Date().toISOString();
-    rejections.set(u.base, { text: digest(u.text), source: u.source, at, why: what });
+    rejections.set(u.base, { text: digest(u.text), source: u.source, spec: u.spec, at, why: what });
     writeRejections(ctx.acceptedDir, rejections);
     restoreAccepted(ctx.acceptedDir, previous);
     records.set(u.base, previous);

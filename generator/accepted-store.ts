@@ -145,6 +145,8 @@ export interface Rejection {
    * would also change with an upgrade of berth, which would try the reverted version again.
    */
   source?: string | undefined;
+  /** The container's spec: a fixed image in a `.image` the definition names changes only this. */
+  spec?: string | undefined;
   at: string;
   why: string;
 }
@@ -155,7 +157,7 @@ const REJECTED_FILE = ".rejected.json";
 export function readRejections(dir: string): Map<string, Rejection> {
   try {
     const value = JSON.parse(readFileSync(join(dir, REJECTED_FILE), "utf8")) as Record<string, Rejection>;
-    return new Map(Object.entries(value).filter(([, r]) => typeof r?.text === "string" && typeof r.at === "string" && typeof r.why === "string" && (r.source === undefined || typeof r.source === "string")));
+    return new Map(Object.entries(value).filter(([, r]) => typeof r?.text === "string" && typeof r.at === "string" && typeof r.why === "string" && (r.source === undefined || typeof r.source === "string") && (r.spec === undefined || typeof r.spec === "string")));
   } catch {
     return new Map();
   }

@@ -2,7 +2,7 @@ import type { Rejection } from "./accepted-store.js";
 import type { ConfigPaths } from "./config-keys.js";
 import { definitionKey, type FileType } from "./names.js";
 import { digest } from "./digest.js";
-import type { Definition, Translated } from "./translate.js";
+import type { Translated } from "./translate.js";
 
 /** What the generator writes for one definition, and what berthd needs to act on it. */
 export interface GeneratedUnit {
@@ -46,13 +46,19 @@ export interface GeneratedUnit {
   revertOnFailure?: boolean | undefined;
 }
 
-/** The definition's sections and assignments in order: what its operator wrote, whatever berth makes of it. */
-export function definitionDigest(def: Definition): string {
+/**
+ * The definition's sections and assignments in order (what its operator wrote, whatever berth
+ * makes of it), and the units it depends on as resolved: a renamed dependency (ServiceName=) is a
+ * change of this unit too, since systemd stops it with the old name's unit.
+ */
+export function definitionDigest(t: Translated): string {
   const lines: string[] = [];
-  def.sections.forEach((entries, name) => {
+  t.definition.sections.forEach((entries, name) => {
     lines.push(`[${name}]`);
     for (const e of entries) lines.push(`${e.key}=${e.value}`);
   });
+  lines.push("[dependencies]");
+  for (const d of t.dependencies) lines.push(`${d.key}=${d.unit}`);
   return digest(lines.join("\n"));
 }
 
@@ -72,7 +78,7 @@ export function generatedUnit(t: Translated, withSource = false): GeneratedUnit 
     config: t.config,
     revertOnFailure: t.revertOnFailure,
     text: t.text,
-    source: withSource ? definitionDigest(t.definition) : undefined,
+    source: withSource ? definitionDigest(t) : undefined,
     install: t.install,
     wantedAtBoot: t.wantedAtBoot,
     after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),

@@ -204,7 +204,12 @@ function withAccepted(
   return output;
 }
 
-/** Whether a reverted version is still what the definition says; records of rejections before definition digests compare the text. */
+/**
+ * Whether a reverted version is still what the definition says: the same definition, into the same
+ * container (a fixed `.image` it names changes only the latter). Rejections recorded before
+ * definition digests compare the text.
+ */
 function isRejected(rejected: Rejection, t: Translated): boolean {
-  return rejected.source === undefined ? rejected.text === digest(t.text) : rejected.source === definitionDigest(t.definition);
+  if (rejected.source === undefined) return rejected.text === digest(t.text);
+  return rejected.source === definitionDigest(t) && (rejected.spec === undefined || rejected.spec === t.spec);
 }

@@ -1,4 +1,4 @@
-import { formatDiagnostic, hasErrors } from "./diagnostics.js";
+import { formatDiagnostic, hasErrors, type Diagnostic } from "./diagnostics.js";
 import { reportToKmsg } from "./kmsg-log.js";
 import { acceptedDir } from "./accepted-store.js";
 import { berthTarget } from "./berth-target.js";
@@ -13,7 +13,11 @@ function complain(line: string): void {
 }
 
 /** systemd.generator(7): `berth-generator normal-dir [early-dir late-dir]`. */
-export function generate(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+export function generate(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  report: (diagnostics: readonly Diagnostic[]) => void = (d) => reportToKmsg(d, "berth-generator"),
+): number {
   const outDir = argv[0];
   if (!outDir) {
     complain("usage: berth-generator NORMAL-DIR [EARLY-DIR LATE-DIR]\n");
@@ -29,7 +33,7 @@ export function generate(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   // file must not hide what is wrong with the files.
   const diagnostics = set.diagnostics.concat(writer.finish());
   for (const d of diagnostics) complain(`berth-generator: ${formatDiagnostic(d)}\n`);
-  reportToKmsg(diagnostics, "berth-generator");
+  report(diagnostics);
   return hasErrors(diagnostics) ? 1 : 0;
 }
 

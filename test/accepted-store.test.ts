@@ -119,8 +119,24 @@ describe("a version reverted for not becoming healthy (RevertOnFailure=)", () =>
     }
   });
 
+  it("is tried again when only the container it makes changed (a fixed .image it names)", () => {
+    expect(load({ text: digest(bad.text), source: bad.source, spec: bad.spec, at, why: "not healthy" }).text).toBe(good.text);
+    expect(load({ text: digest(bad.text), source: bad.source, spec: "0000000000000000", at, why: "not healthy" }).text).toBe(bad.text);
+  });
+
   it("is matched by its unit text when the rejection was recorded before definition digests", () => {
     expect(load({ text: digest(bad.text), at, why: "not healthy" }).text).toBe(good.text);
     expect(load({ text: digest("other text"), at, why: "not healthy" }).text).toBe(bad.text);
+  });
+});
+
+describe("a definition's digest (what berthd compares across berth versions)", () => {
+  it("covers the units it depends on as resolved: a dependency renamed with ServiceName= changes it", () => {
+    const defs = tree({ "app.container": "[Unit]\nRequires=db.container\n[Container]\nImage=app:1\n", "db.container": "[Container]\nImage=db:1\n" });
+    const digestOf = () => loadSet({ scope: "system", dirs: [defs], definitionDigests: true }).output.find((u) => u.base === "app")!.source;
+    const before = digestOf();
+    expect(digestOf()).toBe(before);
+    writeFileSync(join(defs, "db.container"), "[Container]\nImage=db:1\nServiceName=mariadb\n");
+    expect(digestOf()).not.toBe(before);
   });
 });
