@@ -5,7 +5,7 @@ import type { CreateRun } from "./create-run.js";
 import { containerNameOf, unitNameOf } from "./definition-names.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { dockerCreate } from "./docker-create.js";
-import { formatExec } from "./exec-line.js";
+import { formatExec, oneWord } from "./exec-line.js";
 import { checkCommon, finishUnit } from "./finish-unit.js";
 import { reportKeys, usedBy } from "./key-rules.js";
 import { CONTAINER_NAME } from "./names.js";
@@ -105,8 +105,14 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   return lines;
 }
 
-/** The ExecStartPost= that returns once the container is ready: running, or healthy. */
+/**
+ * The ExecStartPost= that returns once the container is ready: running, or healthy. Waiting for
+ * health, it runs the health check itself every quarter second or so until it first passes, as
+ * Docker would at its next interval: readiness does not wait out a realistic HealthInterval=.
+ */
 function readiness(ctx: TranslateContext, containerName: string, run: CreateRun): string[] {
-  const ready = [ctx.step, run.waitHealthy ? "healthy" : "running", ctx.docker, containerName, run.spec];
+  const ready = run.waitHealthy
+    ? [ctx.step, "healthy", ctx.docker, containerName, run.spec].concat(run.health === undefined ? [] : ["--probe", oneWord(run.health)])
+    : [ctx.step, "running", ctx.docker, containerName, run.spec];
   return run.onFailure === "none" ? ready : ready.concat("--on-unhealthy", run.onFailure, ctx.helper[0]!);
 }

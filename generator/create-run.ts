@@ -27,6 +27,8 @@ export interface CreateRun {
   pull: Pull | undefined;
   ports: Translated["ports"];
   hasHealth: boolean;
+  /** The health check's shell line, as `--health-cmd` has it. */
+  health: string | undefined;
   waitHealthy: boolean;
   onFailure: "none" | "kill" | "restart" | "stop";
   stopTimeout: number;

@@ -27,7 +27,10 @@ export function healthArgs(run: CreateRun): void {
   const health = healthCommand(run.c);
   run.hasHealth = typeof health === "string";
   if (health === null) run.argv.push("--no-healthcheck");
-  else if (run.hasHealth) run.argv.push("--health-cmd", health!);
+  else if (run.hasHealth) {
+    run.health = health!;
+    run.argv.push("--health-cmd", health!);
+  }
 }
 
 export const HEALTH_ON_FAILURE = ["none", "kill", "restart", "stop"] as const;

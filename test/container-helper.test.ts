@@ -51,12 +51,12 @@ describe("berth-step's readiness and removal against real Docker", () => {
   afterAll(() => void docker(["rm", "-f", "hx"]));
 
   /** The unit's main process: the container, run attached as berth-step runs it. */
-  const main = (health: string, script: string, spec = "aaaa") =>
-    spawn("/usr/bin/docker", ["run", "--name", "hx", "--init", "--label", `io.berth.spec=${spec}`, "--network", "none", ...(health ? ["--health-cmd", health, "--health-interval", "200ms", "--health-retries", "100"] : []), TEST_IMAGE, "sh", "-c", script], { stdio: "ignore" });
-  const healthy = (pid: number | undefined, spec = "aaaa") =>
+  const main = (health: string, script: string, spec = "aaaa", interval = "200ms") =>
+    spawn("/usr/bin/docker", ["run", "--name", "hx", "--init", "--label", `io.berth.spec=${spec}`, "--network", "none", ...(health ? ["--health-cmd", health, "--health-interval", interval, "--health-retries", "100"] : []), TEST_IMAGE, "sh", "-c", script], { stdio: "ignore" });
+  const healthy = (pid: number | undefined, spec = "aaaa", options: string[] = []) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       // No writable temporary directory, as in a unit with ProtectSystem=strict: the wait needs none.
-      const p = spawn(step, ["healthy", "/usr/bin/docker", "hx", spec], { env: { ...process.env, MAINPID: String(pid), TMPDIR: "/proc/nowhere" } });
+      const p = spawn(step, ["healthy", "/usr/bin/docker", "hx", spec, ...options], { env: { ...process.env, MAINPID: String(pid), TMPDIR: "/proc/nowhere" } });
       let stdout = "";
       let stderr = "";
       p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -77,6 +77,17 @@ describe("berth-step's readiness and removal against real Docker", () => {
     await ended(run);
   });
 
+  it("healthy --probe is ready once the check passes in the container, without waiting for Docker's next HealthInterval", async () => {
+    // Docker itself would not look for an hour.
+    const run = main("test -f /ok", "sleep 1; touch /ok; exec sleep 600", "aaaa", "1h");
+    const r = await healthy(run.pid, "aaaa", ["--probe", "test -f /ok"]);
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toMatch(/^hx is running; waiting for its health check\nhx is healthy \(\d+\.\ds\)\n$/);
+    expect(docker(["inspect", "-f", "{{.State.Health.Status}}", "hx"]).stdout.trim()).toBe("starting");
+    docker(["rm", "-f", "hx"]);
+    await ended(run);
+  });
+
   it("healthy fails when the container exits first, naming its status, and when the main process ends without it", async () => {
     const run = main("false", "sleep 1; exit 3");
     const r = await healthy(run.pid);
@@ -91,14 +102,21 @@ describe("berth-step's readiness and removal against real Docker", () => {
   it("healthy ignores a container of another spec (a leftover), and refuses one without a health check", async () => {
     const leftover = main("true", "exec sleep 600", "old");
     await waitFor("the leftover to be healthy", () => docker(["inspect", "-f", "{{.State.Health.Status}}", "hx"]).stdout.trim() === "healthy");
+    const leftoverId = docker(["inspect", "-f", "{{.Id}}", "hx"]).stdout.trim();
+    const since = String(Date.now() / 1000);
     // The unit's main process outlives the leftover here: it is what will run this spec's container.
-    const waiting = healthy(process.pid);
+    // Its probe would pass in the leftover too, and must never run there.
+    const waiting = healthy(process.pid, "aaaa", ["--probe", "true berth-probe"]);
     // The leftover is removed (its die event is not this container's), and this spec's container runs.
     docker(["rm", "-f", "hx"]);
     await ended(leftover);
     const run = main("true", "exec sleep 600");
     const r = await waiting;
     expect([r.status, r.stderr]).toEqual([0, ""]);
+    // Docker's own health checks of the leftover are exec_create events too; the probe's are marked.
+    const execs = docker(["events", "--since", since, "--until", String(Date.now() / 1000), "--filter", `container=${leftoverId}`, "--filter", "event=exec_create", "--format", "{{.Action}}"]);
+    expect(execs.status).toBe(0);
+    expect(execs.stdout).not.toContain("berth-probe");
     docker(["rm", "-f", "hx"]);
     await ended(run);
     const bare = main("", "exec sleep 600");
