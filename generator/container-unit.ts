@@ -6,6 +6,7 @@ import { containerNameOf, unitNameOf } from "./definition-names.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { dockerCreate } from "./docker-create.js";
 import { formatExec, oneWord } from "./exec-line.js";
+import { goDurationSeconds } from "./go-duration.js";
 import { checkCommon, finishUnit } from "./finish-unit.js";
 import { reportKeys, usedBy } from "./key-rules.js";
 import { CONTAINER_NAME } from "./names.js";
@@ -105,14 +106,22 @@ function serviceSection(def: Definition, c: ContainerSection, ctx: TranslateCont
   return lines;
 }
 
+/** Docker's HealthTimeout= when unset or 0. */
+const DOCKER_HEALTH_TIMEOUT = 30;
+
 /**
  * The ExecStartPost= that returns once the container is ready: running, or healthy. Waiting for
  * health, it runs the health check itself every quarter second or so until it first passes, as
- * Docker would at its next interval: readiness does not wait out a realistic HealthInterval=.
+ * Docker would at its next interval, and within Docker's time limit for one check: readiness
+ * does not wait out a realistic HealthInterval=.
  */
 function readiness(ctx: TranslateContext, containerName: string, run: CreateRun): string[] {
+  const timeout = run.c.value("HealthTimeout");
+  const seconds = (timeout === undefined ? 0 : goDurationSeconds(timeout)) || DOCKER_HEALTH_TIMEOUT;
+  // timeout(1) reads a plain decimal; below a millisecond it would mean no limit at all.
+  const limit = String(Math.max(0.001, Math.round(seconds * 1000) / 1000));
   const ready = run.waitHealthy
-    ? [ctx.step, "healthy", ctx.docker, containerName, run.spec].concat(run.health === undefined ? [] : ["--probe", oneWord(run.health)])
+    ? [ctx.step, "healthy", ctx.docker, containerName, run.spec].concat(run.health === undefined ? [] : ["--probe", limit, oneWord(run.health)])
     : [ctx.step, "running", ctx.docker, containerName, run.spec];
   return run.onFailure === "none" ? ready : ready.concat("--on-unhealthy", run.onFailure, ctx.helper[0]!);
 }

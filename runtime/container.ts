@@ -76,6 +76,8 @@ const watch: Command = async (name, [action]) => {
   const filters = encodeURIComponent(JSON.stringify({ container: [name], type: ["container"] }));
   let acted = false;
   const events = stream(`/events?filters=${filters}`, (m) => {
+    // Docker matches `container` as a prefix of names and IDs: keystone's watch also hears keystone_fernet.
+    if ((m.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes?.name !== name) return false;
     const status = String(m.Action ?? m.status ?? "");
     if (status === "die" || status === "destroy") return true;
     if (status === "health_status: unhealthy" && !acted) {

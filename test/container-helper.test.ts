@@ -12,9 +12,9 @@ const createArgv = (spec: string) => ["/usr/bin/docker", "create", "--name", "hx
 describe("berth-container create (after Docker refused the unit's run) against real Docker", () => {
   beforeAll(() => {
     ensureTestImage();
-    docker(["rm", "-f", "hx"]);
+    docker(["rm", "-f", "hx", "hx-b"]);
   });
-  afterAll(() => void docker(["rm", "-f", "hx"]));
+  afterAll(() => void docker(["rm", "-f", "hx", "hx-b"]));
 
   it("replaces a stopped leftover, keeps a running container with the same spec, replaces one with another", () => {
     expect(helper("create", "hx", "--", ...createArgv("aaaa")).status).toBe(0);
@@ -46,9 +46,9 @@ describe("berth-container create (after Docker refused the unit's run) against r
 describe("berth-step's readiness and removal against real Docker", () => {
   beforeAll(() => {
     ensureTestImage();
-    docker(["rm", "-f", "hx"]);
+    docker(["rm", "-f", "hx", "hx-b"]);
   });
-  afterAll(() => void docker(["rm", "-f", "hx"]));
+  afterAll(() => void docker(["rm", "-f", "hx", "hx-b"]));
 
   /** The unit's main process: the container, run attached as berth-step runs it. */
   const main = (health: string, script: string, spec = "aaaa", interval = "200ms") =>
@@ -80,10 +80,43 @@ describe("berth-step's readiness and removal against real Docker", () => {
   it("healthy --probe is ready once the check passes in the container, without waiting for Docker's next HealthInterval", async () => {
     // Docker itself would not look for an hour.
     const run = main("test -f /ok", "sleep 1; touch /ok; exec sleep 600", "aaaa", "1h");
-    const r = await healthy(run.pid, "aaaa", ["--probe", "test -f /ok"]);
+    const r = await healthy(run.pid, "aaaa", ["--probe", "30", "test -f /ok"]);
     expect([r.status, r.stderr]).toEqual([0, ""]);
     expect(r.stdout).toMatch(/^hx is running; waiting for its health check\nhx is healthy \(\d+\.\ds\)\n$/);
     expect(docker(["inspect", "-f", "{{.State.Health.Status}}", "hx"]).stdout.trim()).toBe("starting");
+    docker(["rm", "-f", "hx"]);
+    await ended(run);
+  });
+
+  it("healthy takes no other container for this one: not one whose name starts with it, even of this spec", async () => {
+    docker(["rm", "-f", "hx-b"]);
+    const mainProcess = spawn("sleep", ["600"]);
+    const waiting = healthy(mainProcess.pid, "aaaa", ["--probe", "30", "true"]);
+    // Docker's `container=hx` filter also matches hx-b, which starts, turns healthy and dies with
+    // this very spec. hx itself never runs: the main process ends without it.
+    const other = spawn("/usr/bin/docker", ["run", "--name", "hx-b", "--label", "io.berth.spec=aaaa", "--network", "none", "--health-cmd", "true", "--health-interval", "200ms", TEST_IMAGE, "sleep", "600"], { stdio: "ignore" });
+    await waitFor("hx-b to be healthy", () => docker(["inspect", "-f", "{{.State.Health.Status}}", "hx-b"]).stdout.trim() === "healthy");
+    docker(["rm", "-f", "hx-b"]);
+    await ended(other);
+    mainProcess.kill();
+    const r = await waiting;
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, "", "hx ended before it was ready\n"]);
+  });
+
+  it("healthy --probe fails once the main process has ended, even when the check passes or hangs", async () => {
+    // Docker's own check fails and would not run again for an hour.
+    const run = main("exit 1", "exec sleep 600", "aaaa", "1h");
+    await waitFor("the container to run", () => docker(["inspect", "-f", "{{.State.Running}}", "hx"]).stdout.trim() === "true");
+    const gone = spawn("true");
+    await ended(gone);
+    const passes = await healthy(gone.pid, "aaaa", ["--probe", "30", "true"]);
+    expect([passes.status, passes.stderr]).toEqual([1, "hx ended before it was ready\n"]);
+    const mainProcess = spawn("sleep", ["600"]);
+    const hangs = healthy(mainProcess.pid, "aaaa", ["--probe", "30", "sleep 1000"]);
+    await waitFor("the check to run", () => /sleep 1000/.test(docker(["top", "hx"]).stdout));
+    mainProcess.kill();
+    const r = await hangs;
+    expect([r.status, r.stderr]).toEqual([1, "hx ended before it was ready\n"]);
     docker(["rm", "-f", "hx"]);
     await ended(run);
   });
@@ -106,7 +139,7 @@ describe("berth-step's readiness and removal against real Docker", () => {
     const since = String(Date.now() / 1000);
     // The unit's main process outlives the leftover here: it is what will run this spec's container.
     // Its probe would pass in the leftover too, and must never run there.
-    const waiting = healthy(process.pid, "aaaa", ["--probe", "true berth-probe"]);
+    const waiting = healthy(process.pid, "aaaa", ["--probe", "30", "true berth-probe"]);
     // The leftover is removed (its die event is not this container's), and this spec's container runs.
     docker(["rm", "-f", "hx"]);
     await ended(leftover);

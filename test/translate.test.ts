@@ -207,11 +207,15 @@ describe("translate: the unit around the container", () => {
       return execArgv(unitValues(t, "ExecStartPost")[0]!).map((a) => (a === t.spec ? "SPEC" : a));
     };
     // The readiness step runs the health check's shell line itself until it first passes.
-    expect(ready("HealthCmd=true")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "true"]);
-    expect(ready("HealthCmd=true\nNotify=healthy")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "true"]);
-    expect(ready('HealthCmd=["CMD","curl","-f","http://localhost/a b"]')).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "curl -f 'http://localhost/a b'"]);
+    expect(ready("HealthCmd=true")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "30", "true"]);
+    expect(ready("HealthCmd=true\nNotify=healthy")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "30", "true"]);
+    expect(ready('HealthCmd=["CMD","curl","-f","http://localhost/a b"]')).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "30", "curl -f 'http://localhost/a b'"]);
+    // Each run of the check is cut off at Docker's HealthTimeout=, in seconds.
+    expect(ready("HealthCmd=true\nHealthTimeout=1m30s")).toContain("90");
+    expect(ready("HealthCmd=true\nHealthTimeout=500ms")).toContain("0.5");
+    expect(ready("HealthCmd=true\nHealthTimeout=0s")).toContain("30");
     expect(ready("HealthCmd=true\nNotify=false")).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", "SPEC"]);
-    expect(ready("HealthCmd=true\nHealthOnFailure=kill")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "true", "--on-unhealthy", "kill", "/node"]);
+    expect(ready("HealthCmd=true\nHealthOnFailure=kill")).toEqual(["/berth/berth-step", "healthy", "/usr/bin/docker", "svc", "SPEC", "--probe", "30", "true", "--on-unhealthy", "kill", "/node"]);
     expect(ready("HealthCmd=true\nNotify=false\nHealthOnFailure=stop")).toEqual(["/berth/berth-step", "running", "/usr/bin/docker", "svc", "SPEC", "--on-unhealthy", "stop", "/node"]);
     expect(errorsOf("Notify=healthy")[0]).toMatch(/needs a HealthCmd/);
     expect(errorsOf("HealthOnFailure=kill")[0]).toMatch(/needs a HealthCmd/);
