@@ -12,6 +12,8 @@ import { ensure, runCommand } from "./ensure.js";
 type Command = (name: string, args: string[]) => Promise<number>;
 
 interface Inspect {
+  Id: string;
+  Name?: string;
   State?: { Status?: string; Running?: boolean };
   Config?: { Labels?: Record<string, string> };
 }
@@ -20,8 +22,9 @@ const say = (text: string): void => void process.stdout.write(text + "\n");
 const complain = (text: string): void => void process.stderr.write(text + "\n");
 const path = (name: string, rest = ""): string => `/containers/${encodeURIComponent(name)}${rest}`;
 
-async function removeContainer(name: string): Promise<void> {
-  const r = await call("DELETE", path(name, "?force=true&v=true"));
+/** Removed by its full ID: Docker would take a name it does not know as the start of an ID. */
+async function removeContainer(name: string, id: string): Promise<void> {
+  const r = await call("DELETE", path(id, "?force=true&v=true"));
   if (r.status !== 204 && r.status !== 404) throw new Error(`cannot remove container ${name}: ${r.body.trim()}`);
 }
 
@@ -43,14 +46,15 @@ const create: Command = async (name, args) => {
     return 2;
   }
   const r = await call("GET", path(name, "/json"));
-  if (r.status === 200) {
-    const info = JSON.parse(r.body) as Inspect;
+  const info = r.status === 200 ? (JSON.parse(r.body) as Inspect) : undefined;
+  // Docker answers for a name it does not know with a container whose ID starts with it (db, cafe).
+  if (info?.Name === `/${name}`) {
     const spec = info.Config?.Labels?.[SPEC_LABEL];
     if (info.State?.Running && spec !== undefined && argv.includes(`${SPEC_LABEL}=${spec}`)) {
       say(`${name} is already running with this definition; keeping it`);
       return 0;
     }
-    await removeContainer(name);
+    await removeContainer(name, info.Id);
     // Explains the "name already in use" refusal docker run has just written to the journal.
     say(`removed a leftover container ${name} (${info.State?.Status ?? "unknown state"})`);
   }

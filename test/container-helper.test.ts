@@ -7,6 +7,14 @@ import { waitFor } from "./support/wait.js";
 const step = `${repo}dist/berth-step`;
 const helper = (...args: string[]) => spawnSync(process.execPath, [`${repo}dist/berth-container.js`, ...args], { encoding: "utf8" });
 const id = (name: string) => docker(["inspect", "-f", "{{.Id}}", name]).stdout.trim();
+/** The shortest start of `id` that Docker resolves to it alone and that no container has as its name. */
+function unusedPrefix(full: string): string {
+  for (let n = 2; n < full.length; n++) {
+    const prefix = full.slice(0, n);
+    if (docker(["container", "inspect", "-f", "{{.Id}}", prefix]).stdout.trim() === full) return prefix;
+  }
+  throw new Error(`no unique prefix of ${full}`);
+}
 const createArgv = (spec: string) => ["/usr/bin/docker", "create", "--name", "hx", "--label", `io.berth.spec=${spec}`, "--network", "none", TEST_IMAGE, "sleep", "600"];
 
 describe("berth-container create (after Docker refused the unit's run) against real Docker", () => {
@@ -33,6 +41,27 @@ describe("berth-container create (after Docker refused the unit's run) against r
     expect(helper("create", "hx", "--", ...createArgv("bbbb")).status).toBe(0);
     expect(id("hx")).not.toBe(running);
     expect(docker(["inspect", "-f", "{{.State.Running}}", "hx"]).stdout.trim()).toBe("false");
+  });
+
+  it("never removes another container whose ID starts with an all-hex name that has no container (db, cafe)", () => {
+    const victim = docker(["create", "--network", "none", TEST_IMAGE, "true"]).stdout.trim();
+    const name = unusedPrefix(victim);
+    try {
+      const argv = ["/usr/bin/docker", "create", "--name", name, "--label", "io.berth.spec=aaaa", "--network", "none", TEST_IMAGE, "true"];
+      const r = helper("create", name, "--", ...argv);
+      expect([r.status, r.stdout]).toEqual([0, ""]);
+      expect(id(victim)).toBe(victim);
+      const removed = spawnSync(step, ["remove", "/usr/bin/docker", name], { encoding: "utf8" });
+      expect([removed.status, removed.stderr]).toEqual([0, ""]);
+      // (docker inspect NAME would now find the victim, by its ID's start.)
+      expect(docker(["ps", "-aq", "--filter", `name=^/${name}$`]).stdout).toBe("");
+      // Gone already: the removal after a stop finds nothing of its own, and leaves the victim be.
+      const again = spawnSync(step, ["remove", "/usr/bin/docker", name], { encoding: "utf8" });
+      expect([again.status, again.stderr]).toEqual([0, ""]);
+      expect(id(victim)).toBe(victim);
+    } finally {
+      docker(["rm", "-f", victim, name]);
+    }
   });
 
   it("passes docker create's failure on", () => {
