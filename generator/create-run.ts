@@ -26,8 +26,7 @@ export interface CreateRun {
   uses: Use[];
   pull: Pull | undefined;
   ports: Translated["ports"];
-  hasHealth: boolean;
-  /** The health check's shell line, as `--health-cmd` has it. */
+  /** The health check's shell line, as `--health-cmd` has it; undefined without one (or with `none`). */
   health: string | undefined;
   waitHealthy: boolean;
   onFailure: "none" | "kill" | "restart" | "stop";

@@ -26,7 +26,7 @@ export function dockerCreate(def: Definition, c: ContainerSection, ctx: Translat
       if (r.use) run.uses.push(r.use);
       return r.value;
     },
-    image: undefined, imageFrom: undefined, uses: [], pull: undefined, ports: [], hasHealth: false, health: undefined, waitHealthy: false,
+    image: undefined, imageFrom: undefined, uses: [], pull: undefined, ports: [], health: undefined, waitHealthy: false,
     onFailure: "none", stopTimeout: 0, spec: "", config: undefined, connect: [], joins: [], secrets: NO_SECRETS, command: [],
   };
   // for-in over the record: this runs once per definition in a process that exits right after, so

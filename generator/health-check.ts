@@ -25,11 +25,10 @@ function shellWord(word: string): string {
 /** HealthCmd=: `--health-cmd LINE`, or `--no-healthcheck` for `none`. */
 export function healthArgs(run: CreateRun): void {
   const health = healthCommand(run.c);
-  run.hasHealth = typeof health === "string";
   if (health === null) run.argv.push("--no-healthcheck");
-  else if (run.hasHealth) {
-    run.health = health!;
-    run.argv.push("--health-cmd", health!);
+  else if (health !== undefined) {
+    run.health = health;
+    run.argv.push("--health-cmd", health);
   }
 }
 
@@ -37,7 +36,8 @@ export const HEALTH_ON_FAILURE = ["none", "kill", "restart", "stop"] as const;
 
 /** HealthOnFailure= and Notify=: what the unit's start waits for, and does when the container turns unhealthy. */
 export function readinessKeys(run: CreateRun): void {
-  const { c, hasHealth } = run;
+  const { c } = run;
+  const hasHealth = run.health !== undefined;
   const onFailure = c.oneOf("HealthOnFailure", HEALTH_ON_FAILURE) ?? "none";
   const notifyEntry = c.single("Notify");
   const healthyNotify = notifyEntry?.value.toLowerCase() === "healthy";
