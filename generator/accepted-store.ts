@@ -2,6 +2,7 @@ import { chmodSync, closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readd
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { checkRecord, legacyLinks } from "./accepted-record.js";
+import { noteFile } from "./observed-fs.js";
 import type { Scope } from "./search-path.js";
 import type { GeneratedUnit } from "./generated-unit.js";
 
@@ -47,6 +48,7 @@ export type RecordWarning = (file: string, problem: string) => void;
 export function readAccepted(dir: string, base: string, warn: RecordWarning): AcceptedUnit | undefined {
   const file = path(dir, base);
   let value: unknown;
+  noteFile(file);
   try {
     value = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
@@ -155,8 +157,10 @@ const REJECTED_FILE = ".rejected.json";
 
 /** The rejected versions by definition key; one small file, read once (absent: none). */
 export function readRejections(dir: string): Map<string, Rejection> {
+  const file = join(dir, REJECTED_FILE);
+  noteFile(file);
   try {
-    const value = JSON.parse(readFileSync(join(dir, REJECTED_FILE), "utf8")) as Record<string, Rejection>;
+    const value = JSON.parse(readFileSync(file, "utf8")) as Record<string, Rejection>;
     return new Map(Object.entries(value).filter(([, r]) => typeof r?.text === "string" && typeof r.at === "string" && typeof r.why === "string" && (r.source === undefined || typeof r.source === "string") && (r.spec === undefined || typeof r.spec === "string")));
   } catch {
     return new Map();

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { observedExists } from "./observed-fs.js";
 import type { Severity } from "./diagnostics.js";
 import type { CredentialStore, StoredAs } from "./secret-keys.js";
 
@@ -10,7 +10,7 @@ import type { CredentialStore, StoredAs } from "./secret-keys.js";
  */
 const STORE_ROOTS = ["/etc", "/run", "/usr/local/lib", "/usr/lib"];
 
-const inStore = (dir: string, name: string): boolean => STORE_ROOTS.some((root) => existsSync(`${root}/${dir}/${name}`));
+const inStore = (dir: string, name: string): boolean => STORE_ROOTS.some((root) => observedExists(`${root}/${dir}/${name}`));
 
 /**
  * The host's credential store, as the generator sees it when it runs. Whether a credential is

@@ -1,8 +1,9 @@
-import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import type { Dirent, Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { definitionKey, hasDefinitionSuffix, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
+import { observedLstat, observedReaddir, observedRealpath, observedStat } from "./observed-fs.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile, type FileRead } from "./read-file.js";
 import { dropInDirNames } from "./search-path.js";
@@ -28,7 +29,7 @@ export interface LoadedDefinition {
 
 function listDir(dir: string): Dirent[] {
   try {
-    return readdirSync(dir, { withFileTypes: true });
+    return observedReaddir(dir);
   } catch {
     return [];
   }
@@ -36,7 +37,7 @@ function listDir(dir: string): Dirent[] {
 
 function isDirectory(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return observedStat(path).isDirectory();
   } catch {
     return false;
   }
@@ -45,7 +46,7 @@ function isDirectory(path: string): boolean {
 /** systemd's mask: a link to /dev/null. (An empty file masks too; that is seen when it is read.) */
 function linksToDevNull(path: string): boolean {
   try {
-    return realpathSync(path) === "/dev/null";
+    return observedRealpath(path) === "/dev/null";
   } catch {
     return false;
   }
@@ -155,7 +156,7 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
   const dirStats = new Map<string, OwnerAndMode>();
   const dirStat = (path: string) => {
     let s = dirStats.get(path);
-    if (!s) dirStats.set(path, (s = ownerAndMode(statSync(path))));
+    if (!s) dirStats.set(path, (s = ownerAndMode(observedStat(path))));
     return { path, stat: s };
   };
   // The directories from each file's directory up to its search directory, by the directory as
@@ -175,13 +176,13 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
   };
   return (file) => {
     try {
-      const own = lstatSync(file);
+      const own = observedLstat(file);
       const slash = file.lastIndexOf("/");
       const dirs = chain(slash < 0 ? "." : file.slice(0, slash) || "/");
       // Not a regular file: it is refused as such when read, which says more than its mode.
       if (!own.isSymbolicLink()) return own.isFile() ? { problem: trustProblem({ path: file, stat: ownerAndMode(own) }, dirs, rules), stat: own } : {};
-      const target = realpathSync.native(file);
-      const st = statSync(target);
+      const target = observedRealpath(file);
+      const st = observedStat(target);
       if (!st.isFile()) return {};
       const into = dirs.some((d) => d.path === dirname(target)) ? dirs : [...dirs, dirStat(dirname(target))];
       return { problem: trustProblem({ path: file, stat: ownerAndMode(st) }, into, rules) };

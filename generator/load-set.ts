@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, type Dirent } from "node:fs";
+import { readdirSync, type Dirent } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, readRejections, type AcceptedUnit, type Rejection } from "./accepted-store.js";
 import { hostCredentialStore } from "./credential-store.js";
 import { digest } from "./digest.js";
+import { observedExists } from "./observed-fs.js";
 import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { unitLiteral } from "./exec-line.js";
 import { definitionDigest, generatedUnit, type GeneratedUnit } from "./generated-unit.js";
@@ -16,15 +17,9 @@ import { parseUnitFile } from "./unit-file.js";
 import { unitDirs, type Scope } from "./search-path.js";
 import { trustRules } from "./trust.js";
 
-export function detectScope(env: NodeJS.ProcessEnv = process.env): Scope {
-  // systemd ≥ 251 tells generators which manager runs them.
-  if (env.SYSTEMD_SCOPE === "user" || env.SYSTEMD_SCOPE === "system") return env.SYSTEMD_SCOPE;
-  return process.getuid?.() === 0 ? "system" : "user";
-}
-
 function dockerPath(env: NodeJS.ProcessEnv): string {
   if (env.BERTH_DOCKER) return env.BERTH_DOCKER;
-  return ["/usr/bin/docker", "/usr/local/bin/docker", "/bin/docker"].find((p) => existsSync(p)) ?? "/usr/bin/docker";
+  return ["/usr/bin/docker", "/usr/local/bin/docker", "/bin/docker"].find((p) => observedExists(p)) ?? "/usr/bin/docker";
 }
 
 export interface LoadSetOptions {
@@ -145,7 +140,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     // The executables are bundled side by side in dist/.
     helper: [unitLiteral(process.execPath), unitLiteral(join(import.meta.dirname, "berth-container.js"))],
     step: unitLiteral(join(import.meta.dirname, "berth-step")),
-    deviceExists: existsSync,
+    deviceExists: observedExists,
     scope: options.scope,
     credentials: hostCredentialStore(options.missingCredential ?? "warning"),
     searched: dirs,

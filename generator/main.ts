@@ -1,22 +1,45 @@
-import { formatDiagnostic, hasErrors, type Diagnostic } from "./diagnostics.js";
-import { reportToKmsg } from "./kmsg-log.js";
 import { acceptedDir } from "./accepted-store.js";
 import { berthTarget } from "./berth-target.js";
-import { detectScope, loadSet } from "./load-set.js";
-import { unitWriter } from "./write-units.js";
+import { hostCache, type GeneratorCache } from "./host-cache.js";
+import { loadSet } from "./load-set.js";
+import { noteFile, observe } from "./observed-fs.js";
+import type { Run } from "./run-cache.js";
+import { detectScope, type Scope } from "./search-path.js";
+import { complain, exitWith, toKmsg, writeRun, type Report } from "./write-run.js";
 
-let wroteStderr = false;
+/** Reads and translates every definition: what the run writes, and what it says. */
+function translateAll(scope: Scope, env: NodeJS.ProcessEnv): Run {
+  const set = loadSet({ scope, env, acceptedDir: acceptedDir(scope, env) });
+  const target = berthTarget(set.output, scope);
+  return { units: target ? [...set.output, target] : set.output, diagnostics: set.diagnostics };
+}
 
-function complain(line: string): void {
-  wroteStderr = true;
-  process.stderr.write(line);
+/**
+ * The run, from the cache when nothing it depends on has changed. The generator's own file is
+ * stat'ed with the definitions: a new build translates anew.
+ */
+function cachedRun(scope: Scope, env: NodeJS.ProcessEnv, cache: GeneratorCache): Run {
+  const kept = cache.recalled ? undefined : cache.runs.recall();
+  if (kept) return kept;
+  observe(true);
+  let run: Run;
+  try {
+    noteFile(cache.bundle);
+    run = translateAll(scope, env);
+  } catch (e) {
+    observe(false);
+    throw e;
+  }
+  cache.runs.keep(observe(false)!, run);
+  return run;
 }
 
 /** systemd.generator(7): `berth-generator normal-dir [early-dir late-dir]`. */
 export function generate(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  report: (diagnostics: readonly Diagnostic[]) => void = (d) => reportToKmsg(d, "berth-generator"),
+  report: Report = toKmsg,
+  cacheFor: (scope: Scope) => GeneratorCache | undefined = () => undefined,
 ): number {
   const outDir = argv[0];
   if (!outDir) {
@@ -24,23 +47,14 @@ export function generate(
     return 2;
   }
   const scope = detectScope(env);
-  const set = loadSet({ scope, env, acceptedDir: acceptedDir(scope, env) });
-  const writer = unitWriter(outDir);
-  for (const unit of set.output) writer.write(unit);
-  const target = berthTarget(set.output, scope);
-  if (target) writer.write(target);
-  // The definitions' diagnostics first, then each write that failed: a full disk or a leftover
-  // file must not hide what is wrong with the files.
-  const diagnostics = set.diagnostics.concat(writer.finish());
-  for (const d of diagnostics) complain(`berth-generator: ${formatDiagnostic(d)}\n`);
-  report(diagnostics);
-  return hasErrors(diagnostics) ? 1 : 0;
+  const cache = cacheFor(scope);
+  return writeRun(outDir, cache ? cachedRun(scope, env, cache) : translateAll(scope, env), report);
 }
 
-/** Runs as bin/berth-generator does, which loads this bundle with its code cache. */
+/**
+ * Runs as bin/berth-generator does, which loads this bundle with its code cache once replay.ts
+ * found no kept run to write.
+ */
 export function runGenerator(argv: readonly string[]): void {
-  process.exitCode = generate(argv);
-  // Leaving through process.exit() skips Node's teardown of a heap that held every unit (~5 ms for
-  // a thousand). stderr to a pipe can still have output queued; then the event loop drains it first.
-  if (!wroteStderr || process.stderr.writableLength === 0) process.exit();
+  exitWith(generate(argv, process.env, toKmsg, hostCache(process.env, `${import.meta.dirname}/berth-generator.cjs`, { recalled: true })));
 }

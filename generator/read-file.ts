@@ -1,4 +1,5 @@
-import { closeSync, constants, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
+import { observedStatIfAny } from "./observed-fs.js";
 
 /**
  * The most berth reads of one definition or drop-in: systemd's own longest line (LONG_LINE_MAX),
@@ -42,7 +43,7 @@ export function readRegularFile(path: string, known?: Stats, cap = MAX_FILE_BYTE
   let fd: number | undefined;
   try {
     // Without throwing, stat takes Node's cheaper path: a thousand definitions are stat'ed per reload.
-    const before = known ?? statSync(path, { throwIfNoEntry: false });
+    const before = known ?? observedStatIfAny(path);
     if (!before) return { error: "cannot read: no such file" };
     const refused = notRegular(before) ?? (before.size > cap ? tooLarge(before.size) : undefined);
     if (refused) return { error: refused };

@@ -3,6 +3,12 @@ import { join } from "node:path";
 
 export type Scope = "system" | "user";
 
+export function detectScope(env: NodeJS.ProcessEnv = process.env): Scope {
+  // systemd ≥ 251 tells generators which manager runs them.
+  if (env.SYSTEMD_SCOPE === "user" || env.SYSTEMD_SCOPE === "system") return env.SYSTEMD_SCOPE;
+  return process.getuid?.() === 0 ? "system" : "user";
+}
+
 /** Definition directories in priority order: a file in an earlier one masks a same-named later one. */
 export function unitDirs(scope: Scope, env: NodeJS.ProcessEnv = process.env): string[] {
   const override = env.BERTH_UNIT_DIRS;

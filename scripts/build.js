@@ -28,7 +28,7 @@ await build({
 // ES module first has an ESM facade built for each (node:fs alone pulls in all of node:stream).
 await build({
   ...common,
-  entryPoints: { "berth-generator": "generator/main.ts" },
+  entryPoints: { "berth-generator": "generator/main.ts", "berth-generator-replay": "generator/replay.ts" },
   outdir: "dist",
   outExtension: { ".js": ".cjs" },
   format: "cjs",
