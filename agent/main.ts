@@ -51,10 +51,10 @@ function notify(...args: string[]): void {
 async function main(argv: string[]): Promise<number> {
   const scope: Scope = argv.includes("--user") ? "user" : "system";
   const log = createLogger({ level: process.env.BERTH_LOG_LEVEL ?? "info" });
-  const stateDir = defaultStateDir(scope);
+  const stateDir = defaultStateDir(scope, process.env);
   const systemd = new SystemdClient(scope);
   const docker = new DockerClient();
-  const records = acceptedDir(scope);
+  const records = acceptedDir(scope, process.env);
   const metricsConfig = metricsFile(process.env);
   if (metricsConfig.problem) log.error(metricsConfig.problem);
   const metrics = metricsConfig.file ? startMetrics(metricsConfig.file, { systemd, docker, log }) : undefined;
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     saveStatus();
     if (!ready) {
       ready = true;
-      notify("--ready", `--status=watching ${unitDirs(scope).join(", ")}`);
+      notify("--ready", `--status=watching ${unitDirs(scope, process.env).join(", ")}`);
     }
   };
   const request = (reason: string): void => {
@@ -142,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
   };
 
   const watcher = watchDefinitions(
-    unitDirs(scope),
+    unitDirs(scope, process.env),
     (paths) => request(describeChanges(paths)),
     (e) => log.warn(`watching the definition directories: ${e.message}; changes are still picked up by the periodic resync`),
   );

@@ -160,7 +160,7 @@ async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[],
   const active = new Map((states[0] as Array<[string, string, string, string]>).map(([name, , , activeState]) => [name, activeState]));
   const observed = new Map<string, Observed>();
   const config = new Map<string, ConfigNow>();
-  const dir = runtimeDir(ctx.scope, ctx.env);
+  const dir = runtimeDir(ctx.scope, ctx.env ?? process.env);
   for (const u of desired) {
     const record = records.get(u.base);
     const container = running.get(u.unitName);

@@ -20,8 +20,8 @@ const UNREACHABLE = [BusUnreachable, DockerUnreachable];
 /** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
 async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>, logToStderr = false, level?: string): Promise<number> {
   // berthd's clock for deleted definitions, so that plan shows what berthd will do.
-  const missingSince = missingSinceOf(readStatus(stateDir(scope)));
-  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope), missingSince };
+  const missingSince = missingSinceOf(readStatus(stateDir(scope, process.env)));
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope, process.env), missingSince };
   try {
     return await command(ctx);
   } catch (e) {
@@ -79,7 +79,7 @@ export async function applyCommand(args: ParsedArgs, scope: Scope): Promise<numb
   const waiting = () => process.stderr.write("berth: waiting for berthd's reconcile in progress\n");
   return withReconcileLock(reconcileLockPath(scope), () => withContext(scope, async (ctx) => {
     if (live) ctx.onProgress = showProgress();
-    const done = since === undefined ? { started: [], restarted: [], stopped: [] } : actionsSince(readStatus(stateDir(scope))?.actions, Number(since));
+    const done = since === undefined ? { started: [], restarted: [], stopped: [] } : actionsSince(readStatus(stateDir(scope, process.env))?.actions, Number(since));
     const reloaded: string[] = [];
     const failed: Failure[] = [];
     let r = await reconcile(ctx);
@@ -149,7 +149,7 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
   return withContext(scope, async (ctx) => {
     const { desired, diagnostics } = await assess(ctx);
     const containers = await ctx.docker.containers();
-    const agent = readStatus(stateDir(scope));
+    const agent = readStatus(stateDir(scope, process.env));
     const rows: ServiceStatus[] = [];
     for (const u of desired) {
       const props = await ctx.systemd.properties(u.unitName, "Unit").catch(() => ({}) as Record<string, unknown>);
@@ -169,7 +169,7 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
         container: (u.type ?? "container") !== "container" ? `(${u.type} ${u.resource ?? ""})` : c ? c.state : "none",
         health: c?.health ?? "-",
         image: u.image ?? "",
-        config: c?.config !== undefined && c.state === "running" ? runningDigest(readConfigState(configStateFile(runtimeDir(scope), u.unitName)), c.config) : "-",
+        config: c?.config !== undefined && c.state === "running" ? runningDigest(readConfigState(configStateFile(runtimeDir(scope, process.env), u.unitName)), c.config) : "-",
         since: enter > 0 ? new Date(enter).toISOString() : "-",
         error: errors.join("; ") || (event ? `${event.event} at ${event.at}` : "") || (u.acceptedFrom ? `definition invalid; running the version accepted at ${u.acceptedFrom}` : ""),
       });

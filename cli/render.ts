@@ -15,7 +15,7 @@ export function render(args: ParsedArgs, scope: Scope): number {
   const isFile = target.includes("/") || (hasDefinitionSuffix(target) && existsSync(target));
   const fileName = args.options.get("as") ?? basename(target);
   // systemd ignores a relative SourcePath=, and the unit names its source by it.
-  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: resolve(target) }] : [], acceptedDir: acceptedDir(scope) });
+  const set = loadSet({ scope, overlay: isFile ? [{ fileName, path: resolve(target) }] : [], acceptedDir: acceptedDir(scope, process.env) });
   // A definition by its file name (`db.network`, `keystone.container`), its unit or its container.
   const named = parseDefinitionName(isFile ? fileName : target);
   const wanted = named ? definitionKey(named) : target.replace(/\.service$/, "");

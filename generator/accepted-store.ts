@@ -23,7 +23,7 @@ export interface AcceptedUnit extends GeneratedUnit {
   previous?: AcceptedUnit;
 }
 
-export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+export function stateDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   if (env.BERTH_STATE_DIR) return env.BERTH_STATE_DIR;
   if (scope === "system") return "/var/lib/berth";
   return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local/state"), "berth");
@@ -34,7 +34,7 @@ export function stateDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): st
  * reads them at boot, and systemd runs generators before a separate /var is mounted
  * (systemd.generator(7)). The directory starts with a dot, so no walk takes it for definitions.
  */
-export function acceptedDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+export function acceptedDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   if (scope === "system" && !env.BERTH_STATE_DIR) return "/etc/berth/.accepted";
   return join(stateDir(scope, env), "accepted");
 }

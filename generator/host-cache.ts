@@ -14,5 +14,5 @@ export const hostCache =
   (env: NodeJS.ProcessEnv, bundle: string, options: { recalled?: boolean } = {}) =>
   (scope: Scope): GeneratorCache | undefined => {
     const path = runCachePath(scope, env);
-    return path === undefined ? undefined : { runs: fileRunCache(path, runKey(env, bundle)), bundle, ...options };
+    return path === undefined ? undefined : { runs: fileRunCache(path, runKey(scope, bundle), env), bundle, ...options };
   };

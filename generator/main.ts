@@ -2,7 +2,7 @@ import { acceptedDir } from "./accepted-store.js";
 import { berthTarget } from "./berth-target.js";
 import { hostCache, type GeneratorCache } from "./host-cache.js";
 import { loadSet } from "./load-set.js";
-import { noteFile, observe } from "./observed-fs.js";
+import { noteFile, observe, observedEnv } from "./observed-fs.js";
 import type { Run } from "./run-cache.js";
 import { detectScope, type Scope } from "./search-path.js";
 import { complain, exitWith, toKmsg, writeRun, type Report } from "./write-run.js";
@@ -25,7 +25,7 @@ function cachedRun(scope: Scope, env: NodeJS.ProcessEnv, cache: GeneratorCache):
   let run: Run;
   try {
     noteFile(cache.bundle);
-    run = translateAll(scope, env);
+    run = translateAll(scope, observedEnv(env));
   } catch (e) {
     observe(false);
     throw e;

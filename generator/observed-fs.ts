@@ -6,8 +6,11 @@ import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Dirent
  * its output depends on outside the environment, so a later run may reuse the output when every
  * look still sees the same (see run-cache.ts).
  */
-export type Look = "stat" | "lstat" | "realpath" | "exists";
-/** What a look saw: a stat's numbers, a resolved path, "1" or "0" for there or not, or "!CODE" for an error. */
+export type Look = "stat" | "lstat" | "realpath" | "exists" | "env";
+/**
+ * What a look saw: a stat's numbers, a resolved path, "1" or "0" for there or not, "!CODE" for an
+ * error, or an environment variable's value ("!unset" when it is not set).
+ */
 export type Seen = string | readonly number[];
 export type Observation = readonly [look: Look, path: string, seen: Seen];
 
@@ -115,11 +118,41 @@ export function noteFile(path: string): void {
   }
 }
 
-const LOOKS: Readonly<Record<Look, (path: string) => Seen>> = {
+const UNSET = "!unset";
+/** The whole environment, for code that walks it rather than asking for a name. */
+const EVERY_VARIABLE = "";
+const envSeen = (env: NodeJS.ProcessEnv, name: string): string =>
+  name === EVERY_VARIABLE ? JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) : (env[name] ?? UNSET);
+
+/**
+ * The environment as the translation sees it, each variable it asks for noted. systemd gives each
+ * generator variables that change on every run (SYSTEMD_EXEC_PID, its own pid), so the run
+ * depends on the variables it reads, not on the whole environment.
+ */
+export function observedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!recording) return env;
+  return new Proxy(env, {
+    get(target, name) {
+      if (typeof name === "string") note("env", name, envSeen(target, name));
+      return Reflect.get(target, name);
+    },
+    has(target, name) {
+      if (typeof name === "string") note("env", name, envSeen(target, name));
+      return Reflect.has(target, name);
+    },
+    ownKeys(target) {
+      note("env", EVERY_VARIABLE, envSeen(target, EVERY_VARIABLE));
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
+const LOOKS: Readonly<Record<Look, (path: string, env: NodeJS.ProcessEnv) => Seen>> = {
   stat: (p) => statSeen(statSync(p)),
   lstat: (p) => statSeen(lstatSync(p)),
   realpath: (p) => realpathSync.native(p),
   exists: (p) => (existsSync(p) ? "1" : "0"),
+  env: (name, env) => envSeen(env, name),
 };
 
 function same(a: Seen, b: Seen): boolean {
@@ -129,12 +162,12 @@ function same(a: Seen, b: Seen): boolean {
   return true;
 }
 
-/** Whether every look, taken again, sees what it saw. */
-export function stillSeen(observations: readonly Observation[]): boolean {
+/** Whether every look, taken again in this environment, sees what it saw. */
+export function stillSeen(observations: readonly Observation[], env: NodeJS.ProcessEnv): boolean {
   for (const [look, path, seen] of observations) {
     let now: Seen;
     try {
-      now = LOOKS[look](path);
+      now = LOOKS[look](path, env);
     } catch (e) {
       now = failure(e);
     }

@@ -42,7 +42,8 @@ const tooLarge = (size: number): string => `is ${size} bytes; berth reads defini
 export function readRegularFile(path: string, known?: Stats, cap = MAX_FILE_BYTES): FileRead {
   let fd: number | undefined;
   try {
-    // Without throwing, stat takes Node's cheaper path: a thousand definitions are stat'ed per reload.
+    // Without throwing (unless recording a run to keep), stat takes Node's cheaper path: a thousand
+    // definitions are stat'ed per reload.
     const before = known ?? observedStatIfAny(path);
     if (!before) return { error: "cannot read: no such file" };
     const refused = notRegular(before) ?? (before.size > cap ? tooLarge(before.size) : undefined);

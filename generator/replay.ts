@@ -1,4 +1,5 @@
 import { hostCache } from "./host-cache.js";
+import type { Run } from "./run-cache.js";
 import { detectScope } from "./search-path.js";
 import { exitWith, toKmsg, writeRun } from "./write-run.js";
 
@@ -9,7 +10,12 @@ import { exitWith, toKmsg, writeRun } from "./write-run.js";
 export function replayed(argv: readonly string[], bundle: string): boolean {
   const outDir = argv[0];
   if (!outDir) return false;
-  const run = hostCache(process.env, bundle)(detectScope(process.env))?.runs.recall();
+  let run: Run | undefined;
+  try {
+    run = hostCache(process.env, bundle)(detectScope(process.env))?.runs.recall();
+  } catch {
+    // A kept run that cannot be used costs this run its speed, never its units.
+  }
   if (!run) return false;
   exitWith(writeRun(outDir, run, toKmsg));
   return true;

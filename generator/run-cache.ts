@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
@@ -34,15 +34,24 @@ export const SETTLED_MS = 2000;
 
 const FORMAT = "berth-generator run cache 1";
 
+/** `process.cwd()` throws when the directory was removed, `homedir()` for a user without one. */
+function orError(read: () => string): string {
+  try {
+    return read();
+  } catch (e) {
+    return `!${(e as NodeJS.ErrnoException).code ?? "error"}`;
+  }
+}
+
 /**
- * What the output depends on besides the looks: the whole environment (search paths, scope,
- * state directory), who runs it, with which Node, from where, and which generator: the bundle's
- * path, since the units name the helpers beside it. (A new build at that path is a look: the run
- * stats its bundle.)
+ * What the output depends on besides the looks (which include the environment variables the
+ * translation read): the scope, who runs it (the groups decide what it may read, and no stat
+ * changes with them), with which Node, from where, and which generator: the bundle's path, since
+ * the units name the helpers beside it. (A new build at that path is a look: the run stats it.)
  */
-export function runKey(env: NodeJS.ProcessEnv, bundle: string): string {
-  const entries = Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([FORMAT, bundle, process.execPath, process.version, process.getuid?.(), process.getgid?.(), process.cwd(), homedir(), entries]);
+export function runKey(scope: Scope, bundle: string): string {
+  const groups = process.getgroups?.().sort((a, b) => a - b);
+  return JSON.stringify([FORMAT, scope, bundle, process.execPath, process.version, process.getuid?.(), process.getgid?.(), groups, orError(process.cwd), orError(homedir)]);
 }
 
 /** The default place: the manager's runtime directory, emptied at boot, like systemd's own generator output. */
@@ -79,6 +88,22 @@ function serialize(key: string, observations: readonly Observation[], run: Run):
 
 type Header = { key: string; observations: Observation[]; diagnostics: Diagnostic[]; units: Array<[string, Run["units"][number]["install"], number]> };
 
+const isString = (x: unknown): x is string => typeof x === "string";
+const isEdge = (e: unknown): boolean => {
+  const edge = e as Record<string, unknown> | null;
+  return typeof edge === "object" && edge !== null && isString(edge.kind) && isString(edge.target) && isString(edge.unit);
+};
+const isUnitEntry = (u: unknown): boolean => Array.isArray(u) && isString(u[0]) && Array.isArray(u[1]) && u[1].every(isEdge) && Number.isSafeInteger(u[2]) && u[2] >= 0;
+const isDiagnostic = (d: unknown): boolean => {
+  const x = d as Record<string, unknown> | null;
+  return typeof x === "object" && x !== null && (x.severity === "error" || x.severity === "warning") && isString(x.file) && Number.isSafeInteger(x.line) && isString(x.message);
+};
+const isObservation = (o: unknown): boolean => Array.isArray(o) && isString(o[0]) && isString(o[1]) && (isString(o[2]) || (Array.isArray(o[2]) && o[2].every((n) => typeof n === "number")));
+
+/** A header of the right shape: a file that its owner edited into another shape is stale, never a crash. */
+const isHeader = (h: Header, key: string): boolean =>
+  h?.key === key && Array.isArray(h.observations) && h.observations.every(isObservation) && Array.isArray(h.units) && h.units.every(isUnitEntry) && Array.isArray(h.diagnostics) && h.diagnostics.every(isDiagnostic);
+
 function deserialize(content: string, key: string): { observations: Observation[]; run: Run } | undefined {
   const newline = content.indexOf("\n");
   let header: Header;
@@ -87,8 +112,8 @@ function deserialize(content: string, key: string): { observations: Observation[
   } catch {
     return undefined;
   }
-  // The key first: a run of another environment is not read any further.
-  if (header?.key !== key || !Array.isArray(header.observations) || !Array.isArray(header.units) || !Array.isArray(header.diagnostics)) return undefined;
+  // The key first: a run of another build or user is not read any further.
+  if (!isHeader(header, key)) return undefined;
   const units: Run["units"] = [];
   let at = newline + 1;
   for (const [unitName, install, length] of header.units) {
@@ -97,7 +122,40 @@ function deserialize(content: string, key: string): { observations: Observation[
   return at === content.length ? { observations: header.observations, run: { units, diagnostics: header.diagnostics } } : undefined;
 }
 
-export function fileRunCache(path: string, key: string, now: number = Date.now()): RunCache {
+/**
+ * File systems whose clients may answer a stat from cached attributes (NFS for up to 60 s by
+ * default), so that an edit made on another machine is not seen at once: by statfs(2) magic.
+ */
+const NETWORK_FILE_SYSTEMS = new Set([
+  0x6969, // NFS
+  0xff534d42, // CIFS
+  0xfe534d42, // SMB2
+  0x517b, // SMB
+  0x65735546, // FUSE (sshfs and others)
+  0x00c36400, // Ceph
+  0x01021997, // 9P
+  0x0bd00bd0, // Lustre
+  0x47504653, // GPFS
+  0x6b414653, // AFS
+]);
+
+/** Whether a file the run stat'ed is on a network file system (a run that cannot tell is not kept). */
+export function onNetworkFileSystem(observations: readonly Observation[], typeOf = (dir: string) => statfsSync(dir).type): boolean {
+  const dirs = new Set<string>();
+  for (const [look, path, seen] of observations) {
+    if ((look === "stat" || look === "lstat") && typeof seen !== "string") dirs.add(dirname(path));
+  }
+  for (const dir of dirs) {
+    try {
+      if (NETWORK_FILE_SYSTEMS.has(typeOf(dir))) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
+
+export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, now: number = Date.now()): RunCache {
   const dir = dirname(path);
   return {
     recall() {
@@ -108,10 +166,10 @@ export function fileRunCache(path: string, key: string, now: number = Date.now()
       } catch {
         return undefined;
       }
-      return kept && stillSeen(kept.observations) ? kept.run : undefined;
+      return kept && stillSeen(kept.observations, env) ? kept.run : undefined;
     },
     keep(looks, run) {
-      if (looks.newest >= now - SETTLED_MS) return;
+      if (looks.newest >= now - SETTLED_MS || onNetworkFileSystem(looks.observations)) return;
       const temporary = `${path}.${process.pid}.tmp`;
       try {
         try {

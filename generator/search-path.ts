@@ -10,7 +10,7 @@ export function detectScope(env: NodeJS.ProcessEnv = process.env): Scope {
 }
 
 /** Definition directories in priority order: a file in an earlier one masks a same-named later one. */
-export function unitDirs(scope: Scope, env: NodeJS.ProcessEnv = process.env): string[] {
+export function unitDirs(scope: Scope, env: NodeJS.ProcessEnv): string[] {
   const override = env.BERTH_UNIT_DIRS;
   if (override) return override.split(":").filter(Boolean);
   if (scope === "system") return ["/etc/berth", "/run/berth", "/usr/lib/berth"];
@@ -37,6 +37,6 @@ export function dropInDirNames(base: string, type: string, templateBase?: string
 }
 
 /** systemd's `%t`: the manager's runtime directory (`/run`, or the user's `$XDG_RUNTIME_DIR`). */
-export function runtimeDir(scope: Scope, env: NodeJS.ProcessEnv = process.env): string {
+export function runtimeDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   return scope === "system" ? "/run" : env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`;
 }

@@ -8,9 +8,12 @@ import type { GeneratorCache } from "../generator/host-cache.js";
 import { loadSet } from "../generator/load-set.js";
 import { generate } from "../generator/main.js";
 import { observe, observedLstat, observedReaddir, stillSeen } from "../generator/observed-fs.js";
-import { fileRunCache, runKey, SETTLED_MS, type RunCache } from "../generator/run-cache.js";
-import { runBin } from "./support/run.js";
+import { fileRunCache, onNetworkFileSystem, runKey, SETTLED_MS } from "../generator/run-cache.js";
+import { detectScope } from "../generator/search-path.js";
+import { repo, runBin } from "./support/run.js";
 import { image, tree } from "./support/tree.js";
+import { UserManager } from "./support/user-manager.js";
+import { waitFor } from "./support/wait.js";
 
 /** Every file and link under an output directory, as systemd would find them. */
 function snapshot(dir: string): Record<string, string> {
@@ -43,7 +46,7 @@ function countingCache(path: string, bundle: string) {
   const cacheFor =
     (env: NodeJS.ProcessEnv) =>
     (): GeneratorCache => {
-      const runs = fileRunCache(path, runKey(env, bundle), Date.now() + 3_600_000);
+      const runs = fileRunCache(path, runKey(detectScope(env), bundle), env, Date.now() + 3_600_000);
       const recall = () => {
         const run = runs.recall();
         counted[run ? "hits" : "misses"]++;
@@ -67,9 +70,15 @@ function run(env: NodeJS.ProcessEnv, cacheFor?: () => GeneratorCache): Outcome {
   return { status, units: existsSync(out) ? snapshot(out) : {}, diagnostics };
 }
 
-/** A small host: definitions with a drop-in, one in a subdirectory, and a broken one. */
+/**
+ * A small host: definitions with a drop-in, one in a subdirectory, one linked from elsewhere, a
+ * broken one, and an earlier search directory that is not there yet.
+ */
 function host() {
+  const elsewhere = tree({ "linked.container": image("Environment=L=1\n") });
+  const early = join(tree({}), "early");
   const defs = tree({
+    "linked.container": { link: join(elsewhere, "linked.container") },
     "db.container": image("Environment=V=1\n"),
     "api.container": image("", "After=db.container"),
     "db.container.d/10-env.conf": "[Container]\nEnvironment=FROM_DROPIN=1\n",
@@ -77,9 +86,9 @@ function host() {
     "bad.container": image("PublishPort=nonsense\n"),
   });
   const state = tree({});
-  const env = { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: state, PATH: process.env.PATH };
+  const env = { BERTH_UNIT_DIRS: `${early}:${defs}`, BERTH_STATE_DIR: state, PATH: process.env.PATH };
   const bundle = join(tree({ "bundle.cjs": "// build 1\n" }), "bundle.cjs");
-  return { defs, state, env, bundle };
+  return { defs, early, elsewhere, state, env, bundle };
 }
 
 /** Each change to what the units depend on; `same` where the units come out the same all the same. */
@@ -106,7 +115,10 @@ const CHANGES: ReadonlyArray<{ change: string; apply(h: ReturnType<typeof host>)
       writeAccepted(join(state, "accepted"), { ...good, file: join(defs, "bad.container") });
     },
   },
-  { change: "the environment", apply: ({ env }) => ({ ...env, BERTH_DOCKER: "/opt/docker" }) },
+  { change: "an earlier search directory created", apply: ({ early }) => void tree({ "db.container": image("Environment=V=0\n") }, early) },
+  { change: "a linked definition's file edited", apply: ({ elsewhere }) => writeFileSync(join(elsewhere, "linked.container"), image("Environment=L=2\n")) },
+  { change: "a drop-in directory for every container created", apply: ({ defs }) => void tree({ "container.d/50-all.conf": "[Container]\nEnvironment=ALL=1\n" }, defs) },
+  { change: "an environment variable it reads", apply: ({ env }) => ({ ...env, BERTH_DOCKER: "/opt/docker" }) },
   { change: "a new build of the generator", apply: ({ bundle }) => writeFileSync(bundle, "// build 2\n"), same: true },
 ];
 
@@ -119,7 +131,16 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     expect(counted).toEqual({ hits: 1, misses: 1 });
     expect(kept).toEqual(first);
     expect(kept).toEqual(run(h.env));
-    expect(Object.keys(kept.units)).toContain("web.service");
+    expect(Object.keys(kept.units)).toEqual(expect.arrayContaining(["web.service", "linked.service"]));
+  });
+
+  it("is not stopped by an environment variable it does not read, such as the pid systemd sets", () => {
+    const h = host();
+    const { counted, cacheFor } = countingCache(join(tree({}), "cache/run-cache.json"), h.bundle);
+    run({ ...h.env, SYSTEMD_EXEC_PID: "101" }, cacheFor({ ...h.env, SYSTEMD_EXEC_PID: "101" }));
+    const env = { ...h.env, SYSTEMD_EXEC_PID: "102" };
+    expect(run(env, cacheFor(env))).toEqual(run(env));
+    expect(counted).toEqual({ hits: 1, misses: 1 });
   });
 
   it.each(CHANGES)("translates anew after $change", ({ apply, same }) => {
@@ -172,20 +193,47 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     );
   });
 
+  it("notes every environment variable the translation reads: only the entry points read process.env", () => {
+    // Everything else is given the environment, which the run records through observedEnv().
+    const ENTRY_POINTS = new Set(["main.ts", "replay.ts"]);
+    const direct = readdirSync(join(repo, "generator"))
+      .filter((f) => f.endsWith(".ts") && !ENTRY_POINTS.has(f))
+      .flatMap((f) => readFileSync(join(repo, "generator", f), "utf8").split("\n").map((line, i) => ({ at: `${f}:${i + 1}`, line })))
+      .filter(({ line }) => line.includes("process.env"))
+      .map(({ at, line }) => `${at}: ${line.trim()}`);
+    // detectScope() runs before the cache is asked (its result is in the key); loadSet() falls
+    // back to process.env for berthd and the CLI, and the generator always gives it one.
+    expect(direct).toEqual([
+      expect.stringMatching(/^load-set\.ts:\d+: const env = options\.env \?\? process\.env;$/),
+      expect.stringMatching(/^search-path\.ts:\d+: export function detectScope\(env: NodeJS\.ProcessEnv = process\.env\): Scope \{$/),
+    ]);
+    expect(readFileSync(join(repo, "generator/main.ts"), "utf8")).toContain("translateAll(scope, observedEnv(env))");
+  });
+
   it("keeps no run whose files may still be changing", () => {
     const path = join(tree({}), "cache/run-cache.json");
     const now = Date.now();
-    fileRunCache(path, "k", now).keep({ observations: [], newest: now - SETTLED_MS / 2 }, { units: [], diagnostics: [] });
+    fileRunCache(path, "k", {}, now).keep({ observations: [], newest: now - SETTLED_MS / 2 }, { units: [], diagnostics: [] });
     expect(existsSync(path)).toBe(false);
-    fileRunCache(path, "k", now).keep({ observations: [], newest: now - SETTLED_MS - 1 }, { units: [], diagnostics: [] });
-    expect(fileRunCache(path, "k").recall()).toEqual({ units: [], diagnostics: [] });
+    fileRunCache(path, "k", {}, now).keep({ observations: [], newest: now - SETTLED_MS - 1 }, { units: [], diagnostics: [] });
+    expect(fileRunCache(path, "k", {}).recall()).toEqual({ units: [], diagnostics: [] });
+  });
+
+  it("keeps no run that read a file on a network file system, whose stat may come from a client's cache", () => {
+    const dir = tree({ "a.container": image() });
+    observe(true);
+    observedLstat(join(dir, "a.container"));
+    const { observations } = observe(false)!;
+    expect(onNetworkFileSystem(observations)).toBe(false);
+    expect(onNetworkFileSystem(observations, (d) => (d === dir ? 0x6969 : 0xef53))).toBe(true);
+    expect(onNetworkFileSystem(observations, () => 0x01021994 /* tmpfs */)).toBe(false);
   });
 
   describe("a cache file it cannot trust is not read", () => {
     const kept = (): string => {
       const path = join(tree({}), "cache/run-cache.json");
-      fileRunCache(path, "k", Date.now() + 3_600_000).keep({ observations: [], newest: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
-      expect(fileRunCache(path, "k").recall()?.units).toHaveLength(1);
+      fileRunCache(path, "k", {}, Date.now() + 3_600_000).keep({ observations: [], newest: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
+      expect(fileRunCache(path, "k", {}).recall()?.units).toHaveLength(1);
       return path;
     };
     const CASES: ReadonlyArray<[string, (path: string) => void]> = [
@@ -198,19 +246,23 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
       }],
       ["cut short", (p) => writeFileSync(p, readFileSync(p).subarray(0, -3))],
       ["not the cache's format", (p) => writeFileSync(p, "[]\n")],
+      ["of the right key but a wrong shape", (p) => {
+        const content = readFileSync(p, "utf8");
+        writeFileSync(p, content.replace('"a.service",[],', '"a.service",5,'));
+      }],
     ];
     it.each(CASES)("%s", (_case, spoil) => {
       const path = kept();
       spoil(path);
-      expect(fileRunCache(path, "k").recall()).toBeUndefined();
+      expect(fileRunCache(path, "k", {}).recall()).toBeUndefined();
     });
     it.runIf(process.getuid?.() === 0)("owned by another user", () => {
       const path = kept();
       chownSync(path, 65534, 65534);
-      expect(fileRunCache(path, "k").recall()).toBeUndefined();
+      expect(fileRunCache(path, "k", {}).recall()).toBeUndefined();
     });
     it("made for another environment", () => {
-      expect(fileRunCache(kept(), "another").recall()).toBeUndefined();
+      expect(fileRunCache(kept(), "another", {}).recall()).toBeUndefined();
     });
   });
 
@@ -220,50 +272,70 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     observedReaddir(dir);
     observedLstat(join(dir, "a.container"));
     const looks = observe(false)!;
-    expect(stillSeen(looks.observations)).toBe(true);
+    expect(stillSeen(looks.observations, {})).toBe(true);
     nextTick();
     writeFileSync(join(dir, "b.container"), image());
-    expect(stillSeen(looks.observations)).toBe(false);
+    expect(stillSeen(looks.observations, {})).toBe(false);
   });
 });
 
-describe("bin/berth-generator with its kept run", () => {
-  /** A run of the generator as systemd starts it, with the cache where the test wants it. */
-  const generator = (out: string, env: NodeJS.ProcessEnv) => runBin("berth-generator", [out, out, out], env);
+/** Marks a unit in a kept run, as if translated so: a run that writes the mark wrote the kept run. */
+function markKept(cache: string, unitName: string): void {
+  const content = readFileSync(cache, "utf8");
+  const newline = content.indexOf("\n");
+  const header = JSON.parse(content.slice(0, newline)) as { units: Array<[string, unknown, number]> };
+  let at = newline + 1;
+  const texts = header.units.map(([, , length]) => content.slice(at, (at += length)));
+  const i = header.units.findIndex(([name]) => name === unitName);
+  texts[i] = `${texts[i]}# kept\n`;
+  header.units[i]![2] = texts[i]!.length;
+  const mode = lstatSync(cache).mode;
+  writeFileSync(cache, `${JSON.stringify(header)}\n${texts.join("")}`);
+  chmodSync(cache, mode);
+}
 
-  it("writes the kept units on an unchanged daemon-reload, and translates a definition edited since", () => {
+describe("bin/berth-generator with its kept run", () => {
+  it("writes the kept units on an unchanged run, and translates a definition edited since", async () => {
     const defs = tree({ "db.container": image("Environment=V=1\n") });
     const cache = join(tree({}), "cache/run-cache.json");
     const env = { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache };
-    const out = () => join(tree({}), "normal");
-    // A run keeps its units once the files it read are old enough not to be changing still.
-    for (let i = 0; !existsSync(cache); i++) {
-      expect(i).toBeLessThan(200);
-      expect(generator(out(), env).status).toBe(0);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
-    // What the next run writes comes from the cache: mark a unit there, and the mark is written.
-    const content = readFileSync(cache, "utf8");
-    const newline = content.indexOf("\n");
-    const header = JSON.parse(content.slice(0, newline)) as { units: Array<[string, unknown, number]> };
-    let at = newline + 1;
-    const texts = header.units.map(([, , length]) => content.slice(at, (at += length)));
-    const db = header.units.findIndex(([name]) => name === "db.service");
-    texts[db] = `${texts[db]}# kept\n`;
-    header.units[db]![2] = texts[db]!.length;
-    const mode = lstatSync(cache).mode;
-    writeFileSync(cache, `${JSON.stringify(header)}\n${texts.join("")}`);
-    chmodSync(cache, mode);
-    const kept = out();
-    expect(generator(kept, env).status).toBe(0);
-    expect(readFileSync(join(kept, "db.service"), "utf8")).toMatch(/--env V=1 [^]*# kept\n$/);
+    const generate = () => {
+      const out = join(tree({}), "normal");
+      expect(runBin("berth-generator", [out, out, out], env).status).toBe(0);
+      return (unit: string) => readFileSync(join(out, unit), "utf8");
+    };
+    // A run is kept once the files it read are old enough not to be changing still.
+    await waitFor("a run of the generator that is kept", () => (generate(), existsSync(cache)));
+    markKept(cache, "db.service");
+    expect(generate()("db.service")).toMatch(/--env V=1 [^]*# kept\n$/);
 
     nextTick();
     writeFileSync(join(defs, "db.container"), image("Environment=V=2\n"));
-    const edited = out();
-    expect(generator(edited, env).status).toBe(0);
-    const unit = readFileSync(join(edited, "db.service"), "utf8");
-    expect(unit).toContain("V=2");
+    const unit = generate()("db.service");
+    expect(unit).toContain("--env V=2 ");
     expect(unit).not.toContain("# kept");
+  });
+});
+
+describe("the kept run under systemd (a real user manager)", () => {
+  it("an unchanged daemon-reload writes the kept units, although systemd gives each run its own SYSTEMD_EXEC_PID; the next after an edit translates it", async () => {
+    const um = await new UserManager().start();
+    try {
+      um.writeDefinition("db.container", image("Environment=V=1\n"));
+      const cache = join(um.runtime, "berth-generator/run-cache.json");
+      const unit = () => readFileSync(join(um.generatorDir, "db.service"), "utf8");
+      await waitFor("a daemon-reload whose run the generator keeps", () => (um.reload(), existsSync(cache)));
+      markKept(cache, "db.service");
+      um.reload();
+      expect(unit()).toMatch(/--env V=1 [^]*# kept\n$/);
+
+      nextTick();
+      um.writeDefinition("db.container", image("Environment=V=2\n"));
+      um.reload();
+      expect(unit()).toContain("--env V=2 ");
+      expect(unit()).not.toContain("# kept");
+    } finally {
+      await um.stop();
+    }
   });
 });
