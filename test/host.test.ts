@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BootedHost } from "./support/booted-host.js";
 import { docker, ensureTestImage } from "./support/images.js";
+import { markKeptCommand } from "./support/kept-run.js";
 import { LocalRegistry } from "./support/registry.js";
 import { repo } from "./support/run.js";
 import { waitFor } from "./support/wait.js";
@@ -117,6 +118,17 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     expect(sh("systemctl status keystone --no-pager").stdout).toMatch(/Active: active \(running\)/);
     expect(sh("journalctl -u keystone --no-pager").stdout).toContain("fake-service keystone: listening on 5000");
     expect(sh("systemctl list-dependencies --plain keystone.service").stdout).toContain("mariadb.service");
+  });
+
+  it("a daemon-reload that finds no definition changed writes the generator's kept run", async () => {
+    const cache = "/run/berth-generator/run-cache.json";
+    await waitFor("a daemon-reload whose run the generator keeps", () => sh(`systemctl daemon-reload && test -f ${cache}`).status === 0 || undefined);
+    expect(sh(markKeptCommand(cache, "keystone.service")).status).toBe(0);
+    expect(sh("systemctl daemon-reload").status).toBe(0);
+    expect(sh("systemctl cat keystone.service").stdout).toMatch(/^# kept$/m);
+    // Without the kept run, the next reload translates everything again.
+    expect(sh(`rm ${cache} && systemctl daemon-reload`).status).toBe(0);
+    expect(sh("systemctl cat keystone.service").stdout).not.toContain("# kept");
   });
 
   it("after a reboot everything comes back in order from the generator alone, with the agent disabled; a huge bad file and an Alias= clash cost only themselves", async () => {

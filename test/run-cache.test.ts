@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import { observe, observedLstat, observedReaddir, stillSeen } from "../generator
 import { fileRunCache, onNetworkFileSystem, runKey, SETTLED_MS } from "../generator/run-cache.js";
 import { detectScope } from "../generator/search-path.js";
 import { repo, runBin } from "./support/run.js";
+import { markKeptCommand } from "./support/kept-run.js";
 import { image, tree } from "./support/tree.js";
 import { UserManager } from "./support/user-manager.js";
 import { waitFor } from "./support/wait.js";
@@ -279,19 +281,8 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
   });
 });
 
-/** Marks a unit in a kept run, as if translated so: a run that writes the mark wrote the kept run. */
-function markKept(cache: string, unitName: string): void {
-  const content = readFileSync(cache, "utf8");
-  const newline = content.indexOf("\n");
-  const header = JSON.parse(content.slice(0, newline)) as { units: Array<[string, unknown, number]> };
-  let at = newline + 1;
-  const texts = header.units.map(([, , length]) => content.slice(at, (at += length)));
-  const i = header.units.findIndex(([name]) => name === unitName);
-  texts[i] = `${texts[i]}# kept\n`;
-  header.units[i]![2] = texts[i]!.length;
-  const mode = lstatSync(cache).mode;
-  writeFileSync(cache, `${JSON.stringify(header)}\n${texts.join("")}`);
-  chmodSync(cache, mode);
+function markKept(cache: string, unit: string): void {
+  expect(spawnSync("sh", ["-c", markKeptCommand(cache, unit)]).status).toBe(0);
 }
 
 describe("bin/berth-generator with its kept run", () => {

@@ -1,0 +1,16 @@
+/**
+ * Marks one unit in the generator's kept run (`# kept` at its end): a run that writes the mark has
+ * written the kept run. A command for plain `node`, so that it runs inside a booted host as well.
+ * The file's layout is generator/run-cache.ts's: one line of JSON, then the units' texts.
+ */
+const MARK = [
+  `const fs = require("node:fs"); const [path, unit] = process.argv.slice(1);`,
+  `const content = fs.readFileSync(path, "utf8"); const newline = content.indexOf("\\n");`,
+  `const header = JSON.parse(content.slice(0, newline)); let at = newline + 1;`,
+  `const texts = header.units.map((u) => content.slice(at, (at += u[2])));`,
+  `const i = header.units.findIndex((u) => u[0] === unit); if (i < 0) process.exit(3);`,
+  `texts[i] += "# kept\\n"; header.units[i][2] = texts[i].length;`,
+  `fs.writeFileSync(path, JSON.stringify(header) + "\\n" + texts.join(""));`,
+].join(" ");
+
+export const markKeptCommand = (cache: string, unit: string): string => `node -e '${MARK}' ${cache} ${unit}`;
