@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { acceptedDir, stateDir as defaultStateDir } from "../generator/accepted-store.js";
+import { keptRunPaths, saveKeptRun } from "../generator/run-cache.js";
 import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
@@ -195,6 +196,10 @@ async function main(argv: string[]): Promise<number> {
   const pending = running as Promise<void> | undefined;
   if (pending) await Promise.race([pending, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
   systemd.close();
+  // Stopping is usually a shutdown: the generator's first run after boot can then write its kept
+  // run instead of translating every definition.
+  const kept = keptRunPaths(scope, process.env);
+  if (kept?.saved !== undefined && saveKeptRun(kept.runtime, kept.saved)) log.info(`saved the generator's kept run to ${kept.saved}`);
   return 0;
 }
 

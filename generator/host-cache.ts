@@ -1,4 +1,5 @@
-import { fileRunCache, runCachePath, runKey, type RunCache } from "./run-cache.js";
+import { existsSync } from "node:fs";
+import { fileRunCache, keptRunPaths, runKey, type RunCache } from "./run-cache.js";
 import type { Scope } from "./search-path.js";
 
 /** The kept runs, and the generator's own file: a run made by another build is not reused. */
@@ -9,10 +10,17 @@ export interface GeneratorCache {
   recalled?: boolean;
 }
 
-/** The cache of the generator that systemd runs; BERTH_GENERATOR_CACHE sets its path, or turns it off. */
+/** The cache of the generator that systemd runs (see keptRunPaths); BERTH_GENERATOR_CACHE sets its path, or turns it off. */
 export const hostCache =
   (env: NodeJS.ProcessEnv, bundle: string, options: { recalled?: boolean } = {}) =>
   (scope: Scope): GeneratorCache | undefined => {
-    const path = runCachePath(scope, env);
-    return path === undefined ? undefined : { runs: fileRunCache(path, runKey(scope, bundle), env), bundle, ...options };
+    const paths = keptRunPaths(scope, env);
+    if (!paths) return undefined;
+    const key = runKey(scope, bundle);
+    const runtime = fileRunCache(paths.runtime, key, env);
+    // The first run after boot finds the runtime directory empty, and the run that berthd saved as
+    // it stopped may still hold. Later runs keep their own; the saved one is older.
+    const saved = paths.saved === undefined ? undefined : fileRunCache(paths.saved, key, env);
+    const recall = () => (saved && !existsSync(paths.runtime) ? saved.recall() : runtime.recall());
+    return { runs: { recall, keep: runtime.keep }, bundle, ...options };
   };

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { definitionKey, hasDefinitionSuffix, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
-import { observedLstat, observedReaddir, observedRealpath, observedStat } from "./observed-fs.js";
+import { listing, MAX_DEPTH, noteTree, observedDropIns, observedIsDirectory, observedLstat, observedOwner, observedRealpath, observedStat, walksInto } from "./observed-fs.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile, type FileRead } from "./read-file.js";
 import { dropInDirNames } from "./search-path.js";
@@ -25,22 +25,6 @@ export interface LoadedDefinition {
   /** The main file was not read (unreadable or not trusted): translating nothing would only add noise. */
   unread: boolean;
   diagnostics: Diagnostic[];
-}
-
-function listDir(dir: string): Dirent[] {
-  try {
-    return observedReaddir(dir);
-  } catch {
-    return [];
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return observedStat(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** systemd's mask: a link to /dev/null. (An empty file masks too; that is seen when it is read.) */
@@ -65,8 +49,9 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
   // An explicit stack of directories being listed, each at its next entry: the order of a
   // recursive walk (a subdirectory's files come before its parent's later entries), without one
   // stack frame per level.
-  const open = (dir: string, prefix: string, depth: number) => ({ entries: listDir(dir).sort((a, b) => (a.name < b.name ? -1 : 1)), next: 0, prefix, depth });
+  const open = (dir: string, prefix: string, depth: number) => ({ entries: listing(dir).sort((a, b) => (a.name < b.name ? -1 : 1)), next: 0, prefix, depth });
   for (const root of dirs) {
+    noteTree(root);
     const stack = [open(root, dirPrefix(root), 0)];
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
@@ -79,14 +64,14 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
       if (ent.name.startsWith(".")) continue;
       const path = prefix + ent.name;
       if (ent.isDirectory()) {
-        if (ent.name.endsWith(".d")) {
+        if (!walksInto(ent)) {
           if (depth === 0) dropInDirs.set(path, undefined);
-        } else if (depth < 8) stack.push(open(path, `${path}/`, depth + 1));
+        } else if (depth < MAX_DEPTH) stack.push(open(path, `${path}/`, depth + 1));
         continue;
       }
       // A linked drop-in directory counts, as it does for systemd's own units. Other linked
       // directories are not walked: a link back up the tree would multiply the walk.
-      if (ent.isSymbolicLink() && ent.name.endsWith(".d") && isDirectory(path)) {
+      if (ent.isSymbolicLink() && ent.name.endsWith(".d") && observedIsDirectory(path)) {
         if (depth === 0) dropInDirs.set(path, undefined);
         continue;
       }
@@ -106,7 +91,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
     const list = (dir: string): readonly Dirent[] => {
       if (!dropInDirs.has(dir)) return [];
       let entries = dropInDirs.get(dir);
-      if (!entries) dropInDirs.set(dir, (entries = listDir(dir)));
+      if (!entries) dropInDirs.set(dir, (entries = observedDropIns(dir)));
       return entries;
     };
     for (const s of sources) s.dropIns = findDropIns(dirs, s.name, list);
@@ -118,7 +103,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
 export function findDropIns(
   dirs: readonly string[],
   name: DefinitionName,
-  list: (dir: string) => readonly Dirent[] = listDir,
+  list: (dir: string) => readonly Dirent[] = observedDropIns,
 ): string[] {
   const chosen = new Map<string, string>();
   const names = dropInDirNames(name.base, name.type, name.kind === "instance" ? templateBase(name) : undefined);
@@ -156,7 +141,7 @@ export function trustChecker(searchDirs: readonly string[], rules: TrustRules): 
   const dirStats = new Map<string, OwnerAndMode>();
   const dirStat = (path: string) => {
     let s = dirStats.get(path);
-    if (!s) dirStats.set(path, (s = ownerAndMode(observedStat(path))));
+    if (!s) dirStats.set(path, (s = observedOwner(path)));
     return { path, stat: s };
   };
   // The directories from each file's directory up to its search directory, by the directory as

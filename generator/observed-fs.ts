@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { hasDefinitionSuffix } from "./names.js";
 
 /**
  * How the generator looked at the host: each look at a path, and what it saw, as a string that
@@ -6,7 +7,61 @@ import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Dirent
  * its output depends on outside the environment, so a later run may reuse the output when every
  * look still sees the same (see run-cache.ts).
  */
-export type Look = "stat" | "lstat" | "realpath" | "exists" | "env";
+export type Look = "stat" | "lstat" | "realpath" | "exists" | "env" | "owner" | "isdir" | DirLook;
+
+/**
+ * A search directory is seen as what the walk finds in it: the definitions, links and drop-in
+ * directories, by path, at any depth. A directory that holds none of them reads as no directory,
+ * and a file that is none of them is not seen: berthd's files under /run/berth (its lock, the
+ * units' configuration state) or an editor's dot-file coming and going change no run, and a run
+ * kept before a reboot still holds after it, when /run/berth is gone. A drop-in directory is seen
+ * as its `.conf` files.
+ */
+type DirLook = "tree" | "drop-ins";
+const TYPE_OF: ReadonlyArray<[(e: Dirent) => boolean, string]> = [
+  [(e) => e.isDirectory(), "d"],
+  [(e) => e.isSymbolicLink(), "l"],
+  [(e) => e.isFile(), "f"],
+];
+const typeOf = (e: Dirent): string => TYPE_OF.find(([is]) => is(e))?.[1] ?? "o";
+
+/** The walk's depth limit (load-definitions.ts): deeper directories are not looked into. */
+export const MAX_DEPTH = 8;
+
+/** Whether the walk goes into an entry (a directory that is not a drop-in directory). */
+export const walksInto = (e: Dirent): boolean => e.isDirectory() && !e.name.endsWith(".d");
+
+function treeSeen(root: string): string {
+  const found: string[] = [];
+  const walk = (dir: string, under: string, depth: number): void => {
+    for (const e of listing(dir)) {
+      if (e.name.startsWith(".")) continue;
+      if (walksInto(e)) {
+        if (depth < MAX_DEPTH) walk(`${dir}/${e.name}`, `${under}${e.name}/`, depth + 1);
+      } else if (e.isDirectory() || e.isSymbolicLink() || hasDefinitionSuffix(e.name)) {
+        found.push(`${typeOf(e)} ${under}${e.name}`);
+      }
+    }
+  };
+  walk(root, "", 0);
+  return found.sort().join("\n");
+}
+
+const dropInsSeen = (dir: string): string =>
+  listing(dir)
+    .filter((e) => !e.name.startsWith(".") && e.name.endsWith(".conf"))
+    .map((e) => `${typeOf(e)} ${e.name}`)
+    .sort()
+    .join("\n");
+
+/** A directory's entries; none when it cannot be listed, which the walk takes as empty. */
+export function listing(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
 /**
  * What a look saw: a stat's numbers, a resolved path, "1" or "0" for there or not, "!CODE" for an
  * error, or an environment variable's value ("!unset" when it is not set).
@@ -93,19 +148,44 @@ export function observedExists(path: string): boolean {
 }
 
 /**
- * A directory's entries. While recording, the directory is stat'ed first: an entry added after
- * the stat moves its times, so the look no longer sees the same, where a stat after the listing
- * could see an entry the listing missed.
+ * Notes what the walk will find under a search directory. Taken before the walk: a file added in
+ * between is then found by the walk but not in the note, so the next run translates anew (taken
+ * after, the note could hold a file the walk missed, and the kept run would lack it for good).
  */
-export function observedReaddir(dir: string): Dirent[] {
-  if (recording) {
-    try {
-      observedStat(dir);
-    } catch {
-      // Not there, or not readable: noted, and the listing says the same.
-    }
+export function noteTree(root: string): void {
+  if (recording) note("tree", root, treeSeen(root));
+}
+
+/** A drop-in directory's entries, its `.conf` files noted. */
+export function observedDropIns(dir: string): Dirent[] {
+  if (recording) note("drop-ins", dir, dropInsSeen(dir));
+  return listing(dir);
+}
+
+/** The owner and permission bits of a path, through links: what the trust check judges. */
+export function observedOwner(path: string): { uid: number; mode: number } {
+  let s: Stats;
+  try {
+    s = statSync(path);
+  } catch (e) {
+    note("owner", path, failure(e));
+    throw e;
   }
-  return readdirSync(dir, { withFileTypes: true });
+  const owner = { uid: s.uid, mode: s.mode & 0o7777 };
+  note("owner", path, [owner.uid, owner.mode]);
+  return owner;
+}
+
+/** Whether a path leads to a directory. */
+export function observedIsDirectory(path: string): boolean {
+  let is: boolean;
+  try {
+    is = statSync(path).isDirectory();
+  } catch {
+    is = false;
+  }
+  note("isdir", path, is ? "1" : "0");
+  return is;
 }
 
 /** Notes a file about to be read by other means (a record of berthd's): its stat, or why there is none. */
@@ -153,6 +233,13 @@ const LOOKS: Readonly<Record<Look, (path: string, env: NodeJS.ProcessEnv) => See
   realpath: (p) => realpathSync.native(p),
   exists: (p) => (existsSync(p) ? "1" : "0"),
   env: (name, env) => envSeen(env, name),
+  owner: (p) => {
+    const s = statSync(p);
+    return [s.uid, s.mode & 0o7777];
+  },
+  isdir: (p) => (statSync(p, { throwIfNoEntry: false })?.isDirectory() ? "1" : "0"),
+  tree: treeSeen,
+  "drop-ins": dropInsSeen,
 };
 
 function same(a: Seen, b: Seen): boolean {

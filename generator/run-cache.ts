@@ -1,9 +1,10 @@
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, copyFileSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statfsSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import type { GeneratedUnit } from "./generated-unit.js";
 import { stillSeen, type Observation } from "./observed-fs.js";
+import { acceptedDir } from "./accepted-store.js";
 import { runtimeDir, type Scope } from "./search-path.js";
 
 /** What a run writes, and what it says. */
@@ -54,12 +55,35 @@ export function runKey(scope: Scope, bundle: string): string {
   return JSON.stringify([FORMAT, scope, bundle, process.execPath, process.version, process.getuid?.(), process.getgid?.(), groups, orError(process.cwd), orError(homedir)]);
 }
 
-/** The default place: the manager's runtime directory, emptied at boot, like systemd's own generator output. */
-export function runCachePath(scope: Scope, env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * Where the kept run is: the manager's runtime directory, emptied at boot like systemd's own
+ * generator output; and the copy berthd saves when it stops, beside the last accepted versions,
+ * which the generator can read at boot (they are under /etc for that reason). An explicit
+ * BERTH_GENERATOR_CACHE is the one place.
+ */
+export function keptRunPaths(scope: Scope, env: NodeJS.ProcessEnv): { runtime: string; saved?: string } | undefined {
   const set = env.BERTH_GENERATOR_CACHE;
-  if (set !== undefined) return set === "" || set === "off" ? undefined : set;
+  if (set !== undefined) return set === "" || set === "off" ? undefined : { runtime: set };
   if (scope === "user" && !env.XDG_RUNTIME_DIR) return undefined;
-  return `${runtimeDir(scope, env)}/berth-generator/run-cache.json`;
+  return { runtime: `${runtimeDir(scope, env)}/berth-generator/kept-run`, saved: `${acceptedDir(scope, env)}/kept-run` };
+}
+
+/**
+ * Saves the kept run where the first run after boot finds it (berthd, as it stops). Only a file
+ * that is ours, into a directory that is ours, and whole: a temporary file renamed into place.
+ */
+export function saveKeptRun(from: string, to: string): boolean {
+  if (!ours(dirname(from), "directory") || !ours(from, "file") || !ours(dirname(to), "directory")) return false;
+  const temporary = `${to}.${process.pid}.tmp`;
+  try {
+    copyFileSync(from, temporary, constants.COPYFILE_EXCL);
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, to);
+    return true;
+  } catch {
+    rmSync(temporary, { force: true });
+    return false;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BootedHost } from "./support/booted-host.js";
 import { docker, ensureTestImage } from "./support/images.js";
-import { markKeptCommand } from "./support/kept-run.js";
+import { markKeptCommand, waitForKeptRun } from "./support/kept-run.js";
 import { LocalRegistry } from "./support/registry.js";
 import { repo } from "./support/run.js";
 import { waitFor } from "./support/wait.js";
@@ -46,6 +46,9 @@ function criticalPath(): number {
 
 const containerName = (s: string) => s.replaceAll("-", "_");
 
+/** Where the generator of the system manager keeps its last run. */
+const KEPT_RUN = "/run/berth-generator/kept-run";
+
 describe("a fresh host: install.sh, the OpenStack control plane, reboots", () => {
   let host: BootedHost;
   const sh = (cmd: string) => host.exec(cmd);
@@ -56,6 +59,11 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
   const readyAt = (s: string) => Number(sh(`busctl get-property org.freedesktop.systemd1 /org/freedesktop/systemd1/unit/${s.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}_2eservice org.freedesktop.systemd1.Unit ActiveEnterTimestamp`).stdout.split(" ")[1]) / 1000;
   const startedAt = (s: string) => Date.parse(docker(["inspect", "-f", "{{.State.StartedAt}}", containerName(s)]).stdout.trim());
   const ids = () => Object.fromEntries(services.map((s) => [s, docker(["inspect", "-f", "{{.Id}}", containerName(s)]).stdout.trim()]));
+  const MARKED = /^# kept$/m;
+  const keystoneUnit = () => sh("systemctl cat keystone.service").stdout;
+  /** Daemon-reloads until one writes the generator's kept run, keystone marked in it. */
+  const waitForKeptRunOfKeystone = () =>
+    waitForKeptRun(() => sh("systemctl daemon-reload"), () => sh(markKeptCommand(KEPT_RUN, "keystone.service")).status === 0, () => MARKED.test(keystoneUnit()));
   const expectOrdered = () => {
     for (const [dep, s] of dependencies()) {
       expect(startedAt(s), `${s} started after ${dep} was ready`).toBeGreaterThanOrEqual(readyAt(dep));
@@ -121,14 +129,10 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
   });
 
   it("a daemon-reload that finds no definition changed writes the generator's kept run", async () => {
-    const cache = "/run/berth-generator/run-cache.json";
-    await waitFor("a daemon-reload whose run the generator keeps", () => sh(`systemctl daemon-reload && test -f ${cache}`).status === 0 || undefined);
-    expect(sh(markKeptCommand(cache, "keystone.service")).status).toBe(0);
-    expect(sh("systemctl daemon-reload").status).toBe(0);
-    expect(sh("systemctl cat keystone.service").stdout).toMatch(/^# kept$/m);
+    await waitForKeptRunOfKeystone();
     // Without the kept run, the next reload translates everything again.
-    expect(sh(`rm ${cache} && systemctl daemon-reload`).status).toBe(0);
-    expect(sh("systemctl cat keystone.service").stdout).not.toContain("# kept");
+    expect(sh(`rm ${KEPT_RUN} && systemctl daemon-reload`).status).toBe(0);
+    expect(keystoneUnit()).not.toMatch(MARKED);
   });
 
   it("after a reboot everything comes back in order from the generator alone, with the agent disabled; a huge bad file and an Alias= clash cost only themselves", async () => {
@@ -180,10 +184,13 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     expect(sh("systemctl show -p ExecStart keystone").stdout).toContain("--health-interval 30s");
   });
 
-  it("after a reboot, with /var on its own file system, the definition with the typo runs its last accepted version", async () => {
+  it("after a reboot, with /var on its own file system, the definition with the typo runs its last accepted version; the generator at boot writes the run berthd saved as it stopped", async () => {
+    await waitForKeptRunOfKeystone();
     expect(sh("systemctl disable --now berthd").status).toBe(0);
+    expect(sh("journalctl -b -u berthd --no-pager").stdout).toContain("saved the generator's kept run to /etc/berth/.accepted/kept-run");
     const before = ids().keystone;
     await host.reboot();
+    expect(keystoneUnit()).toMatch(MARKED);
     // /var is mounted after the generators ran: what they read from it at boot was not there.
     expect(sh("findmnt -n -o SOURCE /var").stdout).toContain("/srv/var");
     await waitFor("all services active after reboot", () => allActive() || undefined);

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -8,11 +8,11 @@ import type { Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratorCache } from "../generator/host-cache.js";
 import { loadSet } from "../generator/load-set.js";
 import { generate } from "../generator/main.js";
-import { observe, observedLstat, observedReaddir, stillSeen } from "../generator/observed-fs.js";
-import { fileRunCache, onNetworkFileSystem, runKey, SETTLED_MS } from "../generator/run-cache.js";
+import { noteTree, observe, observedLstat, stillSeen } from "../generator/observed-fs.js";
+import { fileRunCache, keptRunPaths, onNetworkFileSystem, runKey, saveKeptRun, SETTLED_MS } from "../generator/run-cache.js";
 import { detectScope } from "../generator/search-path.js";
 import { repo, runBin } from "./support/run.js";
-import { markKeptCommand } from "./support/kept-run.js";
+import { markKeptCommand, waitForKeptRun } from "./support/kept-run.js";
 import { image, tree } from "./support/tree.js";
 import { UserManager } from "./support/user-manager.js";
 import { waitFor } from "./support/wait.js";
@@ -127,7 +127,7 @@ const CHANGES: ReadonlyArray<{ change: string; apply(h: ReturnType<typeof host>)
 describe("berth-generator's kept run (the next daemon-reload with nothing changed)", () => {
   it("writes what a full translation writes, and says the same", () => {
     const h = host();
-    const { counted, cacheFor } = countingCache(join(tree({}), "cache/run-cache.json"), h.bundle);
+    const { counted, cacheFor } = countingCache(join(tree({}), "cache/kept-run"), h.bundle);
     const first = run(h.env, cacheFor(h.env));
     const kept = run(h.env, cacheFor(h.env));
     expect(counted).toEqual({ hits: 1, misses: 1 });
@@ -136,9 +136,26 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     expect(Object.keys(kept.units)).toEqual(expect.arrayContaining(["web.service", "linked.service"]));
   });
 
+  /** What the translation does not read: the kept run still holds, and is still right. */
+  const UNREAD: ReadonlyArray<{ change: string; apply(h: ReturnType<typeof host>): void }> = [
+    { change: "berthd's files in a search directory (its lock, the units' configuration state)", apply: ({ defs }) => void tree({ "reconcile.lock": "1\n", "config/db.service.json": "{}\n" }, defs) },
+    { change: "an editor's temporary file", apply: ({ defs }) => writeFileSync(join(defs, ".db.container.swp"), "x") },
+    { change: "a README beside the definitions", apply: ({ defs }) => writeFileSync(join(defs, "README"), "x") },
+    { change: "an empty search directory where there was none (as /run/berth after a reboot, the other way round)", apply: ({ early }) => mkdirSync(early) },
+  ];
+  it.each(UNREAD)("still holds after $change", ({ apply }) => {
+    const h = host();
+    const { counted, cacheFor } = countingCache(join(tree({}), "cache/kept-run"), h.bundle);
+    run(h.env, cacheFor(h.env));
+    nextTick();
+    apply(h);
+    expect(run(h.env, cacheFor(h.env))).toEqual(run(h.env));
+    expect(counted).toEqual({ hits: 1, misses: 1 });
+  });
+
   it("is not stopped by an environment variable it does not read, such as the pid systemd sets", () => {
     const h = host();
-    const { counted, cacheFor } = countingCache(join(tree({}), "cache/run-cache.json"), h.bundle);
+    const { counted, cacheFor } = countingCache(join(tree({}), "cache/kept-run"), h.bundle);
     run({ ...h.env, SYSTEMD_EXEC_PID: "101" }, cacheFor({ ...h.env, SYSTEMD_EXEC_PID: "101" }));
     const env = { ...h.env, SYSTEMD_EXEC_PID: "102" };
     expect(run(env, cacheFor(env))).toEqual(run(env));
@@ -147,7 +164,7 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
 
   it.each(CHANGES)("translates anew after $change", ({ apply, same }) => {
     const h = host();
-    const { counted, cacheFor } = countingCache(join(tree({}), "cache/run-cache.json"), h.bundle);
+    const { counted, cacheFor } = countingCache(join(tree({}), "cache/kept-run"), h.bundle);
     const before = run(h.env, cacheFor(h.env));
     nextTick();
     const env = apply(h) ?? h.env;
@@ -178,7 +195,7 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     fc.assert(
       fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => {
         const h = host();
-        const { counted, cacheFor } = countingCache(join(tree({}), "cache/run-cache.json"), h.bundle);
+        const { counted, cacheFor } = countingCache(join(tree({}), "cache/kept-run"), h.bundle);
         run(h.env, cacheFor(h.env));
         for (const e of edits) {
           nextTick();
@@ -213,7 +230,7 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
   });
 
   it("keeps no run whose files may still be changing", () => {
-    const path = join(tree({}), "cache/run-cache.json");
+    const path = join(tree({}), "cache/kept-run");
     const now = Date.now();
     fileRunCache(path, "k", {}, now).keep({ observations: [], newest: now - SETTLED_MS / 2 }, { units: [], diagnostics: [] });
     expect(existsSync(path)).toBe(false);
@@ -233,7 +250,7 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
 
   describe("a cache file it cannot trust is not read", () => {
     const kept = (): string => {
-      const path = join(tree({}), "cache/run-cache.json");
+      const path = join(tree({}), "cache/kept-run");
       fileRunCache(path, "k", {}, Date.now() + 3_600_000).keep({ observations: [], newest: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
       expect(fileRunCache(path, "k", {}).recall()?.units).toHaveLength(1);
       return path;
@@ -271,7 +288,7 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
   it("sees an entry added to a directory after it was listed", () => {
     const dir = tree({ "a.container": image() });
     observe(true);
-    observedReaddir(dir);
+    noteTree(dir);
     observedLstat(join(dir, "a.container"));
     const looks = observe(false)!;
     expect(stillSeen(looks.observations, {})).toBe(true);
@@ -281,30 +298,72 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
   });
 });
 
-function markKept(cache: string, unit: string): void {
-  expect(spawnSync("sh", ["-c", markKeptCommand(cache, unit)]).status).toBe(0);
+const mark = (cache: string, unit: string) => () => spawnSync("sh", ["-c", markKeptCommand(cache, unit)]).status === 0;
+const MARKED = /^# kept$/m;
+
+/** bin/berth-generator as systemd runs it, and the db.service its last run wrote. */
+function binGenerator(env: NodeJS.ProcessEnv) {
+  let unit = "";
+  const generate = () => {
+    const out = join(tree({}), "normal");
+    expect(runBin("berth-generator", [out, out, out], env).status).toBe(0);
+    unit = readFileSync(join(out, "db.service"), "utf8");
+  };
+  return { generate, unit: () => unit };
+}
+
+/** Edits db.container once the file clock has moved on: the next run writes the edit, not the kept run. */
+function expectEditTranslated(dir: string, generate: () => void, unit: () => string, write = (path: string, text: string) => writeFileSync(path, text)): void {
+  nextTick();
+  write(join(dir, "db.container"), image("Environment=V=2\n"));
+  generate();
+  expect(unit()).toContain("--env V=2 ");
+  expect(unit()).not.toMatch(MARKED);
 }
 
 describe("bin/berth-generator with its kept run", () => {
   it("writes the kept units on an unchanged run, and translates a definition edited since", async () => {
     const defs = tree({ "db.container": image("Environment=V=1\n") });
-    const cache = join(tree({}), "cache/run-cache.json");
-    const env = { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache };
-    const generate = () => {
-      const out = join(tree({}), "normal");
-      expect(runBin("berth-generator", [out, out, out], env).status).toBe(0);
-      return (unit: string) => readFileSync(join(out, unit), "utf8");
-    };
+    const cache = join(tree({}), "cache/kept-run");
+    const { generate, unit } = binGenerator({ BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache });
     // A run is kept once the files it read are old enough not to be changing still.
-    await waitFor("a run of the generator that is kept", () => (generate(), existsSync(cache)));
-    markKept(cache, "db.service");
-    expect(generate()("db.service")).toMatch(/--env V=1 [^]*# kept\n$/);
+    await waitForKeptRun(generate, mark(cache, "db.service"), () => MARKED.test(unit()));
+    expect(unit()).toMatch(/--env V=1 [^]*# kept\n$/);
+    expectEditTranslated(defs, generate, unit);
+  });
+});
 
-    nextTick();
-    writeFileSync(join(defs, "db.container"), image("Environment=V=2\n"));
-    const unit = generate()("db.service");
-    expect(unit).toContain("--env V=2 ");
-    expect(unit).not.toContain("# kept");
+describe("the kept run after a reboot: the run berthd saved as it stopped", () => {
+  it("is written by the first run, whose runtime directory is empty, while it still holds; a definition edited since is translated", async () => {
+    const defs = tree({ "db.container": image("Environment=V=1\n") });
+    const runtime = tree({});
+    const state = tree({});
+    mkdirSync(join(state, "accepted"), { mode: 0o700 });
+    const env = { SYSTEMD_SCOPE: "user", XDG_RUNTIME_DIR: runtime, BERTH_STATE_DIR: state, BERTH_UNIT_DIRS: defs, BERTH_GENERATOR_CACHE: undefined };
+    const { generate, unit } = binGenerator(env);
+    const paths = keptRunPaths("user", env)!;
+    expect(paths).toEqual({ runtime: join(runtime, "berth-generator/kept-run"), saved: join(state, "accepted/kept-run") });
+    await waitForKeptRun(generate, mark(paths.runtime, "db.service"), () => MARKED.test(unit()));
+    expect(saveKeptRun(paths.runtime, paths.saved!)).toBe(true);
+    expect(lstatSync(paths.saved!).mode & 0o777).toBe(0o600);
+    // A reboot empties the runtime directory: the saved run, marked as the runtime one was, is written.
+    rmSync(join(runtime, "berth-generator"), { recursive: true });
+    generate();
+    expect(unit()).toMatch(MARKED);
+    expectEditTranslated(defs, generate, unit);
+  });
+
+  it("is saved only from a file and into a directory that nobody else can write", () => {
+    const from = join(tree({ "kept-run": "x" }), "kept-run");
+    const into = tree({});
+    chmodSync(from, 0o666);
+    expect(saveKeptRun(from, join(into, "kept-run"))).toBe(false);
+    chmodSync(from, 0o600);
+    chmodSync(into, 0o777);
+    expect(saveKeptRun(from, join(into, "kept-run"))).toBe(false);
+    chmodSync(into, 0o700);
+    expect(saveKeptRun(from, join(into, "kept-run"))).toBe(true);
+    expect(readFileSync(join(into, "kept-run"), "utf8")).toBe("x");
   });
 });
 
@@ -313,18 +372,11 @@ describe("the kept run under systemd (a real user manager)", () => {
     const um = await new UserManager().start();
     try {
       um.writeDefinition("db.container", image("Environment=V=1\n"));
-      const cache = join(um.runtime, "berth-generator/run-cache.json");
+      const cache = join(um.runtime, "berth-generator/kept-run");
       const unit = () => readFileSync(join(um.generatorDir, "db.service"), "utf8");
-      await waitFor("a daemon-reload whose run the generator keeps", () => (um.reload(), existsSync(cache)));
-      markKept(cache, "db.service");
-      um.reload();
+      await waitForKeptRun(() => um.reload(), mark(cache, "db.service"), () => MARKED.test(unit()));
       expect(unit()).toMatch(/--env V=1 [^]*# kept\n$/);
-
-      nextTick();
-      um.writeDefinition("db.container", image("Environment=V=2\n"));
-      um.reload();
-      expect(unit()).toContain("--env V=2 ");
-      expect(unit()).not.toContain("# kept");
+      expectEditTranslated(um.defs, () => um.reload(), unit, (_path, text) => um.writeDefinition("db.container", text));
     } finally {
       await um.stop();
     }

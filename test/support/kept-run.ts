@@ -1,3 +1,5 @@
+import { waitFor } from "./wait.js";
+
 /**
  * Marks one unit in the generator's kept run (`# kept` at its end): a run that writes the mark has
  * written the kept run. A command for plain `node`, so that it runs inside a booted host as well.
@@ -14,3 +16,17 @@ const MARK = [
 ].join(" ");
 
 export const markKeptCommand = (cache: string, unit: string): string => `node -e '${MARK}' ${cache} ${unit}`;
+
+/**
+ * Runs the generator (`generate`, a daemon-reload) until one run writes the kept run: a unit
+ * marked in the kept run comes out marked. A kept run may be stale (kept before the last edit,
+ * or not yet kept since, while the files are too new), so marking it proves nothing by itself.
+ */
+export async function waitForKeptRun(generate: () => void, mark: () => boolean, marked: () => boolean): Promise<void> {
+  await waitFor("a run of the generator that writes its kept run", () => {
+    generate();
+    if (!mark()) return false;
+    generate();
+    return marked();
+  });
+}
