@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { definitionKey, hasDefinitionSuffix, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
-import { listing, MAX_DEPTH, noteTree, observedDropIns, observedIsDirectory, observedLstat, observedOwner, observedRealpath, observedStat, walksInto } from "./observed-fs.js";
+import { listing, MAX_DEPTH, observedDropIns, observedIsDirectory, observedLstat, observedOwner, observedRealpath, observedStat, treeNote, walksInto } from "./observed-fs.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile, type FileRead } from "./read-file.js";
 import { dropInDirNames } from "./search-path.js";
@@ -51,8 +51,9 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
   // stack frame per level.
   const open = (dir: string, prefix: string, depth: number) => ({ entries: listing(dir).sort((a, b) => (a.name < b.name ? -1 : 1)), next: 0, prefix, depth });
   for (const root of dirs) {
-    noteTree(root);
-    const stack = [open(root, dirPrefix(root), 0)];
+    const rootPrefix = dirPrefix(root);
+    const tree = treeNote(root);
+    const stack = [open(root, rootPrefix, 0)];
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const ent = frame.entries[frame.next++];
@@ -63,6 +64,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
       const { prefix, depth } = frame;
       if (ent.name.startsWith(".")) continue;
       const path = prefix + ent.name;
+      if (!walksInto(ent)) tree.add(ent, prefix.slice(rootPrefix.length));
       if (ent.isDirectory()) {
         if (!walksInto(ent)) {
           if (depth === 0) dropInDirs.set(path, undefined);
@@ -83,6 +85,7 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
       }
       seen.set(ent.name, ent.isSymbolicLink() && linksToDevNull(path) ? null : { name, file: path, dropIns: [] });
     }
+    tree.done();
   }
   const sources = [...seen.values()].filter((s): s is DefinitionSource => s !== null);
   // Listing only directories known to exist, each once, keeps a thousand definitions from

@@ -10,12 +10,13 @@ import { hasDefinitionSuffix } from "./names.js";
 export type Look = "stat" | "lstat" | "realpath" | "exists" | "env" | "owner" | "isdir" | DirLook;
 
 /**
- * A search directory is seen as what the walk finds in it: the definitions, links and drop-in
+ * A search directory is seen as what the walk found in it: the definitions, links and drop-in
  * directories, by path, at any depth. A directory that holds none of them reads as no directory,
  * and a file that is none of them is not seen: berthd's files under /run/berth (its lock, the
  * units' configuration state) or an editor's dot-file coming and going change no run, and a run
  * kept before a reboot still holds after it, when /run/berth is gone. A drop-in directory is seen
- * as its `.conf` files.
+ * as its `.conf` files. Both are noted from the very listings the walk read, never from a listing
+ * of their own, which could differ.
  */
 type DirLook = "tree" | "drop-ins";
 const TYPE_OF: ReadonlyArray<[(e: Dirent) => boolean, string]> = [
@@ -31,37 +32,92 @@ export const MAX_DEPTH = 8;
 /** Whether the walk goes into an entry (a directory that is not a drop-in directory). */
 export const walksInto = (e: Dirent): boolean => e.isDirectory() && !e.name.endsWith(".d");
 
+/** How the walk records an entry it does not go into, at `under` (its directory, from the search directory): undefined when it uses none of it. */
+const treeEntry = (e: Dirent, under: string): string | undefined =>
+  !e.name.startsWith(".") && (e.isDirectory() || e.isSymbolicLink() || hasDefinitionSuffix(e.name)) ? `${typeOf(e)} ${under}${e.name}` : undefined;
+
+/** The sorted entries as one string; JSON, so that no file name (one with a newline) reads as two. */
+const entriesSeen = (entries: Array<string | undefined>): string => JSON.stringify(entries.filter((e) => e !== undefined).sort());
+
+/** The tree look taken again, by a walk of its own (the walk in load-definitions.ts, reduced to what it notes). */
 function treeSeen(root: string): string {
-  const found: string[] = [];
+  const found: Array<string | undefined> = [];
   const walk = (dir: string, under: string, depth: number): void => {
     for (const e of listing(dir)) {
       if (e.name.startsWith(".")) continue;
-      if (walksInto(e)) {
-        if (depth < MAX_DEPTH) walk(`${dir}/${e.name}`, `${under}${e.name}/`, depth + 1);
-      } else if (e.isDirectory() || e.isSymbolicLink() || hasDefinitionSuffix(e.name)) {
-        found.push(`${typeOf(e)} ${under}${e.name}`);
-      }
+      if (!walksInto(e)) found.push(treeEntry(e, under));
+      else if (depth < MAX_DEPTH) walk(`${dir}/${e.name}`, `${under}${e.name}/`, depth + 1);
     }
   };
   walk(root, "", 0);
-  return found.sort().join("\n");
+  return entriesSeen(found);
 }
 
-const dropInsSeen = (dir: string): string =>
-  listing(dir)
-    .filter((e) => !e.name.startsWith(".") && e.name.endsWith(".conf"))
-    .map((e) => `${typeOf(e)} ${e.name}`)
-    .sort()
-    .join("\n");
+/** Notes, as the walk goes, what it found under one search directory; `done` once it has walked it all. */
+export function treeNote(root: string): { add(e: Dirent, under: string): void; done(): void } {
+  const found: Array<string | undefined> = [];
+  return {
+    add: (e, under) => {
+      if (recording) found.push(treeEntry(e, under));
+    },
+    done: () => note("tree", root, entriesSeen(found)),
+  };
+}
 
-/** A directory's entries; none when it cannot be listed, which the walk takes as empty. */
+const dropInsSeenOf = (entries: readonly Dirent[]): string =>
+  entriesSeen(entries.map((e) => (!e.name.startsWith(".") && e.name.endsWith(".conf") ? `${typeOf(e)} ${e.name}` : undefined)));
+
+/** A drop-in directory's entries, its `.conf` files noted. */
+export function observedDropIns(dir: string): Dirent[] {
+  const entries = listing(dir);
+  note("drop-ins", dir, dropInsSeenOf(entries));
+  return entries;
+}
+
+/** Whether a path leads to a directory; anything that stops stat(2) says it does not. */
+function leadsToDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** An entry made from its lstat, for a listing that Node could not type (see listing()). */
+const entryOf = (name: string, s: Stats): Dirent =>
+  ({ name, isDirectory: () => s.isDirectory(), isSymbolicLink: () => s.isSymbolicLink(), isFile: () => s.isFile() }) as Dirent;
+
+/**
+ * A directory's entries; none when it is not there, as the walk takes it. Where the file system
+ * gives no entry types, Node stats each entry, and one that vanishes meanwhile (an editor's swap
+ * file) fails the whole listing: then the names are listed and stat'ed here, skipping what went.
+ * Any other failure leaves the run unkept: what was read is not what the next run would see.
+ */
 export function listing(dir: string): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((code === "ENOENT" || code === "ENOTDIR") && !leadsToDirectory(dir)) return [];
+  }
+  let names: string[];
+  try {
+    names = readdirSync(dir);
   } catch {
+    unkeepable();
     return [];
   }
+  const entries: Dirent[] = [];
+  for (const name of names) {
+    try {
+      entries.push(entryOf(name, lstatSync(`${dir}/${name}`)));
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return entries;
 }
+
 /**
  * What a look saw: a stat's numbers, a resolved path, "1" or "0" for there or not, "!CODE" for an
  * error, or an environment variable's value ("!unset" when it is not set).
@@ -81,11 +137,16 @@ const failure = (e: unknown): string => `!${(e as NodeJS.ErrnoException).code ??
 
 interface Recording {
   observations: Observation[];
-  /** The latest mtime or ctime of everything stat'ed, in ms since the epoch. */
+  /** The latest mtime or ctime of everything stat'ed, in ms since the epoch; Infinity for a run not to keep. */
   newest: number;
 }
 
 let recording: Recording | undefined;
+
+/** The run read something that the same looks may not see again (a listing that failed): it is not kept. */
+function unkeepable(): void {
+  if (recording) recording.newest = Infinity;
+}
 
 /** Starts recording every look; returns what was recorded when called again with false. */
 export function observe(on: true): void;
@@ -147,21 +208,6 @@ export function observedExists(path: string): boolean {
   return there;
 }
 
-/**
- * Notes what the walk will find under a search directory. Taken before the walk: a file added in
- * between is then found by the walk but not in the note, so the next run translates anew (taken
- * after, the note could hold a file the walk missed, and the kept run would lack it for good).
- */
-export function noteTree(root: string): void {
-  if (recording) note("tree", root, treeSeen(root));
-}
-
-/** A drop-in directory's entries, its `.conf` files noted. */
-export function observedDropIns(dir: string): Dirent[] {
-  if (recording) note("drop-ins", dir, dropInsSeen(dir));
-  return listing(dir);
-}
-
 /** The owner and permission bits of a path, through links: what the trust check judges. */
 export function observedOwner(path: string): { uid: number; mode: number } {
   let s: Stats;
@@ -178,12 +224,7 @@ export function observedOwner(path: string): { uid: number; mode: number } {
 
 /** Whether a path leads to a directory. */
 export function observedIsDirectory(path: string): boolean {
-  let is: boolean;
-  try {
-    is = statSync(path).isDirectory();
-  } catch {
-    is = false;
-  }
+  const is = leadsToDirectory(path);
   note("isdir", path, is ? "1" : "0");
   return is;
 }
@@ -201,8 +242,13 @@ export function noteFile(path: string): void {
 const UNSET = "!unset";
 /** The whole environment, for code that walks it rather than asking for a name. */
 const EVERY_VARIABLE = "";
+/** A variable's value: only the environment's own string values count (not `hasOwnProperty`). */
+const valueOf = (env: NodeJS.ProcessEnv, name: string): string => {
+  const value = Object.hasOwn(env, name) ? env[name] : undefined;
+  return typeof value === "string" ? value : UNSET;
+};
 const envSeen = (env: NodeJS.ProcessEnv, name: string): string =>
-  name === EVERY_VARIABLE ? JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) : (env[name] ?? UNSET);
+  name === EVERY_VARIABLE ? JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) : valueOf(env, name);
 
 /**
  * The environment as the translation sees it, each variable it asks for noted. systemd gives each
@@ -219,6 +265,10 @@ export function observedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     has(target, name) {
       if (typeof name === "string") note("env", name, envSeen(target, name));
       return Reflect.has(target, name);
+    },
+    getOwnPropertyDescriptor(target, name) {
+      if (typeof name === "string") note("env", name, envSeen(target, name));
+      return Reflect.getOwnPropertyDescriptor(target, name);
     },
     ownKeys(target) {
       note("env", EVERY_VARIABLE, envSeen(target, EVERY_VARIABLE));
@@ -237,9 +287,9 @@ const LOOKS: Readonly<Record<Look, (path: string, env: NodeJS.ProcessEnv) => See
     const s = statSync(p);
     return [s.uid, s.mode & 0o7777];
   },
-  isdir: (p) => (statSync(p, { throwIfNoEntry: false })?.isDirectory() ? "1" : "0"),
+  isdir: (p) => (leadsToDirectory(p) ? "1" : "0"),
   tree: treeSeen,
-  "drop-ins": dropInsSeen,
+  "drop-ins": (p) => dropInsSeenOf(listing(p)),
 };
 
 function same(a: Seen, b: Seen): boolean {

@@ -105,12 +105,13 @@ function ours(path: string, isKind: "file" | "directory"): boolean {
  * length), then the units' texts end to end. Texts kept out of JSON need no escaping either way:
  * at a thousand units that halves the time to read the cache back.
  */
-function serialize(key: string, observations: readonly Observation[], run: Run): string {
+function serialize(key: string, at: number, observations: readonly Observation[], run: Run): string {
   const units = run.units.map((u) => [u.unitName, u.install, u.text.length]);
-  return `${JSON.stringify({ key, observations, diagnostics: run.diagnostics, units })}\n${run.units.map((u) => u.text).join("")}`;
+  return `${JSON.stringify({ key, at, observations, diagnostics: run.diagnostics, units })}\n${run.units.map((u) => u.text).join("")}`;
 }
 
-type Header = { key: string; observations: Observation[]; diagnostics: Diagnostic[]; units: Array<[string, Run["units"][number]["install"], number]> };
+/** `at`: when the run started, in ms since the epoch. */
+type Header = { key: string; at: number; observations: Observation[]; diagnostics: Diagnostic[]; units: Array<[string, Run["units"][number]["install"], number]> };
 
 const isString = (x: unknown): x is string => typeof x === "string";
 const isEdge = (e: unknown): boolean => {
@@ -126,9 +127,9 @@ const isObservation = (o: unknown): boolean => Array.isArray(o) && isString(o[0]
 
 /** A header of the right shape: a file that its owner edited into another shape is stale, never a crash. */
 const isHeader = (h: Header, key: string): boolean =>
-  h?.key === key && Array.isArray(h.observations) && h.observations.every(isObservation) && Array.isArray(h.units) && h.units.every(isUnitEntry) && Array.isArray(h.diagnostics) && h.diagnostics.every(isDiagnostic);
+  h?.key === key && typeof h.at === "number" && Array.isArray(h.observations) && h.observations.every(isObservation) && Array.isArray(h.units) && h.units.every(isUnitEntry) && Array.isArray(h.diagnostics) && h.diagnostics.every(isDiagnostic);
 
-function deserialize(content: string, key: string): { observations: Observation[]; run: Run } | undefined {
+function deserialize(content: string, key: string): { at: number; observations: Observation[]; run: Run } | undefined {
   const newline = content.indexOf("\n");
   let header: Header;
   try {
@@ -143,14 +144,17 @@ function deserialize(content: string, key: string): { observations: Observation[
   for (const [unitName, install, length] of header.units) {
     units.push({ unitName, install, text: content.slice(at, (at += length)) });
   }
-  return at === content.length ? { observations: header.observations, run: { units, diagnostics: header.diagnostics } } : undefined;
+  return at === content.length ? { at: header.at, observations: header.observations, run: { units, diagnostics: header.diagnostics } } : undefined;
 }
 
 /**
- * File systems whose clients may answer a stat from cached attributes (NFS for up to 60 s by
- * default), so that an edit made on another machine is not seen at once: by statfs(2) magic.
+ * File systems whose stat may not show a change, by statfs(2) magic: network file systems, whose
+ * clients may answer from cached attributes (NFS for up to 60 s by default), so that an edit made
+ * on another machine is not seen at once; and read-only images, which reproducible builds give
+ * the same times, and whose files' device and inode numbers repeat from one image to the next
+ * (a system extension refreshed, an A/B update of /usr).
  */
-const NETWORK_FILE_SYSTEMS = new Set([
+const STATS_MAY_HIDE_CHANGES = new Set([
   0x6969, // NFS
   0xff534d42, // CIFS
   0xfe534d42, // SMB2
@@ -161,17 +165,22 @@ const NETWORK_FILE_SYSTEMS = new Set([
   0x0bd00bd0, // Lustre
   0x47504653, // GPFS
   0x6b414653, // AFS
+  0x73717368, // squashfs
+  0xe0f5e1e2, // EROFS
+  0x9660, // ISO 9660
+  0x28cd3d45, // cramfs
+  0x7275, // romfs
 ]);
 
-/** Whether a file the run stat'ed is on a network file system (a run that cannot tell is not kept). */
-export function onNetworkFileSystem(observations: readonly Observation[], typeOf = (dir: string) => statfsSync(dir).type): boolean {
+/** Whether a file the run stat'ed is on such a file system (a run that cannot tell is not kept). */
+export function statsMayHideChanges(observations: readonly Observation[], typeOf = (dir: string) => statfsSync(dir).type): boolean {
   const dirs = new Set<string>();
   for (const [look, path, seen] of observations) {
     if ((look === "stat" || look === "lstat") && typeof seen !== "string") dirs.add(dirname(path));
   }
   for (const dir of dirs) {
     try {
-      if (NETWORK_FILE_SYSTEMS.has(typeOf(dir))) return true;
+      if (STATS_MAY_HIDE_CHANGES.has(typeOf(dir))) return true;
     } catch {
       return true;
     }
@@ -190,10 +199,12 @@ export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, 
       } catch {
         return undefined;
       }
-      return kept && stillSeen(kept.observations, env) ? kept.run : undefined;
+      // A clock set back since (NTP at boot, a machine without a real-time clock) could give a
+      // new write the times of an old one: such a run is not trusted.
+      return kept && now >= kept.at && stillSeen(kept.observations, env) ? kept.run : undefined;
     },
     keep(looks, run) {
-      if (looks.newest >= now - SETTLED_MS || onNetworkFileSystem(looks.observations)) return;
+      if (looks.newest >= now - SETTLED_MS || statsMayHideChanges(looks.observations)) return;
       const temporary = `${path}.${process.pid}.tmp`;
       try {
         try {
@@ -204,7 +215,7 @@ export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, 
         if (!ours(dir, "directory")) return;
         const fd = openSync(temporary, "wx", 0o600);
         try {
-          writeFileSync(fd, serialize(key, looks.observations, run), "utf8");
+          writeFileSync(fd, serialize(key, now, looks.observations, run), "utf8");
         } finally {
           closeSync(fd);
         }

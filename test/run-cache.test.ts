@@ -6,10 +6,11 @@ import { describe, expect, it } from "vitest";
 import { writeAccepted } from "../generator/accepted-store.js";
 import type { Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratorCache } from "../generator/host-cache.js";
+import { discoverDefinitions } from "../generator/load-definitions.js";
 import { loadSet } from "../generator/load-set.js";
 import { generate } from "../generator/main.js";
-import { noteTree, observe, observedLstat, stillSeen } from "../generator/observed-fs.js";
-import { fileRunCache, keptRunPaths, onNetworkFileSystem, runKey, saveKeptRun, SETTLED_MS } from "../generator/run-cache.js";
+import { observe, observedEnv, observedLstat, stillSeen } from "../generator/observed-fs.js";
+import { fileRunCache, keptRunPaths, statsMayHideChanges, runKey, saveKeptRun, SETTLED_MS } from "../generator/run-cache.js";
 import { detectScope } from "../generator/search-path.js";
 import { repo, runBin } from "./support/run.js";
 import { markKeptCommand, waitForKeptRun } from "./support/kept-run.js";
@@ -153,6 +154,19 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     expect(counted).toEqual({ hits: 1, misses: 1 });
   });
 
+  it("notes each environment variable the translation asks for, however it asks", () => {
+    observe(true);
+    const env = observedEnv({ A: "1" });
+    void env.B;
+    void ("C" in env);
+    void Object.hasOwn(env, "D");
+    void env.hasOwnProperty;
+    const { observations } = observe(false)!;
+    expect(observations.map(([, name, seen]) => [name, seen])).toEqual([["B", "!unset"], ["C", "!unset"], ["D", "!unset"], ["hasOwnProperty", "!unset"]]);
+    expect(stillSeen(observations, { A: "2" })).toBe(true);
+    for (const name of ["B", "C", "D", "hasOwnProperty"]) expect(stillSeen(observations, { [name]: "x" })).toBe(false);
+  });
+
   it("is not stopped by an environment variable it does not read, such as the pid systemd sets", () => {
     const h = host();
     const { counted, cacheFor } = countingCache(join(tree({}), "cache/kept-run"), h.bundle);
@@ -243,15 +257,15 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     observe(true);
     observedLstat(join(dir, "a.container"));
     const { observations } = observe(false)!;
-    expect(onNetworkFileSystem(observations)).toBe(false);
-    expect(onNetworkFileSystem(observations, (d) => (d === dir ? 0x6969 : 0xef53))).toBe(true);
-    expect(onNetworkFileSystem(observations, () => 0x01021994 /* tmpfs */)).toBe(false);
+    expect(statsMayHideChanges(observations)).toBe(false);
+    expect(statsMayHideChanges(observations, (d) => (d === dir ? 0x6969 : 0xef53))).toBe(true);
+    expect(statsMayHideChanges(observations, () => 0x01021994 /* tmpfs */)).toBe(false);
   });
 
   describe("a cache file it cannot trust is not read", () => {
     const kept = (): string => {
       const path = join(tree({}), "cache/kept-run");
-      fileRunCache(path, "k", {}, Date.now() + 3_600_000).keep({ observations: [], newest: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
+      fileRunCache(path, "k", {}).keep({ observations: [], newest: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
       expect(fileRunCache(path, "k", {}).recall()?.units).toHaveLength(1);
       return path;
     };
@@ -280,21 +294,36 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
       chownSync(path, 65534, 65534);
       expect(fileRunCache(path, "k", {}).recall()).toBeUndefined();
     });
+    it("made before the clock was set back", () => {
+      const path = kept();
+      expect(fileRunCache(path, "k", {}, Date.now() - 3_600_000).recall()).toBeUndefined();
+    });
     it("made for another environment", () => {
       expect(fileRunCache(kept(), "another", {}).recall()).toBeUndefined();
     });
   });
 
-  it("sees an entry added to a directory after it was listed", () => {
-    const dir = tree({ "a.container": image() });
+  /** What discovery noted of a search directory: its looks. */
+  const walked = (dir: string) => {
     observe(true);
-    noteTree(dir);
-    observedLstat(join(dir, "a.container"));
-    const looks = observe(false)!;
-    expect(stillSeen(looks.observations, {})).toBe(true);
-    nextTick();
-    writeFileSync(join(dir, "b.container"), image());
-    expect(stillSeen(looks.observations, {})).toBe(false);
+    discoverDefinitions([dir]);
+    return observe(false)!.observations;
+  };
+
+  it("notes a search directory as the walk read it: a definition added since is seen, at any depth", () => {
+    const dir = tree({ "a.container": image(), "sub/deeper/c.container": image() });
+    const looks = walked(dir);
+    expect(stillSeen(looks, {})).toBe(true);
+    writeFileSync(join(dir, "sub/deeper/d.container"), image());
+    expect(stillSeen(looks, {})).toBe(false);
+  });
+
+  it("does not take one file whose name holds a newline for two files", () => {
+    const dir = tree({ "a.container\nf b.container": image() });
+    const looks = walked(dir);
+    unlinkSync(join(dir, "a.container\nf b.container"));
+    tree({ "a.container": image(), "b.container": image() }, dir);
+    expect(stillSeen(looks, {})).toBe(false);
   });
 });
 
