@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { hasDefinitionSuffix } from "./names.js";
+import { dirPrefix } from "./paths.js";
 
 /**
  * How the generator looked at the host: each look at a path, and what it saw, as a string that
@@ -39,17 +40,21 @@ const treeEntry = (e: Dirent, under: string): string | undefined =>
 /** The sorted entries as one string; JSON, so that no file name (one with a newline) reads as two. */
 const entriesSeen = (entries: Array<string | undefined>): string => JSON.stringify(entries.filter((e) => e !== undefined).sort());
 
-/** The tree look taken again, by a walk of its own (the walk in load-definitions.ts, reduced to what it notes). */
+/**
+ * The tree look taken again, by a walk of its own: the walk in load-definitions.ts, reduced to
+ * what it notes, naming each directory as it does (the search directory as spelled, those below
+ * it from its normalised path: a `..` after a link would otherwise lead elsewhere).
+ */
 function treeSeen(root: string): string {
   const found: Array<string | undefined> = [];
-  const walk = (dir: string, under: string, depth: number): void => {
+  const walk = (dir: string, prefix: string, under: string, depth: number): void => {
     for (const e of listing(dir)) {
       if (e.name.startsWith(".")) continue;
       if (!walksInto(e)) found.push(treeEntry(e, under));
-      else if (depth < MAX_DEPTH) walk(`${dir}/${e.name}`, `${under}${e.name}/`, depth + 1);
+      else if (depth < MAX_DEPTH) walk(prefix + e.name, `${prefix}${e.name}/`, `${under}${e.name}/`, depth + 1);
     }
   };
-  walk(root, "", 0);
+  walk(root, dirPrefix(root), "", 0);
   return entriesSeen(found);
 }
 
@@ -111,8 +116,10 @@ export function listing(dir: string): Dirent[] {
   for (const name of names) {
     try {
       entries.push(entryOf(name, lstatSync(`${dir}/${name}`)));
-    } catch {
-      // Gone since the listing.
+    } catch (e) {
+      // Gone since the listing, or not a name Node can pass back (not UTF-8): skipped, as the
+      // next run would; anything else, and what was read may not be what the next run sees.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") unkeepable();
     }
   }
   return entries;

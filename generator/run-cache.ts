@@ -152,7 +152,7 @@ function deserialize(content: string, key: string): { at: number; observations: 
  * clients may answer from cached attributes (NFS for up to 60 s by default), so that an edit made
  * on another machine is not seen at once; and read-only images, which reproducible builds give
  * the same times, and whose files' device and inode numbers repeat from one image to the next
- * (a system extension refreshed, an A/B update of /usr).
+ * (an A/B update of /usr), also when merged by an overlay (a system extension refreshed).
  */
 const STATS_MAY_HIDE_CHANGES = new Set([
   0x6969, // NFS
@@ -170,6 +170,9 @@ const STATS_MAY_HIDE_CHANGES = new Set([
   0x9660, // ISO 9660
   0x28cd3d45, // cramfs
   0x7275, // romfs
+  // overlayfs: systemd-sysext merges such images into /usr through it, and its device numbers
+  // repeat from one merge to the next.
+  0x794c7630,
 ]);
 
 /** Whether a file the run stat'ed is on such a file system (a run that cannot tell is not kept). */

@@ -258,8 +258,9 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     observedLstat(join(dir, "a.container"));
     const { observations } = observe(false)!;
     expect(statsMayHideChanges(observations)).toBe(false);
-    expect(statsMayHideChanges(observations, (d) => (d === dir ? 0x6969 : 0xef53))).toBe(true);
-    expect(statsMayHideChanges(observations, () => 0x01021994 /* tmpfs */)).toBe(false);
+    // NFS, squashfs, EROFS, overlayfs (systemd-sysext); then ext4 and tmpfs.
+    for (const magic of [0x6969, 0x73717368, 0xe0f5e1e2, 0x794c7630]) expect(statsMayHideChanges(observations, (d) => (d === dir ? magic : 0xef53))).toBe(true);
+    for (const magic of [0xef53, 0x01021994]) expect(statsMayHideChanges(observations, () => magic)).toBe(false);
   });
 
   describe("a cache file it cannot trust is not read", () => {
@@ -316,6 +317,31 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     expect(stillSeen(looks, {})).toBe(true);
     writeFileSync(join(dir, "sub/deeper/d.container"), image());
     expect(stillSeen(looks, {})).toBe(false);
+  });
+
+  it("walks a search directory spelled with `..` after a link as discovery does", () => {
+    // The kernel resolves x/link/.. to the link's parent (other/y); discovery lists the search
+    // directory as spelled, and those below it by the normalised path (base/x/d/sub).
+    const base = tree({ "x/d/sub/a.container": image() });
+    const other = tree({ "y/z/b.container": image(), "y/d/sub/a.container": image() });
+    symlinkSync(join(other, "y/z"), join(base, "x/link"));
+    const spelled = `${base}/x/link/../d`;
+    const looks = walked(spelled);
+    writeFileSync(join(base, "x/d/sub/new.container"), image());
+    expect(discoverDefinitions([spelled]).sources.map((s) => s.name.base)).toContain("new");
+    expect(stillSeen(looks, {})).toBe(false);
+  });
+
+  it("keeps no run that could not list a search directory", () => {
+    const h = host();
+    const loop = join(tree({}), "loop");
+    symlinkSync(loop, loop);
+    const env = { ...h.env, BERTH_UNIT_DIRS: `${loop}:${h.defs}` };
+    const path = join(tree({}), "cache/kept-run");
+    const { counted, cacheFor } = countingCache(path, h.bundle);
+    expect(run(env, cacheFor(env))).toEqual(run(env));
+    expect(existsSync(path)).toBe(false);
+    expect(counted.hits).toBe(0);
   });
 
   it("does not take one file whose name holds a newline for two files", () => {
