@@ -135,8 +135,7 @@ export type Observation = readonly [look: Look, path: string, seen: Seen];
 /**
  * A stat as what it says about the file: which file (device, inode), its type, owner and mode,
  * and its size and times. Every write to a file, and every change of owner or mode, moves its
- * ctime, which nothing can set back; a directory's times move when an entry is added, removed or
- * renamed.
+ * ctime, which nothing can set back.
  */
 const statSeen = (s: Stats): number[] => [s.dev, s.ino, s.mode, s.uid, s.gid, s.size, s.mtimeMs, s.ctimeMs];
 
@@ -170,21 +169,50 @@ function note(look: Look, path: string, seen: Seen, s?: Stats): void {
   if (s) recording.newest = Math.max(recording.newest, s.mtimeMs, s.ctimeMs);
 }
 
-/** The shell's stat calls, each noted while recording. They throw as node:fs does. */
-function statWith(look: "stat" | "lstat", call: typeof statSync, path: string): Stats {
-  let s: Stats;
+/**
+ * A look that goes through one system call: the call, and what of its result the look sees. The
+ * translation takes it through taken(), which notes it; the next run takes it again in stillSeen().
+ */
+interface Through<T> {
+  call(path: string): T;
+  seen(value: T): Seen;
+  /** The file's own times, which tell whether it may still be changing (SETTLED_MS in run-cache.ts). */
+  times?(value: T): Stats;
+}
+const STAT: Through<Stats> = { call: (p) => statSync(p), seen: statSeen, times: (s) => s };
+const LSTAT: Through<Stats> = { call: (p) => lstatSync(p), seen: statSeen, times: (s) => s };
+const REALPATH: Through<string> = { call: (p) => realpathSync.native(p), seen: (real) => real };
+// What the trust check judges of a directory, not its times: an entry added to it is no change.
+const OWNER: Through<Stats> = { call: (p) => statSync(p), seen: (s) => [s.uid, s.mode & 0o7777] };
+
+/** A look through its call, noted while recording; it throws as node:fs does. */
+function taken<T>(look: Look, through: Through<T>, path: string): T {
+  let value: T;
   try {
-    s = call(path);
+    value = through.call(path);
   } catch (e) {
     note(look, path, failure(e));
     throw e;
   }
-  note(look, path, statSeen(s), s);
-  return s;
+  note(look, path, through.seen(value), through.times?.(value));
+  return value;
 }
 
-export const observedStat = (path: string): Stats => statWith("stat", statSync, path);
-export const observedLstat = (path: string): Stats => statWith("lstat", lstatSync, path);
+/** A look taken again. */
+const again =
+  <T>(through: Through<T>) =>
+  (path: string): Seen =>
+    through.seen(through.call(path));
+
+export const observedStat = (path: string): Stats => taken("stat", STAT, path);
+export const observedLstat = (path: string): Stats => taken("lstat", LSTAT, path);
+export const observedRealpath = (path: string): string => taken("realpath", REALPATH, path);
+
+/** The owner and permission bits of a path, through links: what the trust check judges. */
+export function observedOwner(path: string): { uid: number; mode: number } {
+  const s = taken("owner", OWNER, path);
+  return { uid: s.uid, mode: s.mode & 0o7777 };
+}
 
 /** statSync with `throwIfNoEntry: false`: undefined for a path that is not there. */
 export function observedStatIfAny(path: string): Stats | undefined {
@@ -197,36 +225,10 @@ export function observedStatIfAny(path: string): Stats | undefined {
   }
 }
 
-export function observedRealpath(path: string): string {
-  let real: string;
-  try {
-    real = realpathSync.native(path);
-  } catch (e) {
-    note("realpath", path, failure(e));
-    throw e;
-  }
-  note("realpath", path, real);
-  return real;
-}
-
 export function observedExists(path: string): boolean {
   const there = existsSync(path);
   note("exists", path, there ? "1" : "0");
   return there;
-}
-
-/** The owner and permission bits of a path, through links: what the trust check judges. */
-export function observedOwner(path: string): { uid: number; mode: number } {
-  let s: Stats;
-  try {
-    s = statSync(path);
-  } catch (e) {
-    note("owner", path, failure(e));
-    throw e;
-  }
-  const owner = { uid: s.uid, mode: s.mode & 0o7777 };
-  note("owner", path, [owner.uid, owner.mode]);
-  return owner;
 }
 
 /** Whether a path leads to a directory. */
@@ -285,15 +287,12 @@ export function observedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 const LOOKS: Readonly<Record<Look, (path: string, env: NodeJS.ProcessEnv) => Seen>> = {
-  stat: (p) => statSeen(statSync(p)),
-  lstat: (p) => statSeen(lstatSync(p)),
-  realpath: (p) => realpathSync.native(p),
+  stat: again(STAT),
+  lstat: again(LSTAT),
+  realpath: again(REALPATH),
+  owner: again(OWNER),
   exists: (p) => (existsSync(p) ? "1" : "0"),
   env: (name, env) => envSeen(env, name),
-  owner: (p) => {
-    const s = statSync(p);
-    return [s.uid, s.mode & 0o7777];
-  },
   isdir: (p) => (leadsToDirectory(p) ? "1" : "0"),
   tree: treeSeen,
   "drop-ins": (p) => dropInsSeenOf(listing(p)),
