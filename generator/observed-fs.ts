@@ -139,7 +139,8 @@ export type Observation = readonly [look: Look, path: string, seen: Seen];
  */
 const statSeen = (s: Stats): number[] => [s.dev, s.ino, s.mode, s.uid, s.gid, s.size, s.mtimeMs, s.ctimeMs];
 
-const failure = (e: unknown): string => `!${(e as NodeJS.ErrnoException).code ?? "error"}`;
+/** An error as a look sees it: `!CODE`. */
+export const failure = (e: unknown): string => `!${(e as NodeJS.ErrnoException).code ?? "error"}`;
 
 interface Recording {
   observations: Observation[];

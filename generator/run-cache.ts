@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { dirname } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import type { GeneratedUnit } from "./generated-unit.js";
-import { stillSeen, type Observation } from "./observed-fs.js";
+import { failure, stillSeen, type Observation } from "./observed-fs.js";
 import { acceptedDir } from "./accepted-store.js";
 import { runtimeDir, type Scope } from "./search-path.js";
 
@@ -40,7 +40,7 @@ function orError(read: () => string): string {
   try {
     return read();
   } catch (e) {
-    return `!${(e as NodeJS.ErrnoException).code ?? "error"}`;
+    return failure(e);
   }
 }
 
