@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { acceptedDir, stateDir as defaultStateDir } from "../generator/accepted-store.js";
 import { keptRunPaths, saveKeptRun } from "../generator/run-cache.js";
+import { hostCache } from "../generator/host-cache.js";
 import { unitDirs, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "./docker.js";
 import { createLogger } from "./log.js";
 import { metricsFile, startMetrics } from "./metrics-writer.js";
 import { nextSettleMs } from "./plan.js";
-import { reconcile, type Progress, type ReconcileResult } from "./reconcile.js";
+import { reconcile, type Progress, type ReconcileContext, type ReconcileResult } from "./reconcile.js";
 import { reconcileLockPath, withReconcileLock } from "./reconcile-lock.js";
 import { emptyRollout, withProgress } from "./rollout-status.js";
 import { missingSinceOf, readStatus, withActions, writeStatus, type AgentStatus } from "./status-file.js";
@@ -89,6 +90,17 @@ async function main(argv: string[]): Promise<number> {
       log.warn(`cannot write ${stateDir}/status.json: ${(e as Error).message}`);
     }
   };
+  // The generator's bundle sits beside this one in dist/.
+  const bundle = `${import.meta.dirname}/berth-generator.cjs`;
+  const generatorRun: ReconcileContext["generatorRun"] = {
+    bundle,
+    keep(looks, run) {
+      const t0 = Date.now();
+      const runs = hostCache(process.env, bundle, { by: "berthd" })(scope)?.runs;
+      const kept = runs?.keep(looks, run) ?? false;
+      log.debug(kept ? `kept the translation as the generator's run in ${Date.now() - t0} ms` : "the translation is not the generator's run to keep (see THE GENERATOR'S KEPT RUN)");
+    },
+  };
   const lock = reconcileLockPath(scope);
   const once = (reason: string): Promise<void> =>
     withReconcileLock(lock, () => reconcileOnce(reason), () => log.info("waiting for the reconcile of a berth apply to finish")).catch((e: Error) => {
@@ -99,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
-      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince, onProgress });
+      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince, onProgress, generatorRun });
       status.actions = withActions(status.actions, { startedAt: t0, started: result.plan.start, restarted: result.plan.restart, stopped: result.plan.stop });
       retryReconcile.reset();
       configWatcher.set(result.configPaths);

@@ -9,6 +9,9 @@ import { expandedAtStart } from "../generator/exec-line.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
 import { GENERATED_HEADER } from "../generator/labels.js";
 import { loadSet } from "../generator/load-set.js";
+import type { Recording } from "../generator/observed-fs.js";
+import type { Run } from "../generator/run-cache.js";
+import { observing, runOf } from "../generator/translate-run.js";
 import { runtimeDir, type Scope } from "../generator/search-path.js";
 import { configNow, type ConfigNow } from "./config-changes.js";
 import type { DockerClient } from "./docker.js";
@@ -33,6 +36,13 @@ export interface ReconcileContext {
   missingSince: Map<string, number>;
   /** Told how a rollout goes (pulls, levels), for `berth status` and `berth apply`'s live view. */
   onProgress?: (p: Progress) => void;
+  /**
+   * Where berthd keeps its translation of the set as the generator's run, for the daemon-reload
+   * that applies a change: the generator that systemd then runs writes it instead of translating
+   * every definition again (THE GENERATOR'S KEPT RUN). The generator's bundle is part of the run's
+   * key, and stat'ed with the definitions.
+   */
+  generatorRun?: { bundle: string; keep(looks: Recording, run: Run): void };
 }
 
 export type Progress =
@@ -197,14 +207,24 @@ export interface Assessment {
   rejections: Map<string, Rejection>;
   /** Whether some recorded rejection no longer applies (its definition changed): rewrite them. */
   staleRejections: boolean;
+  /** The translation as the generator's run, and what it looked at (with ctx.generatorRun, and records all sound). */
+  generatorRun?: { looks: Recording; run: Run };
 }
 
 export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<Assessment> {
   // Read once, for the set's stand-ins and for the plan alike; a damaged one is one warning.
   const recordProblems: Diagnostic[] = [];
   const records = readAllAccepted(ctx.acceptedDir, (file, problem) => recordProblems.push(warning(file, 0, problem)));
-  const rejected = readRejections(ctx.acceptedDir);
-  const set = loadSet({ scope: ctx.scope, ...(ctx.env ? { env: ctx.env } : {}), records, rejections: rejected, definitionDigests: true });
+  // As the generator translates, with the records read and its own looks noted (see generatorRun).
+  const translate = (env: NodeJS.ProcessEnv) => {
+    const rejected = readRejections(ctx.acceptedDir);
+    return { rejected, set: loadSet({ scope: ctx.scope, env, acceptedDir: ctx.acceptedDir, records, rejections: rejected, definitionDigests: true }) };
+  };
+  const env = ctx.env ?? process.env;
+  const translated = ctx.generatorRun ? observing(ctx.generatorRun.bundle, env, translate) : { value: translate(env), looks: undefined };
+  const { rejected, set } = translated.value;
+  // A damaged record is a warning the generator would give where berthd read it: not its run.
+  const generatorRun = translated.looks && recordProblems.length === 0 ? { looks: translated.looks, run: runOf(set, ctx.scope) } : undefined;
   // A rejection lasts while its version is what the definition says; an edit gives it a new try.
   const rejections = new Map(set.output.filter((u) => u.rejected).map((u) => [u.base, u.rejected!]));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));
@@ -220,7 +240,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const kept = new Set([...waiting.map((w) => w.unit), ...inUse.keys()]);
   const forget = deleted.bases.filter((b) => !kept.has(records.get(b)!.unitName));
   const diagnostics = recordProblems.concat(set.diagnostics, [...inUse].map(([unit, users]) => warning(records.get(users.key)?.file ?? unit, 0, users.message)));
-  return { plan: p, diagnostics, desired: set.output, renamed, forget, config, records, rejections, staleRejections: rejections.size !== rejected.size };
+  return { plan: p, diagnostics, desired: set.output, renamed, forget, config, records, rejections, staleRejections: rejections.size !== rejected.size, ...(generatorRun ? { generatorRun } : {}) };
 }
 
 /**
@@ -231,7 +251,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
   const tStart = Date.now();
-  const { plan: p, diagnostics, desired, renamed, forget, config, records, rejections, staleRejections } = await assess(ctx);
+  const { plan: p, diagnostics, desired, renamed, forget, config, records, rejections, staleRejections, generatorRun } = await assess(ctx);
   for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
   const settles = nextSettleMs(p);
@@ -382,6 +402,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   for (const base of forget) forgetAccepted(ctx.acceptedDir, base);
 
   if (p.reload) {
+    if (generatorRun) ctx.generatorRun?.keep(generatorRun.looks, generatorRun.run);
     log.info("reloading systemd");
     const t0 = Date.now();
     await ctx.systemd.reload();

@@ -1,11 +1,22 @@
 // Measures berth-generator as systemd runs it: one whole process over N typical definitions,
 // against a bare `node` start. Prints medians of repeated runs, interleaved: a full translation
-// (what a daemon-reload after an edit costs, and every boot) and a kept run written again (a
-// daemon-reload that finds nothing of berth's changed).
+// (a boot after edits made while berthd was stopped, or a daemon-reload after an edit on a host
+// without berthd); a kept run written again (a daemon-reload that finds nothing of berth's
+// changed); and the daemon-reload after an edit that berthd applied, which writes berthd's own
+// translation of the set, kept for it. What that costs berthd is timed apart, in this process as
+// in berthd's: its translation watched for the looks against the same unwatched, and the keeping.
+// Run this process with berthd's V8 flags (bin/berthd) for berthd's figures:
+//   npm run build && node --max-semi-space-size=1 --optimize-for-size --no-maglev --no-turbofan bench/run.js generator
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
+import { readAllAccepted, readRejections } from "../generator/accepted-store.js";
+import { hostCache } from "../generator/host-cache.js";
+import { loadSet } from "../generator/load-set.js";
+import { detectScope } from "../generator/search-path.js";
+import { observing, runOf } from "../generator/translate-run.js";
+import { keptBy } from "../test/support/kept-run.js";
 import { repo } from "../test/support/run.js";
 
 const generator = `${repo}bin/berth-generator`;
@@ -54,11 +65,12 @@ for (const n of [30, 1000]) {
   for (let i = 0; i < n; i++) writeFileSync(join(defs, `svc${i}.container`), typical(i));
   const out = join(root, "out");
   const cache = join(root, "cache/run-cache.json");
+  const state = join(root, "state");
   const generate = (env: NodeJS.ProcessEnv) => {
     rmSync(out, { recursive: true, force: true });
-    return time(generator, [out, out, out], { BERTH_UNIT_DIRS: defs, ...env });
+    return time(generator, [out, out, out], { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: state, ...env });
   };
-  // A run is kept once the files it read are old enough (SETTLED_MS): until then, run again.
+  // A run is kept once the files it read are old enough (settledMs): until then, run again.
   while (!existsSync(cache)) {
     generate({ BERTH_GENERATOR_CACHE: cache });
     spawnSync("sleep", ["0.2"]);
@@ -66,7 +78,34 @@ for (const n of [30, 1000]) {
   const bareRuns: number[] = [];
   const full: number[] = [];
   const kept: number[] = [];
+  const afterBerthd: number[] = [];
+  const [unwatched, watched, keeping]: number[][] = [[], [], []];
+  const berthdEnv = { ...process.env, BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: state, BERTH_GENERATOR_CACHE: cache };
+  const scope = detectScope(berthdEnv);
+  const accepted = join(state, "accepted");
+  const bundle = `${repo}dist/berth-generator.cjs`;
+  const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+  // berthd's assessment of the set (agent/reconcile.ts assess()), its records read before.
+  const records = readAllAccepted(accepted, () => undefined);
+  const assess = (env: NodeJS.ProcessEnv) => loadSet({ scope, env, acceptedDir: accepted, records, rejections: readRejections(accepted), definitionDigests: true });
+  const edited = join(defs, "svc0.container");
   for (let i = 0; i < RUNS; i++) {
+    // An edit as berthd applies it, once its watcher has heard nothing for 50 ms.
+    writeFileSync(edited, typical(0).replace("service 0", `service 0, edit ${i}`));
+    const written = statSync(edited).ctimeMs;
+    while (Date.now() <= written + 50) spawnSync("sleep", ["0.01"]);
+    let t0 = process.hrtime.bigint();
+    assess(berthdEnv);
+    unwatched.push(ms(t0));
+    t0 = process.hrtime.bigint();
+    const { value: set, looks } = observing(bundle, berthdEnv, assess);
+    watched.push(ms(t0));
+    t0 = process.hrtime.bigint();
+    if (!hostCache(berthdEnv, bundle, { by: "berthd" })(scope)!.runs.keep(looks, runOf(set, scope))) throw new Error("berthd's run was not kept");
+    keeping.push(ms(t0));
+    afterBerthd.push(generate({ BERTH_GENERATOR_CACHE: cache }));
+    // Had the generator translated instead, it would have kept its own run in place of berthd's.
+    if (keptBy(readFileSync(cache, "utf8")) !== "berthd") throw new Error("the generator did not write berthd's run");
     bareRuns.push(time(process.execPath, ["-e", "0"], {}));
     full.push(generate({ BERTH_GENERATOR_CACHE: "off" }));
     kept.push(generate({ BERTH_GENERATOR_CACHE: cache }));
@@ -79,5 +118,9 @@ for (const n of [30, 1000]) {
   console.log(`bare node start: ${b.toFixed(1)} ms (median of ${RUNS} interleaved, ${process.version})`);
   console.log(line("translated", full));
   console.log(line("kept run", kept));
+  console.log(line("after an edit that berthd applied", afterBerthd));
+  // berthd is long-running: its first translation (cold code) is left out.
+  const warm = (xs: number[]) => median(xs.slice(1)).toFixed(1);
+  console.log(`berthd, ${n} definitions (V8 flags: ${process.execArgv.join(" ") || "none"}): its translation ${warm(unwatched)} ms, watched for the looks ${warm(watched)} ms, keeping the run ${warm(keeping)} ms (medians)`);
   rmSync(root, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // Runs the benchmarks named on the command line (default: all) and prints their figures.
 // Benchmarks are TypeScript that share the tests' support code; esbuild bundles each one first.
 import { build } from "esbuild";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,7 +17,11 @@ for (const name of process.argv.slice(2).length ? process.argv.slice(2) : all) {
     entryPoints: [fileURLToPath(new URL(`./${name}.ts`, import.meta.url))],
     outfile, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning",
     // Keep import.meta.url meaning "the repository" for the shared support code.
-    define: { "import.meta.url": JSON.stringify(new URL(`../test/support/x.ts`, import.meta.url).href) },
+    // Of the build in dist/ (npm run bench builds first): a run kept here is the generator's.
+    define: {
+      "import.meta.url": JSON.stringify(new URL(`../test/support/x.ts`, import.meta.url).href),
+      BERTH_BUILD: JSON.stringify(readFileSync(new URL("../dist/build-id", import.meta.url), "utf8").trim()),
+    },
   });
   await import(outfile);
 }

@@ -39,14 +39,15 @@ export function acceptedDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   return join(stateDir(scope, env), "accepted");
 }
 
-const path = (dir: string, base: string) => join(dir, `${base}.json`);
+/** A definition's record in the directory of records. */
+export const recordFile = (dir: string, base: string) => join(dir, `${base}.json`);
 
 /** Told about a record that is ignored: its file, and what is wrong with it. */
 export type RecordWarning = (file: string, problem: string) => void;
 
 /** The record of a definition, if there is one and it is sound; a damaged one is ignored, with a warning. */
 export function readAccepted(dir: string, base: string, warn: RecordWarning): AcceptedUnit | undefined {
-  const file = path(dir, base);
+  const file = recordFile(dir, base);
   let value: unknown;
   noteFile(file);
   try {
@@ -105,7 +106,7 @@ export function restoreAccepted(dir: string, record: AcceptedUnit): void {
 }
 
 function writeRecord(dir: string, record: AcceptedUnit): void {
-  writeDurably(dir, path(dir, record.base), JSON.stringify(withLegacyLinks(record)) + "\n");
+  writeDurably(dir, recordFile(dir, record.base), JSON.stringify(withLegacyLinks(record)) + "\n");
 }
 
 function withLegacyLinks(record: AcceptedUnit): AcceptedUnit & { links: ReturnType<typeof legacyLinks> } {
@@ -132,7 +133,7 @@ function writeDurably(dir: string, at: string, text: string): void {
 
 /** A deleted definition is a deliberate removal: forget it. */
 export function forgetAccepted(dir: string, base: string): void {
-  rmSync(path(dir, base), { force: true });
+  rmSync(recordFile(dir, base), { force: true });
 }
 
 /**

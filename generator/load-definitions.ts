@@ -1,5 +1,5 @@
 import type { Dirent, Stats } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, normalize, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
 import { error, type Diagnostic } from "./diagnostics.js";
 import { definitionKey, hasDefinitionSuffix, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
@@ -16,6 +16,8 @@ export interface DefinitionSource {
   name: DefinitionName;
   file: string;
   dropIns: string[];
+  /** Errors found before its files are read: a drop-in directory it could not list. */
+  problems?: Diagnostic[];
 }
 
 export interface LoadedDefinition {
@@ -41,16 +43,26 @@ function linksToDevNull(path: string): boolean {
  * the first directory wins, and a file that is empty or links to /dev/null masks the name.
  * Dot-files are skipped: they are the temporary files of editors and configuration tools.
  */
-export function discoverDefinitions(dirs: readonly string[]): { sources: DefinitionSource[]; diagnostics: Diagnostic[] } {
+export function discoverDefinitions(dirs: readonly string[], list: typeof listing = listing): Discovered {
   const seen = new Map<string, DefinitionSource | null>();
+  const foundIn = new Map<string, number>();
   const diagnostics: Diagnostic[] = [];
+  // What could not be listed (EIO, EACCES, ELOOP…), unlike what is not there: the definitions
+  // under it are unknown, not deleted (loadSet keeps their last accepted versions).
+  const unlisted: Unlisted[] = [];
+  let rootIndex = 0;
+  const unlistable = (path: string, code: string, what: "list" | "stat"): void => {
+    unlisted.push({ path, code, root: rootIndex });
+    diagnostics.push(error(path, 0, `cannot ${what} it (${code}); the definitions at or under it keep their last accepted versions`));
+  };
   // Drop-in directories found at the top of a search directory, listed when first asked for.
   const dropInDirs = new Map<string, Dirent[] | undefined>();
   // An explicit stack of directories being listed, each at its next entry: the order of a
   // recursive walk (a subdirectory's files come before its parent's later entries), without one
   // stack frame per level.
-  const open = (dir: string, prefix: string, depth: number) => ({ entries: listing(dir).sort((a, b) => (a.name < b.name ? -1 : 1)), next: 0, prefix, depth });
-  for (const root of dirs) {
+  const open = (dir: string, prefix: string, depth: number) => ({ entries: list(dir, unlistable).sort((a, b) => (a.name < b.name ? -1 : 1)), next: 0, prefix, depth });
+  for (const [index, root] of dirs.entries()) {
+    rootIndex = index;
     const rootPrefix = dirPrefix(root);
     const tree = treeNote(root);
     const stack = [open(root, rootPrefix, 0)];
@@ -84,22 +96,54 @@ export function discoverDefinitions(dirs: readonly string[]): { sources: Definit
         continue;
       }
       seen.set(ent.name, ent.isSymbolicLink() && linksToDevNull(path) ? null : { name, file: path, dropIns: [] });
+      foundIn.set(definitionKey(name), index);
     }
     tree.done();
   }
   const sources = [...seen.values()].filter((s): s is DefinitionSource => s !== null);
   // Listing only directories known to exist, each once, keeps a thousand definitions from
   // costing thousands of readdir calls.
-  if (dropInDirs.size > 0) {
-    const list = (dir: string): readonly Dirent[] => {
+  if (dropInDirs.size > 0 || unlisted.length > 0) {
+    // A unit without a drop-in that could not be listed would not be what the files say: that is
+    // an error of the definition's own, and its last accepted version stays in effect. Under a
+    // search directory that could not be listed, any drop-in directory may be.
+    const unlistedDropIns = new Map<string, string>();
+    let consulted: string[] = [];
+    const listDropIns = (dir: string): readonly Dirent[] => {
+      consulted.push(dir);
       if (!dropInDirs.has(dir)) return [];
       let entries = dropInDirs.get(dir);
-      if (!entries) dropInDirs.set(dir, (entries = observedDropIns(dir)));
+      if (!entries) dropInDirs.set(dir, (entries = observedDropIns(dir, (path, code) => unlistedDropIns.set(path, code), list)));
       return entries;
     };
-    for (const s of sources) s.dropIns = findDropIns(dirs, s.name, list);
+    for (const s of sources) {
+      consulted = [];
+      s.dropIns = findDropIns(dirs, s.name, listDropIns);
+      const problems = new Set<string>();
+      for (const d of consulted) {
+        for (const [path, code] of unlistedDropIns) if (path === d || path.startsWith(`${d}/`)) problems.add(`cannot list its drop-ins in ${path} (${code})`);
+        for (const u of unlisted) if (d === normalize(u.path) || d.startsWith(dirPrefix(u.path))) problems.add(`cannot tell its drop-ins: ${u.path} could not be listed (${u.code})`);
+      }
+      if (problems.size > 0) s.problems = [...problems].map((p) => error(s.file, 0, p));
+    }
   }
-  return { sources, diagnostics };
+  return { sources, diagnostics, unlisted, foundIn };
+}
+
+/** A directory, or an entry, that could not be listed (not one that is not there): which search directory it is under. */
+export interface Unlisted {
+  path: string;
+  code: string;
+  /** The search directory's index. */
+  root: number;
+}
+
+export interface Discovered {
+  sources: DefinitionSource[];
+  diagnostics: Diagnostic[];
+  unlisted: Unlisted[];
+  /** Each definition key found (masked ones too): in which search directory, by index. */
+  foundIn: Map<string, number>;
 }
 
 /** systemd's rule: drop-ins are applied in file-name order; a name in a higher-priority place wins. */
@@ -187,7 +231,7 @@ export function loadDefinition(
   read: (path: string, known?: Stats) => FileRead = readRegularFile,
 ): LoadedDefinition {
   const sections: Sections = new Map();
-  let diagnostics: Diagnostic[] = [];
+  let diagnostics: Diagnostic[] = [...(source.problems ?? [])];
   const files = [source.file, ...source.dropIns];
   let masked = false;
   let unread = false;

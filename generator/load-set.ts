@@ -1,17 +1,18 @@
 import { readdirSync, type Dirent } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, normalize } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
-import { readAccepted, readRejections, type AcceptedUnit, type Rejection } from "./accepted-store.js";
+import { readAccepted, readAllAccepted, readRejections, recordFile, type AcceptedUnit, type Rejection } from "./accepted-store.js";
 import { hostCredentialStore } from "./credential-store.js";
 import { digest } from "./digest.js";
-import { observedExists } from "./observed-fs.js";
+import { noteFile, observedExists } from "./observed-fs.js";
 import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { unitLiteral } from "./exec-line.js";
 import { definitionDigest, generatedUnit, type GeneratedUnit } from "./generated-unit.js";
 import type { Translated } from "./translate.js";
-import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource } from "./load-definitions.js";
+import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource, type Discovered } from "./load-definitions.js";
 import { decodeText } from "./decode-text.js";
 import { definitionKey, parseDefinitionName } from "./names.js";
+import { dirPrefix } from "./paths.js";
 import { readRegularFile } from "./read-file.js";
 import { parseUnitFile } from "./unit-file.js";
 import { unitDirs, type Scope } from "./search-path.js";
@@ -29,7 +30,7 @@ export interface LoadSetOptions {
   dirs?: readonly string[];
   /** Extra files standing in for definitions of the given file name (`berth validate --as`). */
   overlay?: ReadonlyArray<{ fileName: string; path: string }>;
-  /** Where last accepted versions are kept (acceptedDir); without it, none stand in for invalid definitions. */
+  /** Where last accepted versions are kept (acceptedDir); without it or `records`, none stand in for invalid definitions. */
   acceptedDir?: string;
   /** The records, already read (berthd reads them all anyway); used instead of acceptedDir. */
   records?: ReadonlyMap<string, AcceptedUnit>;
@@ -129,9 +130,19 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   // Each record is read once, however often the set asks, so a damaged one is reported once;
   // and only when asked (an invalid definition), so a valid set costs no reads at boot.
   const records = new Map<string, AcceptedUnit | undefined>(options.records ?? []);
-  const warn = (file: string, problem: string) => diagnostics.push(warning(file, 0, problem));
+  // Once per record: one under a directory that could not be listed may be read twice.
+  const warned = new Set<string>();
+  const warn = (file: string, problem: string) => {
+    if (!warned.has(file)) diagnostics.push(warning(file, 0, problem));
+    warned.add(file);
+  };
+  const asked = new Set<string>();
   const accepted = dir === undefined && options.records === undefined ? undefined : (base: string, file: string) => {
     if (!records.has(base) && dir !== undefined && options.records === undefined) records.set(base, readAccepted(dir, base, warn));
+    // Records read before (berthd's) are noted where the generator would read them: berthd's
+    // translation for its reload looks where the generator's does (translate-run.ts).
+    else if (options.records !== undefined && dir !== undefined && !asked.has(base)) noteFile(recordFile(dir, base));
+    asked.add(base);
     const a = records.get(base);
     return a && a.file === file ? a : undefined;
   };
@@ -149,7 +160,10 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   diagnostics = diagnostics.concat(built.diagnostics);
   const rejections = options.rejections ?? (dir === undefined ? new Map<string, Rejection>() : readRejections(dir));
   const unitOf = (t: Translated) => generatedUnit(t, options.definitionDigests);
-  const output = accepted === undefined ? built.units.map(unitOf) : withAccepted(built, sources, diagnostics, accepted, rejections, unitOf);
+  let output = accepted === undefined ? built.units.map(unitOf) : withAccepted(built, sources, diagnostics, accepted, rejections, unitOf);
+  if (found.unlisted.length > 0 && accepted !== undefined) {
+    output = withUnseen(found, options.records ?? readAllAccepted(dir!, warn), output, diagnostics);
+  }
   // Set checks (a missing reference on each of thousands of lines) add to a file's count.
   return { ...built, diagnostics: capDiagnostics(diagnostics), dirs, sources, output };
 }
@@ -197,6 +211,27 @@ function withAccepted(
     }
   }
   return output;
+}
+
+/**
+ * The definitions under a directory that could not be listed (EIO, EACCES…) are unknown, not
+ * deleted: each one recorded there keeps its last accepted version, as it would win over a
+ * definition of its name in a later search directory; not over one in an earlier or the same
+ * search directory (or masked there), nor over another definition's unit of its name.
+ */
+export function withUnseen(found: Discovered, records: ReadonlyMap<string, AcceptedUnit>, output: GeneratedUnit[], diagnostics: Diagnostic[]): GeneratedUnit[] {
+  let out = output;
+  for (const [base, r] of records) {
+    const lost = found.unlisted.find((u) => r.file === normalize(u.path) || r.file.startsWith(dirPrefix(u.path)));
+    const foundIn = found.foundIn.get(base);
+    if (lost === undefined || (foundIn !== undefined && foundIn <= lost.root)) continue;
+    const others = out.filter((u) => u.base !== base);
+    if (others.some((u) => u.unitName === r.unitName)) continue;
+    const replaced = out.find((u) => u.base === base);
+    diagnostics.push(warning(r.file, 0, `not seen (${lost.path} could not be listed); the version accepted at ${r.acceptedAt} stays in effect${replaced ? `, not ${replaced.file}` : ""}`));
+    out = [...others, { ...r, acceptedFrom: r.acceptedAt }];
+  }
+  return out;
 }
 
 /**

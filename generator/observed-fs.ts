@@ -73,8 +73,8 @@ const dropInsSeenOf = (entries: readonly Dirent[]): string =>
   entriesSeen(entries.map((e) => (!e.name.startsWith(".") && e.name.endsWith(".conf") ? `${typeOf(e)} ${e.name}` : undefined)));
 
 /** A drop-in directory's entries, its `.conf` files noted. */
-export function observedDropIns(dir: string): Dirent[] {
-  const entries = listing(dir);
+export function observedDropIns(dir: string, unlisted?: Unlisted, list = listing): Dirent[] {
+  const entries = list(dir, unlisted);
   note("drop-ins", dir, dropInsSeenOf(entries));
   return entries;
 }
@@ -92,13 +92,17 @@ function leadsToDirectory(path: string): boolean {
 const entryOf = (name: string, s: Stats): Dirent =>
   ({ name, isDirectory: () => s.isDirectory(), isSymbolicLink: () => s.isSymbolicLink(), isFile: () => s.isFile() }) as Dirent;
 
+/** Told of what a listing could not read: the directory (`list`) or an entry of it (`stat`), and the error's code. */
+export type Unlisted = (path: string, code: string, what: "list" | "stat") => void;
+
 /**
  * A directory's entries; none when it is not there, as the walk takes it. Where the file system
  * gives no entry types, Node stats each entry, and one that vanishes meanwhile (an editor's swap
  * file) fails the whole listing: then the names are listed and stat'ed here, skipping what went.
- * Any other failure leaves the run unkept: what was read is not what the next run would see.
+ * Any other failure leaves the run unkept (what was read is not what the next run would see), and
+ * is told to `unlisted`: what is there may be more than what was read.
  */
-export function listing(dir: string): Dirent[] {
+export function listing(dir: string, unlisted?: Unlisted): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (e) {
@@ -108,8 +112,9 @@ export function listing(dir: string): Dirent[] {
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
+  } catch (e) {
     unkeepable();
+    unlisted?.(dir, failure(e).slice(1), "list");
     return [];
   }
   const entries: Dirent[] = [];
@@ -118,8 +123,10 @@ export function listing(dir: string): Dirent[] {
       entries.push(entryOf(name, lstatSync(`${dir}/${name}`)));
     } catch (e) {
       // Gone since the listing, or not a name Node can pass back (not UTF-8): skipped, as the
-      // next run would; anything else, and what was read may not be what the next run sees.
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") unkeepable();
+      // next run would.
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      unkeepable();
+      unlisted?.(`${dir}/${name}`, failure(e).slice(1), "stat");
     }
   }
   return entries;
@@ -142,17 +149,25 @@ const statSeen = (s: Stats): number[] => [s.dev, s.ino, s.mode, s.uid, s.gid, s.
 /** An error as a look sees it: `!CODE`. */
 export const failure = (e: unknown): string => `!${(e as NodeJS.ErrnoException).code ?? "error"}`;
 
-interface Recording {
+/** What a run looked at. */
+export interface Recording {
   observations: Observation[];
-  /** The latest mtime or ctime of everything stat'ed, in ms since the epoch; Infinity for a run not to keep. */
-  newest: number;
+  /** When the looks began, in ms since the epoch: what each file's times are judged against. */
+  at: number;
+  /**
+   * The latest mtime or ctime of what was stat'ed, apart for times with a part below the second
+   * and whole seconds, whose file systems may keep only seconds (settledMs in run-cache.ts);
+   * Infinity for a run not to keep.
+   */
+  newestFine: number;
+  newestCoarse: number;
 }
 
 let recording: Recording | undefined;
 
-/** The run read something that the same looks may not see again (a listing that failed): it is not kept. */
-function unkeepable(): void {
-  if (recording) recording.newest = Infinity;
+/** The run read something that the same looks may not see again (a listing or a read that failed): it is not kept. */
+export function unkeepable(): void {
+  if (recording) recording.newestFine = Infinity;
 }
 
 /** Starts recording every look; returns what was recorded when called again with false. */
@@ -160,14 +175,18 @@ export function observe(on: true): void;
 export function observe(on: false): Recording | undefined;
 export function observe(on: boolean): Recording | undefined {
   const was = recording;
-  recording = on ? { observations: [], newest: 0 } : undefined;
+  recording = on ? { observations: [], at: Date.now(), newestFine: 0, newestCoarse: 0 } : undefined;
   return was;
 }
 
 function note(look: Look, path: string, seen: Seen, s?: Stats): void {
   if (!recording) return;
   recording.observations.push([look, path, seen]);
-  if (s) recording.newest = Math.max(recording.newest, s.mtimeMs, s.ctimeMs);
+  if (!s) return;
+  for (const t of [s.mtimeMs, s.ctimeMs]) {
+    if (t % 1000 === 0) recording.newestCoarse = Math.max(recording.newestCoarse, t);
+    else recording.newestFine = Math.max(recording.newestFine, t);
+  }
 }
 
 /**
@@ -177,7 +196,7 @@ function note(look: Look, path: string, seen: Seen, s?: Stats): void {
 interface Through<T> {
   call(path: string): T;
   seen(value: T): Seen;
-  /** The file's own times, which tell whether it may still be changing (SETTLED_MS in run-cache.ts). */
+  /** The file's own times, which tell whether it may still be changing (settledMs in run-cache.ts). */
   times?(value: T): Stats;
 }
 const STAT: Through<Stats> = { call: (p) => statSync(p), seen: statSeen, times: (s) => s };

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readSync, type Stats } from "node:fs";
-import { observedStatIfAny } from "./observed-fs.js";
+import { observedStatIfAny, unkeepable } from "./observed-fs.js";
 
 /**
  * The most berth reads of one definition or drop-in: systemd's own longest line (LONG_LINE_MAX),
@@ -63,6 +63,8 @@ export function readRegularFile(path: string, known?: Stats, cap = MAX_FILE_BYTE
     if (length > cap) return { error: tooLarge(length) };
     return { bytes: buffer.subarray(0, length) };
   } catch (e) {
+    // Not decided by the stat the run noted (EIO, EACCES under another label): the next run may read it.
+    unkeepable();
     return { error: `cannot read: ${(e as Error).message}` };
   } finally {
     if (fd !== undefined) closeSync(fd);

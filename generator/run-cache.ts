@@ -3,7 +3,8 @@ import { homedir } from "node:os";
 import { dirname } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import type { GeneratedUnit } from "./generated-unit.js";
-import { failure, stillSeen, type Observation } from "./observed-fs.js";
+import { buildId } from "./build-id.js";
+import { failure, stillSeen, type Observation, type Recording } from "./observed-fs.js";
 import { acceptedDir } from "./accepted-store.js";
 import { runtimeDir, type Scope } from "./search-path.js";
 
@@ -21,21 +22,29 @@ export interface Run {
 export interface RunCache {
   /** The kept run, if it was made with this environment and build and every look still sees the same. */
   recall(): Run | undefined;
-  /** Keeps a run made from these looks, unless a file it saw may still be changing (see SETTLED_MS). */
-  keep(looks: { observations: Observation[]; newest: number }, run: Run): void;
+  /** Keeps a run made from these looks, unless a file it saw may still be changing (see settledMs); whether it did. */
+  keep(looks: Looks, run: Run): boolean;
 }
 
+/** What a run looked at, as observe() recorded it. */
+export type Looks = Recording;
+
 /**
- * How old every file a kept run saw must be. A file's times come from the kernel's coarse clock
- * and the file system's granularity (a few ms on Linux's tick, a second on ext3, two on FAT): a
- * file written again within the same tick, at the same size, shows the same stat. Once its times
- * are older than the run by more than that, any later write moves them.
+ * How old a file's times must be, when its run looked at it, for any later write to move them. A
+ * file's times come from the kernel's coarse clock (one tick: 10 ms at most) cut to the file
+ * system's granularity: a file written again within that, at the same size, shows the same stat.
+ * A time with a part below the second shows a granularity of 10 ms at most (exFAT's; ext4, XFS,
+ * Btrfs and tmpfs keep nanoseconds), so 40 ms is twice enough. A whole second may come from a file system
+ * that keeps only seconds (ext3, ext4 with small inodes) or two (FAT's mtime), plus a tick; or from
+ * a package or archive that set it (dpkg, tar), which costs nothing, being old. Short enough that
+ * the translation berthd keeps for its reload, made 50 ms or more after the edit it applies (its
+ * watcher's quiet time), is kept.
  */
-export const SETTLED_MS = 2000;
+export const settledMs = (coarse: boolean): number => (coarse ? 2100 : 40);
 
-const FORMAT = "berth-generator run cache 1";
+const FORMAT = "berth-generator run cache 2";
 
-/** `process.cwd()` throws when the directory was removed, `homedir()` for a user without one. */
+/** `homedir()` throws for a user without one. */
 function orError(read: () => string): string {
   try {
     return read();
@@ -48,11 +57,28 @@ function orError(read: () => string): string {
  * What the output depends on besides the looks (which include the environment variables the
  * translation read): the scope, who runs it (the groups decide what it may read, and no stat
  * changes with them), with which Node, from where, and which generator: the bundle's path, since
- * the units name the helpers beside it. (A new build at that path is a look: the run stats it.)
+ * the units name the helpers beside it, and which build translated (berthd's code may be older than
+ * the bundle, until it restarts; a new bundle at that path is also a look: the run stats it).
+ * Not the working directory, which differs between the generator (/) and a user's berthd (~):
+ * a run that looked at a relative path is not kept (keepable).
  */
 export function runKey(scope: Scope, bundle: string): string {
   const groups = process.getgroups?.().sort((a, b) => a - b);
-  return JSON.stringify([FORMAT, scope, bundle, process.execPath, process.version, process.getuid?.(), process.getgid?.(), groups, orError(process.cwd), orError(homedir)]);
+  return JSON.stringify([FORMAT, buildId, scope, bundle, process.execPath, process.version, process.getuid?.(), process.getgid?.(), groups, orError(homedir)]);
+}
+
+/**
+ * Whether a run made from these looks may be kept: its files had settled when it looked, their
+ * stats show every change, and every path it looked at is absolute (the next run may have another
+ * working directory).
+ */
+export function keepable(looks: Looks): boolean {
+  return (
+    looks.newestFine < looks.at - settledMs(false) &&
+    looks.newestCoarse < looks.at - settledMs(true) &&
+    looks.observations.every(([look, path]) => look === "env" || path.startsWith("/")) &&
+    !statsMayHideChanges(looks.observations)
+  );
 }
 
 /**
@@ -105,13 +131,16 @@ function ours(path: string, isKind: "file" | "directory"): boolean {
  * length), then the units' texts end to end. Texts kept out of JSON need no escaping either way:
  * at a thousand units that halves the time to read the cache back.
  */
-function serialize(key: string, at: number, observations: readonly Observation[], run: Run): string {
+function serialize(key: string, at: number, by: KeptBy, observations: readonly Observation[], run: Run): string {
   const units = run.units.map((u) => [u.unitName, u.install, u.text.length]);
-  return `${JSON.stringify({ key, at, observations, diagnostics: run.diagnostics, units })}\n${run.units.map((u) => u.text).join("")}`;
+  return `${JSON.stringify({ key, at, by, observations, diagnostics: run.diagnostics, units })}\n${run.units.map((u) => u.text).join("")}`;
 }
 
+/** Who translated the run: the generator, or berthd before its daemon-reload (keepRunForReload). */
+export type KeptBy = "generator" | "berthd";
+
 /** `at`: when the run started, in ms since the epoch. */
-type Header = { key: string; at: number; observations: Observation[]; diagnostics: Diagnostic[]; units: Array<[string, Run["units"][number]["install"], number]> };
+type Header = { key: string; at: number; by?: KeptBy; observations: Observation[]; diagnostics: Diagnostic[]; units: Array<[string, Run["units"][number]["install"], number]> };
 
 const isString = (x: unknown): x is string => typeof x === "string";
 const isEdge = (e: unknown): boolean => {
@@ -191,7 +220,7 @@ export function statsMayHideChanges(observations: readonly Observation[], typeOf
   return false;
 }
 
-export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, now: number = Date.now()): RunCache {
+export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, now: number = Date.now(), by: KeptBy = "generator"): RunCache {
   const dir = dirname(path);
   return {
     recall() {
@@ -207,7 +236,7 @@ export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, 
       return kept && now >= kept.at && stillSeen(kept.observations, env) ? kept.run : undefined;
     },
     keep(looks, run) {
-      if (looks.newest >= now - SETTLED_MS || statsMayHideChanges(looks.observations)) return;
+      if (!keepable(looks)) return false;
       const temporary = `${path}.${process.pid}.tmp`;
       try {
         try {
@@ -215,14 +244,15 @@ export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, 
         } catch {
           // There already: it must be ours.
         }
-        if (!ours(dir, "directory")) return;
+        if (!ours(dir, "directory")) return false;
         const fd = openSync(temporary, "wx", 0o600);
         try {
-          writeFileSync(fd, serialize(key, now, looks.observations, run), "utf8");
+          writeFileSync(fd, serialize(key, looks.at, by, looks.observations, run), "utf8");
         } finally {
           closeSync(fd);
         }
         renameSync(temporary, path);
+        return true;
       } catch {
         // A cache that cannot be kept costs the next run its speed, nothing else.
         try {
@@ -230,8 +260,8 @@ export function fileRunCache(path: string, key: string, env: NodeJS.ProcessEnv, 
         } catch {
           // never made
         }
+        return false;
       }
     },
   };
 }
-

@@ -3,7 +3,26 @@
 // about 15 ms off each run (see docs/performance.md).
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, chmodSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+
+/**
+ * The build's identity, a digest of every source that goes into a bundle: berthd and the generator
+ * of one build share it, and a berthd still running older code after an upgrade does not (its
+ * kept runs are not the generator's; generator/build-id.ts).
+ */
+function sourcesDigest() {
+  const hash = createHash("sha256");
+  for (const dir of ["agent", "cli", "generator", "runtime", "scripts"]) {
+    for (const name of readdirSync(dir, { recursive: true }).sort()) {
+      const path = `${dir}/${name}`;
+      if (!/\.(ts|js|cjs)$/.test(path)) continue;
+      hash.update(`${path}\0`).update(readFileSync(path)).update("\0");
+    }
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+const buildId = sourcesDigest();
 
 const common = {
   bundle: true,
@@ -11,6 +30,7 @@ const common = {
   target: "node22",
   packages: "external",
   logLevel: "warning",
+  define: { BERTH_BUILD: JSON.stringify(buildId) },
 };
 
 // V8 checks a code cache against its source's length only: a cache of an earlier bundle must not
@@ -32,12 +52,15 @@ await build({
   outdir: "dist",
   outExtension: { ".js": ".cjs" },
   format: "cjs",
-  define: { "import.meta.dirname": "__dirname" },
+  define: { ...common.define, "import.meta.dirname": "__dirname" },
 });
 
 // The generator's code cache, for the Node that builds (a process of its own: it runs the generator).
 const cache = spawnSync(process.execPath, ["scripts/generator-cache.cjs"], { stdio: "inherit" });
 if (cache.status !== 0) throw new Error(`making the generator's code cache failed (status ${cache.status ?? cache.signal})`);
+
+// For benches that bundle berth's code themselves (bench/run.js), to be of this build.
+writeFileSync("dist/build-id", `${buildId}\n`);
 
 // The units' fast paths, a shell script beside the helper it falls back to.
 copyFileSync("runtime/berth-step", "dist/berth-step");

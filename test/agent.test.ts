@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, agentOnFreshManager, printAgentLogOnFailure } from "./support/agent.js";
 import { ensureJournald } from "./support/host-services.js";
 import { docker, ensureTestImage, TEST_IMAGE } from "./support/images.js";
-import { repo } from "./support/run.js";
+import { keptBy } from "./support/kept-run.js";
+import { repo, runBin } from "./support/run.js";
 import { UserManager } from "./support/user-manager.js";
 import { LocalRegistry } from "./support/registry.js";
 import { waitFor } from "./support/wait.js";
@@ -51,6 +52,39 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(docker(["inspect", "-f", "{{.Config.Env}}", "ag-a"]).stdout).toContain("V=2");
     expect(containerId("ag-b")).toBe(b);
     expect(um.show("ag-b.service", "NRestarts").NRestarts).toBe("0");
+    // The generator's run on berthd's daemon-reload wrote what berthd had translated for it (had
+    // it translated again, it would have kept its own run in place of berthd's): what a full
+    // translation writes.
+    const kept = readFileSync(join(um.runtime, "berth-generator/kept-run"), "utf8");
+    expect(keptBy(kept)).toBe("berthd");
+    const out = join(um.root, "translated");
+    expect(runBin("berth-generator", [out, out, out], { ...um.env, SYSTEMD_SCOPE: "user", BERTH_GENERATOR_CACHE: "off" }).status).toBe(0);
+    for (const unit of ["ag-a.service", "ag-b.service", "berth.target"]) expect(readFileSync(join(um.generatorDir, unit), "utf8")).toBe(readFileSync(join(out, unit), "utf8"));
+    expect(readFileSync(join(um.generatorDir, "ag-a.service"), "utf8")).toContain("--env V=2 ");
+  });
+
+  it("a definition directory that cannot be listed leaves its services running, across a daemon-reload, until it can be again", async () => {
+    const ids = [containerId("ag-a"), containerId("ag-b")];
+    let mark = agent.mark;
+    // Root can list any directory: a link to itself is what it cannot (ELOOP), as EIO on a failing disk.
+    renameSync(um.defs, `${um.defs}.real`);
+    symlinkSync(um.defs, um.defs);
+    process.kill(agent.pid!, "SIGHUP");
+    const summary = await agent.reconciled(mark);
+    expect(summary).toMatch(/ 0 stopped/);
+    await agent.waitForLog(/cannot list it \(ELOOP\); the definitions at or under it keep their last accepted versions/, mark);
+    expect(agent.lines.slice(mark).some((l) => /definition gone/.test(l.msg))).toBe(false);
+    // The generator writes the last accepted versions too: the units stay loaded, not "not-found".
+    um.reload();
+    expect([um.show("ag-a.service", "LoadState").LoadState, um.show("ag-b.service", "LoadState").LoadState]).toEqual(["loaded", "loaded"]);
+    expect([active("ag-a.service"), active("ag-b.service")]).toEqual([true, true]);
+    expect([containerId("ag-a"), containerId("ag-b")]).toEqual(ids);
+    mark = agent.mark;
+    rmSync(um.defs);
+    renameSync(`${um.defs}.real`, um.defs);
+    process.kill(agent.pid!, "SIGHUP");
+    expect(await agent.reconciled(mark)).toMatch(/0 started, 0 restarted, 0 stopped/);
+    expect([containerId("ag-a"), containerId("ag-b")]).toEqual(ids);
   });
 
   it("an invalid edit leaves the service untouched and reports the error, also across a daemon-reload", async () => {

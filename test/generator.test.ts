@@ -1,10 +1,13 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeAccepted } from "../generator/accepted-store.js";
-import { loadSet } from "../generator/load-set.js";
+import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import { discoverDefinitions, loadDefinition } from "../generator/load-definitions.js";
+import { loadSet, withUnseen } from "../generator/load-set.js";
+import { listing } from "../generator/observed-fs.js";
 import { repo, runBin } from "./support/run.js";
 import { image, tree } from "./support/tree.js";
 
@@ -13,6 +16,21 @@ const generate = (defs: string, env: NodeJS.ProcessEnv = {}) => {
   const r = runBin("berth-generator", [join(out, "normal"), join(out, "early"), join(out, "late")], { BERTH_UNIT_DIRS: defs, ...env });
   return { ...r, out: join(out, "normal") };
 };
+
+/**
+ * Definitions in two search directories a and b, their versions recorded as berthd records them;
+ * then `lost` cannot be listed. Root lists any directory: a link to itself is what it cannot (ELOOP).
+ */
+function recordedThenUnlisted(files: Record<string, string>, lost: "a" | "b") {
+  const root = tree(files);
+  const [a, b] = [join(root, "a"), join(root, "b")];
+  const state = tree({});
+  for (const u of loadSet({ scope: "system", dirs: [a, b] }).output) writeAccepted(join(state, "accepted"), u);
+  const gone = lost === "a" ? a : b;
+  renameSync(gone, `${gone}.gone`);
+  symlinkSync(gone, gone);
+  return { a, b, generated: () => generate(`${a}:${b}`, { BERTH_STATE_DIR: state }) };
+}
 
 describe("berth-generator (systemd.generator(7))", () => {
   it("writes one unit per definition into the normal directory, with SourcePath", () => {
@@ -82,6 +100,89 @@ describe("berth-generator (systemd.generator(7))", () => {
     // A valid edit is used as it is.
     writeFileSync(join(defs, "db.container"), image("Environment=V=3"));
     expect(readFileSync(join(generate(defs, { BERTH_STATE_DIR: state }).out, "db.service"), "utf8")).toContain("V=3");
+  });
+
+  it("a search directory that cannot be listed (EIO, EACCES, a link loop) is said to be, and the definitions recorded there keep their last accepted versions", () => {
+    const { a, b, generated } = recordedThenUnlisted({ "a/api.container": image(), "b/db.container": image("Environment=V=1") }, "b");
+    const r = generated();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${b}: error: cannot list it (ELOOP); the definitions at or under it keep their last accepted versions`);
+    expect(r.stderr).toMatch(new RegExp(`${join(b, "db.container")}: warning: not seen \\(${b} could not be listed\\); the version accepted at .* stays in effect`));
+    expect(readdirSync(r.out).filter((f) => f.endsWith(".service")).sort()).toEqual(["api.service", "db.service"]);
+    expect(readFileSync(join(r.out, "db.service"), "utf8")).toContain("--env V=1 ");
+    // b may hold api's drop-ins as well: without a record, api is not written either.
+    const fresh = generate(`${a}:${b}`, { BERTH_STATE_DIR: tree({}) });
+    expect(readdirSync(fresh.out).filter((f) => f.endsWith(".service"))).toEqual([]);
+    expect(fresh.stderr).toContain(`${b}: error: cannot list it (ELOOP)`);
+    expect(fresh.stderr).toContain(`${join(a, "api.container")}: error: cannot tell its drop-ins: ${b} could not be listed (ELOOP)`);
+  });
+
+  it("a definition recorded under a directory that cannot be listed keeps its place in the search path: over a namesake further down, not over one higher up or masked there", () => {
+    const root = tree({ "a/db.container": image("Environment=V=1"), "b/db.container": image("Environment=V=2"), "b/api.container": image(), "c/api.container": image("Environment=V=3") });
+    const [a, b, c] = ["a", "b", "c"].map((d) => join(root, d)) as [string, string, string];
+    const state = tree({});
+    const record = (dirs: string[]) => {
+      for (const u of loadSet({ scope: "system", dirs }).output) writeAccepted(join(state, "accepted"), u);
+    };
+    record([a, c]);
+    // a's db (V=1) and c's api (V=3) are recorded; a cannot be listed now: b's db would take over.
+    renameSync(a, `${a}.gone`);
+    symlinkSync(a, a);
+    const dbUnit = (r: ReturnType<typeof generate>) => readFileSync(join(r.out, "db.service"), "utf8");
+    const first = generate(`${a}:${b}`, { BERTH_STATE_DIR: state });
+    expect(dbUnit(first)).toContain("--env V=1 ");
+    expect(first.stderr).toContain(`${join(a, "db.container")}: warning: not seen (${a} could not be listed)`);
+    // A namesake higher up the path than the directory that cannot be listed wins as it would
+    // anyway (here it has no record, and its drop-ins are unknown: it is not written either).
+    rmSync(c, { recursive: true });
+    symlinkSync(c, c);
+    const higher = generate(`${b}:${c}`, { BERTH_STATE_DIR: state });
+    expect(readdirSync(higher.out)).not.toContain("api.service");
+    expect(higher.stderr).not.toContain(`${join(c, "api.container")}: warning`);
+    // Masked higher up, it stays masked.
+    rmSync(join(b, "api.container"));
+    symlinkSync("/dev/null", join(b, "api.container"));
+    expect(readdirSync(generate(`${b}:${c}`, { BERTH_STATE_DIR: state }).out)).not.toContain("api.service");
+  });
+
+  it("a definition recorded under a subdirectory that cannot be listed stands in for a valid namesake further down the search path", () => {
+    const root = tree({ "a/sub/db.container": image("Environment=V=1"), "b/db.container": image("Environment=V=2"), "b/api.container": image() });
+    const [a, b] = [join(root, "a"), join(root, "b")];
+    const [recorded] = loadSet({ scope: "system", dirs: [a] }).output.map((u) => ({ ...u, acceptedAt: "2026-12-01T00:00:00.000Z" }));
+    const later = loadSet({ scope: "system", dirs: [b] }).output;
+    const diagnostics: Diagnostic[] = [];
+    // As discovery reports a subdirectory of the first search directory that failed with EIO.
+    const found = { sources: [], diagnostics: [], unlisted: [{ path: join(a, "sub"), code: "EIO", root: 0 }], foundIn: new Map([["db", 1], ["api", 1]]) };
+    const out = withUnseen(found, new Map([["db", recorded!]]), later, diagnostics);
+    expect(out.map((u) => [u.unitName, u.file])).toEqual([["api.service", join(b, "api.container")], ["db.service", join(a, "sub/db.container")]]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${join(a, "sub/db.container")}: warning: not seen (${join(a, "sub")} could not be listed); the version accepted at 2026-12-01T00:00:00.000Z stays in effect, not ${join(b, "db.container")}`]);
+    // Not when its unit name is another definition's.
+    const named = later.map((u) => (u.base === "api" ? { ...u, unitName: "db.service" } : u)).filter((u) => u.base !== "db");
+    expect(withUnseen(found, new Map([["db", recorded!]]), named, [])).toEqual(named);
+  });
+
+  it("a search directory that cannot be listed may hold anyone's drop-ins: each definition found elsewhere keeps its last accepted version", () => {
+    const { a, b, generated } = recordedThenUnlisted({ "a/db.container.d/10-local.conf": "[Container]\nEnvironment=LOCAL=1\n", "b/db.container": image() }, "a");
+    const r = generated();
+    expect(r.stderr).toContain(`${join(b, "db.container")}: error: cannot tell its drop-ins: ${a} could not be listed (ELOOP)`);
+    expect(r.stderr).toMatch(/db\.container: warning: has errors; the version accepted at .* stays in effect/);
+    expect(readFileSync(join(r.out, "db.service"), "utf8")).toContain("--env LOCAL=1 ");
+  });
+
+  it("a drop-in directory that cannot be listed is an error of each definition that reads it, so its last accepted version stays in effect", () => {
+    const defs = tree({ "db.container": image(), "api.container": image(), "db.container.d/10-v.conf": "[Container]\nEnvironment=V=1\n" });
+    const failing = join(defs, "db.container.d");
+    const list: typeof listing = (dir, unread) => {
+      if (dir !== failing) return listing(dir, unread);
+      unread?.(dir, "EIO");
+      return [];
+    };
+    const found = discoverDefinitions([defs], list);
+    const db = found.sources.find((s) => s.name.base === "db")!;
+    expect(db.dropIns).toEqual([]);
+    expect(db.problems?.map(formatDiagnostic)).toEqual([`${join(defs, "db.container")}: error: cannot list its drop-ins in ${failing} (EIO)`]);
+    expect(found.sources.find((s) => s.name.base === "api")!.problems).toBeUndefined();
+    expect(loadDefinition(db).diagnostics.map(formatDiagnostic)).toEqual(db.problems!.map(formatDiagnostic));
   });
 
   it("an invalid definition's accepted version keeps its names: a newcomer cannot take them", () => {

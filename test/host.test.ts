@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BootedHost } from "./support/booted-host.js";
 import { docker, ensureTestImage } from "./support/images.js";
-import { markKeptCommand, waitForKeptRun } from "./support/kept-run.js";
+import { keptBy, markKeptCommand, waitForKeptRun } from "./support/kept-run.js";
 import { LocalRegistry } from "./support/registry.js";
 import { repo } from "./support/run.js";
 import { waitFor } from "./support/wait.js";
@@ -169,6 +169,12 @@ describe("a fresh host: install.sh, the OpenStack control plane, reboots", () =>
     });
     const after = ids();
     for (const s of services) if (s !== "horizon") expect(after[s], s).toBe(before[s]);
+    // PID 1 ran the generator on berthd's daemon-reload, and it wrote what berthd had translated
+    // for it (translating again, it would have kept its own run in place of berthd's).
+    const kept = sh(`cat ${KEPT_RUN}`).stdout;
+    expect(keptBy(kept)).toBe("berthd");
+    expect(kept).toMatch(/DELAY=1/);
+    expect(sh("systemctl cat horizon.service").stdout).toMatch(/DELAY=1/);
   });
 
   it("a typo changes nothing running; berth status and the journal show the error", async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -10,8 +10,10 @@ import { discoverDefinitions } from "../generator/load-definitions.js";
 import { loadSet } from "../generator/load-set.js";
 import { generate } from "../generator/main.js";
 import { observe, observedEnv, observedLstat, stillSeen } from "../generator/observed-fs.js";
-import { fileRunCache, keptRunPaths, statsMayHideChanges, runKey, saveKeptRun, SETTLED_MS } from "../generator/run-cache.js";
+import { fileRunCache, keepable, keptRunPaths, statsMayHideChanges, runKey, saveKeptRun, settledMs } from "../generator/run-cache.js";
 import { detectScope } from "../generator/search-path.js";
+import { observing, translateAll } from "../generator/translate-run.js";
+import { readRegularFile } from "../generator/read-file.js";
 import { repo, runBin } from "./support/run.js";
 import { markKeptCommand, waitForKeptRun } from "./support/kept-run.js";
 import { image, tree } from "./support/tree.js";
@@ -33,7 +35,7 @@ function snapshot(dir: string): Record<string, string> {
 /**
  * File times come from a coarse clock: waits until it has moved on, so that whatever is written
  * next is seen as written after what came before (as it is on a host, where a run waits for its
- * inputs to settle, SETTLED_MS, before it keeps them).
+ * inputs to settle, settledMs, before it keeps them).
  */
 function nextTick(): void {
   const probe = join(tree({}), "tick");
@@ -55,7 +57,8 @@ function countingCache(path: string, bundle: string) {
         counted[run ? "hits" : "misses"]++;
         return run;
       };
-      return { runs: { recall, keep: runs.keep }, bundle };
+      // Judged an hour later, the files the test has just written have settled.
+      return { runs: { recall, keep: (looks, run) => runs.keep({ ...looks, at: looks.at + 3_600_000 }, run) }, bundle };
     };
   return { counted, cacheFor };
 }
@@ -240,16 +243,69 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
       expect.stringMatching(/^load-set\.ts:\d+: const env = options\.env \?\? process\.env;$/),
       expect.stringMatching(/^search-path\.ts:\d+: export function detectScope\(env: NodeJS\.ProcessEnv = process\.env\): Scope \{$/),
     ]);
-    expect(readFileSync(join(repo, "generator/main.ts"), "utf8")).toContain("translateAll(scope, observedEnv(env))");
+    expect(readFileSync(join(repo, "generator/translate-run.ts"), "utf8")).toContain("value = translate(observedEnv(env));");
   });
 
-  it("keeps no run whose files may still be changing", () => {
+  it("keeps no run whose files may still be changing, judged when it looked: 40 ms after times finer than a second, 2.1 s after whole seconds", () => {
     const path = join(tree({}), "cache/kept-run");
-    const now = Date.now();
-    fileRunCache(path, "k", {}, now).keep({ observations: [], newest: now - SETTLED_MS / 2 }, { units: [], diagnostics: [] });
+    const at = Date.now();
+    const keep = (newestFine: number, newestCoarse: number) => fileRunCache(path, "k", {}).keep({ observations: [], at, newestFine, newestCoarse }, { units: [], diagnostics: [] });
+    expect(keep(at - 25, 0)).toBe(false);
+    expect(keep(at - 1000, at - 2000)).toBe(false);
     expect(existsSync(path)).toBe(false);
-    fileRunCache(path, "k", {}, now).keep({ observations: [], newest: now - SETTLED_MS - 1 }, { units: [], diagnostics: [] });
+    expect(keep(at - 41, at - 2101)).toBe(true);
     expect(fileRunCache(path, "k", {}).recall()).toEqual({ units: [], diagnostics: [] });
+    expect([settledMs(false), settledMs(true)]).toEqual([40, 2100]);
+  });
+
+  it("keeps no run that looked at a relative path, which the next run, elsewhere, would find elsewhere", () => {
+    const defs = tree({ "a.container": image() });
+    const env = { BERTH_UNIT_DIRS: "defs", BERTH_STATE_DIR: tree({}) };
+    const cwd = process.cwd();
+    let looks: ReturnType<typeof observe> | undefined;
+    try {
+      process.chdir(tree({}));
+      symlinkSync(defs, "defs");
+      observe(true);
+      expect(loadSet({ scope: "system", env: observedEnv(env) }).output.map((u) => u.unitName)).toEqual(["a.service"]);
+      looks = observe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+    const later = { ...looks!, at: Date.now() + 3_600_000 };
+    expect(keepable(later)).toBe(false);
+    expect(keepable({ ...later, observations: later.observations.filter(([, path]) => !path.startsWith("defs")) })).toBe(true);
+  });
+
+  it("judges a file whose times have no part below the second by the rule of file systems that keep whole seconds, and only that file", () => {
+    const dir = tree({ "a.container": image(), "b.container": image() });
+    const looks = () => {
+      observe(true);
+      observedLstat(join(dir, "a.container"));
+      observedLstat(join(dir, "b.container"));
+      return observe(false)!;
+    };
+    expect(looks().newestCoarse).toBe(0);
+    // As ext3 or FAT would have written it, or dpkg or tar (ctime, which nothing can set, comes from the clock).
+    utimesSync(join(dir, "b.container"), 1_700_000_000, 1_700_000_000);
+    const seen = looks();
+    expect(seen.newestCoarse).toBe(1_700_000_000_000);
+    expect(seen.newestFine).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("keeps no run that could not read a file it stat'ed (EIO, a security label berthd has and the generator has not)", () => {
+    const dir = tree({ "a.container": image() });
+    observe(true);
+    // A directory passes no check of its own, and fails the read.
+    expect(readRegularFile(dir, observedLstat(dir))).toEqual({ error: expect.stringMatching(/^is a directory/) });
+    expect(observe(false)!.newestFine).not.toBe(Infinity);
+    observe(true);
+    // The stat said a regular file; the open fails for a reason it did not show.
+    const file = join(dir, "a.container");
+    const stat = observedLstat(file);
+    unlinkSync(file);
+    expect(readRegularFile(file, stat)).toEqual({ error: expect.stringMatching(/^cannot read: .*ENOENT/) });
+    expect(observe(false)!.newestFine).toBe(Infinity);
   });
 
   it("keeps no run that read a file on a network file system, whose stat may come from a client's cache", () => {
@@ -266,7 +322,7 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
   describe("a cache file it cannot trust is not read", () => {
     const kept = (): string => {
       const path = join(tree({}), "cache/kept-run");
-      fileRunCache(path, "k", {}).keep({ observations: [], newest: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
+      fileRunCache(path, "k", {}).keep({ observations: [], at: Date.now(), newestFine: 0, newestCoarse: 0 }, { units: [{ unitName: "a.service", text: "[Unit]\n", install: [] }], diagnostics: [] });
       expect(fileRunCache(path, "k", {}).recall()?.units).toHaveLength(1);
       return path;
     };
@@ -385,6 +441,26 @@ describe("bin/berth-generator with its kept run", () => {
     await waitForKeptRun(generate, mark(cache, "db.service"), () => MARKED.test(unit()));
     expect(unit()).toMatch(/--env V=1 [^]*# kept\n$/);
     expectEditTranslated(defs, generate, unit);
+  });
+});
+
+describe("a run kept by another build", () => {
+  it("is not written: berthd running older code than the generator's bundle (until it restarts) keeps no run the generator takes", async () => {
+    const defs = tree({ "db.container": image("Environment=V=1\n") });
+    const cache = join(tree({}), "cache/kept-run");
+    const env = { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache };
+    const { generate, unit } = binGenerator(env);
+    await waitForKeptRun(generate, mark(cache, "db.service"), () => MARKED.test(unit()));
+    // The same run, kept by these sources (build "unbuilt") under the built generator's path.
+    const runs = fileRunCache(cache, runKey(detectScope({ ...process.env, ...env }), `${repo}dist/berth-generator.cjs`), env);
+    await waitFor("the sources' run kept", () => {
+      const { looks, value: run } = observing(`${repo}dist/berth-generator.cjs`, { ...process.env, ...env }, (observed) => translateAll(detectScope(observed), observed));
+      run.units[0]!.text += "# kept\n";
+      return runs.keep(looks, run);
+    });
+    generate();
+    expect(unit()).toContain("--env V=1 ");
+    expect(unit()).not.toMatch(MARKED);
   });
 });
 

@@ -30,3 +30,6 @@ export async function waitForKeptRun(generate: () => void, mark: () => boolean, 
     return marked();
   });
 }
+
+/** Who kept the run in this kept-run file's content: "generator", or "berthd" before its daemon-reload. */
+export const keptBy = (content: string): string | undefined => JSON.parse(content.slice(0, content.indexOf("\n"))).by;
