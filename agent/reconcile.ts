@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  forgetAccepted, previousVersion, readAllAccepted, readRejections, restoreAccepted, writeAccepted, writeRejections, type AcceptedUnit, type Rejection,
+  acceptedDir, forgetAccepted, previousVersion, readAllAccepted, readRejections, restoreAccepted, writeAccepted, writeRejections, type AcceptedUnit, type Rejection,
 } from "../generator/accepted-store.js";
 import { digest } from "../generator/digest.js";
 import { formatDiagnostic, warning, type Diagnostic } from "../generator/diagnostics.js";
@@ -218,13 +218,16 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   // As the generator translates, with the records read and its own looks noted (see generatorRun).
   const translate = (env: NodeJS.ProcessEnv) => {
     const rejected = readRejections(ctx.acceptedDir);
-    return { rejected, set: loadSet({ scope: ctx.scope, env, acceptedDir: ctx.acceptedDir, records, rejections: rejected, definitionDigests: true }) };
+    // Where the generator would find the records, asked of the environment as it asks: a berthd
+    // given another BERTH_STATE_DIR than the generator keeps no run (its looks say so).
+    const generatorsRecords = acceptedDir(ctx.scope, env);
+    return { rejected, generatorsRecords, set: loadSet({ scope: ctx.scope, env, acceptedDir: ctx.acceptedDir, records, rejections: rejected, definitionDigests: true }) };
   };
   const env = ctx.env ?? process.env;
   const translated = ctx.generatorRun ? observing(ctx.generatorRun.bundle, env, translate) : { value: translate(env), looks: undefined };
-  const { rejected, set } = translated.value;
+  const { rejected, set, generatorsRecords } = translated.value;
   // A damaged record is a warning the generator would give where berthd read it: not its run.
-  const generatorRun = translated.looks && recordProblems.length === 0 ? { looks: translated.looks, run: runOf(set, ctx.scope) } : undefined;
+  const generatorRun = translated.looks && recordProblems.length === 0 && generatorsRecords === ctx.acceptedDir ? { looks: translated.looks, run: runOf(set, ctx.scope) } : undefined;
   // A rejection lasts while its version is what the definition says; an edit gives it a new try.
   const rejections = new Map(set.output.filter((u) => u.rejected).map((u) => [u.base, u.rejected!]));
   const loaded = loadedUnits(generatorDir(ctx.scope, ctx.env));

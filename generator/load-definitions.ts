@@ -45,7 +45,7 @@ function linksToDevNull(path: string): boolean {
  */
 export function discoverDefinitions(dirs: readonly string[], list: typeof listing = listing): Discovered {
   const seen = new Map<string, DefinitionSource | null>();
-  const foundIn = new Map<string, number>();
+  const foundIn = new Map<string, { root: number; file: string }>();
   const diagnostics: Diagnostic[] = [];
   // What could not be listed (EIO, EACCES, ELOOP…), unlike what is not there: the definitions
   // under it are unknown, not deleted (loadSet keeps their last accepted versions).
@@ -96,7 +96,7 @@ export function discoverDefinitions(dirs: readonly string[], list: typeof listin
         continue;
       }
       seen.set(ent.name, ent.isSymbolicLink() && linksToDevNull(path) ? null : { name, file: path, dropIns: [] });
-      foundIn.set(definitionKey(name), index);
+      foundIn.set(definitionKey(name), { root: index, file: path });
     }
     tree.done();
   }
@@ -142,8 +142,8 @@ export interface Discovered {
   sources: DefinitionSource[];
   diagnostics: Diagnostic[];
   unlisted: Unlisted[];
-  /** Each definition key found (masked ones too): in which search directory, by index. */
-  foundIn: Map<string, number>;
+  /** Each definition key found (masked ones too): in which search directory, by index, and its file. */
+  foundIn: Map<string, { root: number; file: string }>;
 }
 
 /** systemd's rule: drop-ins are applied in file-name order; a name in a higher-priority place wins. */

@@ -162,7 +162,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
   const unitOf = (t: Translated) => generatedUnit(t, options.definitionDigests);
   let output = accepted === undefined ? built.units.map(unitOf) : withAccepted(built, sources, diagnostics, accepted, rejections, unitOf);
   if (found.unlisted.length > 0 && accepted !== undefined) {
-    output = withUnseen(found, options.records ?? readAllAccepted(dir!, warn), output, diagnostics);
+    output = withUnseen(found, dirs, options.records ?? readAllAccepted(dir!, warn), output, diagnostics);
   }
   // Set checks (a missing reference on each of thousands of lines) add to a file's count.
   return { ...built, diagnostics: capDiagnostics(diagnostics), dirs, sources, output };
@@ -214,22 +214,48 @@ function withAccepted(
 }
 
 /**
- * The definitions under a directory that could not be listed (EIO, EACCES…) are unknown, not
- * deleted: each one recorded there keeps its last accepted version, as it would win over a
- * definition of its name in a later search directory; not over one in an earlier or the same
- * search directory (or masked there), nor over another definition's unit of its name.
+ * The names a unit claims in the set, as buildSet() claims them: its unit name and aliases, and
+ * the Docker name of what it makes (a container's, a network's or a volume's, each kind apart).
  */
-export function withUnseen(found: Discovered, records: ReadonlyMap<string, AcceptedUnit>, output: GeneratedUnit[], diagnostics: Diagnostic[]): GeneratedUnit[] {
+function claims(u: GeneratedUnit): string[] {
+  const type = u.type ?? "container";
+  const docker = type === "container" ? [`container ${u.containerName}`] : type === "network" || type === "volume" ? [`${type} ${u.resource ?? ""}`] : [];
+  return [u.unitName, ...u.install.filter((e) => e.kind === "alias").map((e) => e.target), ...docker];
+}
+
+/** Where a file comes in the walk: its search directory, then its path below it, part by part in name order. */
+function walkPlace(file: string, dirs: readonly string[]): [number, string[]] {
+  const root = dirs.findIndex((d) => file.startsWith(dirPrefix(d)));
+  return root < 0 ? [dirs.length, [file]] : [root, file.slice(dirPrefix(dirs[root]!).length).split("/")];
+}
+
+function walksBefore(a: [number, string[]], b: [number, string[]]): boolean {
+  if (a[0] !== b[0]) return a[0] < b[0];
+  for (let i = 0; i < Math.min(a[1].length, b[1].length); i++) if (a[1][i] !== b[1][i]) return a[1][i]! < b[1][i]!;
+  return a[1].length < b[1].length;
+}
+
+/**
+ * The definitions under a directory that could not be listed (EIO, EACCES…) are unknown, not
+ * deleted: each one recorded there keeps its last accepted version, in its place in the walk. A
+ * definition of its name found before it (or masked there) wins, as does a unit found before it
+ * that claims one of its names; it wins over those found after it, which then have an error.
+ */
+export function withUnseen(found: Discovered, dirs: readonly string[], records: ReadonlyMap<string, AcceptedUnit>, output: GeneratedUnit[], diagnostics: Diagnostic[]): GeneratedUnit[] {
   let out = output;
   for (const [base, r] of records) {
     const lost = found.unlisted.find((u) => r.file === normalize(u.path) || r.file.startsWith(dirPrefix(u.path)));
-    const foundIn = found.foundIn.get(base);
-    if (lost === undefined || (foundIn !== undefined && foundIn <= lost.root)) continue;
-    const others = out.filter((u) => u.base !== base);
-    if (others.some((u) => u.unitName === r.unitName)) continue;
+    if (lost === undefined) continue;
+    const place = walkPlace(r.file, dirs);
+    const namesake = found.foundIn.get(base);
+    if (namesake && walksBefore(walkPlace(namesake.file, dirs), place)) continue;
+    const mine = new Set(claims(r));
+    const clashing = out.filter((u) => u.base !== base && claims(u).some((c) => mine.has(c)));
+    if (clashing.some((u) => walksBefore(walkPlace(u.file, dirs), place))) continue;
     const replaced = out.find((u) => u.base === base);
     diagnostics.push(warning(r.file, 0, `not seen (${lost.path} could not be listed); the version accepted at ${r.acceptedAt} stays in effect${replaced ? `, not ${replaced.file}` : ""}`));
-    out = [...others, { ...r, acceptedFrom: r.acceptedAt }];
+    for (const u of clashing) diagnostics.push(error(u.file, 0, `its unit, alias or Docker name is already used by ${r.file} (its last accepted version: ${lost.path} could not be listed)`));
+    out = [...out.filter((u) => u.base !== base && !clashing.includes(u)), { ...r, acceptedFrom: r.acceptedAt }];
   }
   return out;
 }

@@ -37,6 +37,15 @@ export const walksInto = (e: Dirent): boolean => e.isDirectory() && !e.name.ends
 const treeEntry = (e: Dirent, under: string): string | undefined =>
   !e.name.startsWith(".") && (e.isDirectory() || e.isSymbolicLink() || hasDefinitionSuffix(e.name)) ? `${typeOf(e)} ${under}${e.name}` : undefined;
 
+/**
+ * A listing that fails now reads otherwise than an empty directory did when the run was kept: the
+ * failure is an entry of the look. (A run whose own listing failed is not kept at all.)
+ */
+const failedAs =
+  (found: Array<string | undefined>): OnUnlisted =>
+  (path, code) =>
+    found.push(`!${code} ${path}`);
+
 /** The sorted entries as one string; JSON, so that no file name (one with a newline) reads as two. */
 const entriesSeen = (entries: Array<string | undefined>): string => JSON.stringify(entries.filter((e) => e !== undefined).sort());
 
@@ -48,7 +57,7 @@ const entriesSeen = (entries: Array<string | undefined>): string => JSON.stringi
 function treeSeen(root: string): string {
   const found: Array<string | undefined> = [];
   const walk = (dir: string, prefix: string, under: string, depth: number): void => {
-    for (const e of listing(dir)) {
+    for (const e of listing(dir, failedAs(found))) {
       if (e.name.startsWith(".")) continue;
       if (!walksInto(e)) found.push(treeEntry(e, under));
       else if (depth < MAX_DEPTH) walk(prefix + e.name, `${prefix}${e.name}/`, `${under}${e.name}/`, depth + 1);
@@ -73,7 +82,7 @@ const dropInsSeenOf = (entries: readonly Dirent[]): string =>
   entriesSeen(entries.map((e) => (!e.name.startsWith(".") && e.name.endsWith(".conf") ? `${typeOf(e)} ${e.name}` : undefined)));
 
 /** A drop-in directory's entries, its `.conf` files noted. */
-export function observedDropIns(dir: string, unlisted?: Unlisted, list = listing): Dirent[] {
+export function observedDropIns(dir: string, unlisted?: OnUnlisted, list = listing): Dirent[] {
   const entries = list(dir, unlisted);
   note("drop-ins", dir, dropInsSeenOf(entries));
   return entries;
@@ -93,7 +102,7 @@ const entryOf = (name: string, s: Stats): Dirent =>
   ({ name, isDirectory: () => s.isDirectory(), isSymbolicLink: () => s.isSymbolicLink(), isFile: () => s.isFile() }) as Dirent;
 
 /** Told of what a listing could not read: the directory (`list`) or an entry of it (`stat`), and the error's code. */
-export type Unlisted = (path: string, code: string, what: "list" | "stat") => void;
+export type OnUnlisted = (path: string, code: string, what: "list" | "stat") => void;
 
 /**
  * A directory's entries; none when it is not there, as the walk takes it. Where the file system
@@ -102,7 +111,7 @@ export type Unlisted = (path: string, code: string, what: "list" | "stat") => vo
  * Any other failure leaves the run unkept (what was read is not what the next run would see), and
  * is told to `unlisted`: what is there may be more than what was read.
  */
-export function listing(dir: string, unlisted?: Unlisted): Dirent[] {
+export function listing(dir: string, unlisted?: OnUnlisted): Dirent[] {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (e) {
@@ -315,7 +324,11 @@ const LOOKS: Readonly<Record<Look, (path: string, env: NodeJS.ProcessEnv) => See
   env: (name, env) => envSeen(env, name),
   isdir: (p) => (leadsToDirectory(p) ? "1" : "0"),
   tree: treeSeen,
-  "drop-ins": (p) => dropInsSeenOf(listing(p)),
+  "drop-ins": (p) => {
+    const failed: string[] = [];
+    const seen = dropInsSeenOf(listing(p, failedAs(failed)));
+    return failed.length > 0 ? `${seen} ${failed.join(" ")}` : seen;
+  },
 };
 
 function same(a: Seen, b: Seen): boolean {

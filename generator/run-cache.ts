@@ -23,11 +23,9 @@ export interface RunCache {
   /** The kept run, if it was made with this environment and build and every look still sees the same. */
   recall(): Run | undefined;
   /** Keeps a run made from these looks, unless a file it saw may still be changing (see settledMs); whether it did. */
-  keep(looks: Looks, run: Run): boolean;
+  keep(looks: Recording, run: Run): boolean;
 }
 
-/** What a run looked at, as observe() recorded it. */
-export type Looks = Recording;
 
 /**
  * How old a file's times must be, when its run looked at it, for any later write to move them. A
@@ -72,7 +70,7 @@ export function runKey(scope: Scope, bundle: string): string {
  * stats show every change, and every path it looked at is absolute (the next run may have another
  * working directory).
  */
-export function keepable(looks: Looks): boolean {
+export function keepable(looks: Recording): boolean {
   return (
     looks.newestFine < looks.at - settledMs(false) &&
     looks.newestCoarse < looks.at - settledMs(true) &&
@@ -136,7 +134,7 @@ function serialize(key: string, at: number, by: KeptBy, observations: readonly O
   return `${JSON.stringify({ key, at, by, observations, diagnostics: run.diagnostics, units })}\n${run.units.map((u) => u.text).join("")}`;
 }
 
-/** Who translated the run: the generator, or berthd before its daemon-reload (keepRunForReload). */
+/** Who translated the run: the generator, or berthd in the reconcile that reloads (agent/reconcile.ts). */
 export type KeptBy = "generator" | "berthd";
 
 /** `at`: when the run started, in ms since the epoch. */

@@ -14,11 +14,8 @@ import { copyFileSync, chmodSync, readdirSync, readFileSync, rmSync, writeFileSy
 function sourcesDigest() {
   const hash = createHash("sha256");
   for (const dir of ["agent", "cli", "generator", "runtime", "scripts"]) {
-    for (const name of readdirSync(dir, { recursive: true }).sort()) {
-      const path = `${dir}/${name}`;
-      if (!/\.(ts|js|cjs)$/.test(path)) continue;
-      hash.update(`${path}\0`).update(readFileSync(path)).update("\0");
-    }
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    for (const path of files.map((e) => `${e.parentPath}/${e.name}`).sort()) hash.update(`${path}\0`).update(readFileSync(path)).update("\0");
   }
   return hash.digest("hex").slice(0, 16);
 }

@@ -145,20 +145,30 @@ describe("berth-generator (systemd.generator(7))", () => {
     expect(readdirSync(generate(`${b}:${c}`, { BERTH_STATE_DIR: state }).out)).not.toContain("api.service");
   });
 
-  it("a definition recorded under a subdirectory that cannot be listed stands in for a valid namesake further down the search path", () => {
-    const root = tree({ "a/sub/db.container": image("Environment=V=1"), "b/db.container": image("Environment=V=2"), "b/api.container": image() });
+  it("a definition recorded under a subdirectory that cannot be listed keeps its place in the walk: over a namesake or a name's claimant after it, not before it", () => {
+    const root = tree({ "a/sub/db.container": image("Environment=V=1"), "a/zzz/db.container": image("Environment=V=2"), "b/x.container": image("ContainerName=db"), "b/api.container": image() });
     const [a, b] = [join(root, "a"), join(root, "b")];
-    const [recorded] = loadSet({ scope: "system", dirs: [a] }).output.map((u) => ({ ...u, acceptedAt: "2026-12-01T00:00:00.000Z" }));
-    const later = loadSet({ scope: "system", dirs: [b] }).output;
+    const dirs = [a, b];
+    const [recorded] = loadSet({ scope: "system", dirs: [join(a, "sub")] }).output.map((u) => ({ ...u, file: join(a, "sub/db.container"), acceptedAt: "2026-12-01T00:00:00.000Z" }));
+    const unit = (dir: string, file: string) => loadSet({ scope: "system", dirs: [dir] }).output.find((u) => u.file === join(dir, file))!;
+    // As discovery reports a/sub failing with EIO: a/zzz's db comes after it in the walk (sub < zzz).
+    const found = (namesake: string) => ({ sources: [], diagnostics: [], unlisted: [{ path: join(a, "sub"), code: "EIO", root: 0 }], foundIn: new Map([["db", { root: 0, file: namesake }]]) });
+    const later = unit(join(a, "zzz"), "db.container");
+    const api = unit(b, "api.container");
     const diagnostics: Diagnostic[] = [];
-    // As discovery reports a subdirectory of the first search directory that failed with EIO.
-    const found = { sources: [], diagnostics: [], unlisted: [{ path: join(a, "sub"), code: "EIO", root: 0 }], foundIn: new Map([["db", 1], ["api", 1]]) };
-    const out = withUnseen(found, new Map([["db", recorded!]]), later, diagnostics);
-    expect(out.map((u) => [u.unitName, u.file])).toEqual([["api.service", join(b, "api.container")], ["db.service", join(a, "sub/db.container")]]);
-    expect(diagnostics.map(formatDiagnostic)).toEqual([`${join(a, "sub/db.container")}: warning: not seen (${join(a, "sub")} could not be listed); the version accepted at 2026-12-01T00:00:00.000Z stays in effect, not ${join(b, "db.container")}`]);
-    // Not when its unit name is another definition's.
-    const named = later.map((u) => (u.base === "api" ? { ...u, unitName: "db.service" } : u)).filter((u) => u.base !== "db");
-    expect(withUnseen(found, new Map([["db", recorded!]]), named, [])).toEqual(named);
+    const out = withUnseen(found(later.file), dirs, new Map([["db", recorded!]]), [later, api], diagnostics);
+    expect(out.map((u) => u.file)).toEqual([api.file, join(a, "sub/db.container")]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${join(a, "sub/db.container")}: warning: not seen (${join(a, "sub")} could not be listed); the version accepted at 2026-12-01T00:00:00.000Z stays in effect, not ${later.file}`]);
+    // A namesake before it in the walk wins, as the file would have lost to it.
+    const earlier = { ...later, file: join(a, "aaa/db.container") };
+    expect(withUnseen(found(earlier.file), dirs, new Map([["db", recorded!]]), [earlier, api], [])).toEqual([earlier, api]);
+    // A later definition that claims its container name loses it, with an error; an earlier one keeps it.
+    const x = unit(b, "x.container");
+    const clashes: Diagnostic[] = [];
+    expect(withUnseen(found(join(a, "sub/db.container")), dirs, new Map([["db", recorded!]]), [x, api], clashes).map((u) => u.file)).toEqual([api.file, join(a, "sub/db.container")]);
+    expect(clashes.map(formatDiagnostic)).toContain(`${x.file}: error: its unit, alias or Docker name is already used by ${join(a, "sub/db.container")} (its last accepted version: ${join(a, "sub")} could not be listed)`);
+    const xFirst = { ...x, file: join(a, "aaa/x.container") };
+    expect(withUnseen(found(join(a, "sub/db.container")), dirs, new Map([["db", recorded!]]), [xFirst, api], [])).toEqual([xFirst, api]);
   });
 
   it("a search directory that cannot be listed may hold anyone's drop-ins: each definition found elsewhere keeps its last accepted version", () => {

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -258,6 +258,20 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     expect([settledMs(false), settledMs(true)]).toEqual([40, 2100]);
   });
 
+  it("sees a rewrite at the same size of a file that had settled when the run looked, as the 40 ms rule holds", async () => {
+    const file = join(tree({ "a.container": image("Environment=V=0\n") }), "a.container");
+    for (let i = 1; i <= 20; i++) {
+      const changed = statSync(file).ctimeMs;
+      await waitFor("the file to settle", () => Date.now() > changed + settledMs(false) + 1);
+      observe(true);
+      observedLstat(file);
+      const looks = observe(false)!;
+      expect(keepable(looks)).toBe(true);
+      writeFileSync(file, image(`Environment=V=${i % 10}\n`));
+      expect(stillSeen(looks.observations, {})).toBe(false);
+    }
+  });
+
   it("keeps no run that looked at a relative path, which the next run, elsewhere, would find elsewhere", () => {
     const defs = tree({ "a.container": image() });
     const env = { BERTH_UNIT_DIRS: "defs", BERTH_STATE_DIR: tree({}) };
@@ -397,6 +411,22 @@ describe("berth-generator's kept run (the next daemon-reload with nothing change
     const { counted, cacheFor } = countingCache(path, h.bundle);
     expect(run(env, cacheFor(env))).toEqual(run(env));
     expect(existsSync(path)).toBe(false);
+    expect(counted.hits).toBe(0);
+  });
+
+  it("does not take a search directory it cannot list now for the empty one it listed then", () => {
+    const h = host();
+    const empty = join(tree({}), "empty");
+    mkdirSync(empty);
+    const env = { ...h.env, BERTH_UNIT_DIRS: `${empty}:${h.defs}` };
+    const path = join(tree({}), "cache/kept-run");
+    const { counted, cacheFor } = countingCache(path, h.bundle);
+    run(env, cacheFor(env));
+    expect(existsSync(path)).toBe(true);
+    // Root lists any directory: a link to itself is what it cannot.
+    rmdirSync(empty);
+    symlinkSync(empty, empty);
+    expect(run(env, cacheFor(env))).toEqual(run(env));
     expect(counted.hits).toBe(0);
   });
 
