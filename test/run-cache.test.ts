@@ -462,13 +462,20 @@ function expectEditTranslated(dir: string, generate: () => void, unit: () => str
   expect(unit()).not.toMatch(MARKED);
 }
 
+/** db.container (V=1) run by bin/berth-generator until its run is kept, db.service marked in it. */
+async function keptBinRun() {
+  const defs = tree({ "db.container": image("Environment=V=1\n") });
+  const cache = join(tree({}), "cache/kept-run");
+  const env = { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache };
+  const { generate, unit } = binGenerator(env);
+  // A run is kept once the files it read are old enough not to be changing still.
+  await waitForKeptRun(generate, mark(cache, "db.service"), () => MARKED.test(unit()));
+  return { defs, cache, env, generate, unit };
+}
+
 describe("bin/berth-generator with its kept run", () => {
   it("writes the kept units on an unchanged run, and translates a definition edited since", async () => {
-    const defs = tree({ "db.container": image("Environment=V=1\n") });
-    const cache = join(tree({}), "cache/kept-run");
-    const { generate, unit } = binGenerator({ BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache });
-    // A run is kept once the files it read are old enough not to be changing still.
-    await waitForKeptRun(generate, mark(cache, "db.service"), () => MARKED.test(unit()));
+    const { defs, generate, unit } = await keptBinRun();
     expect(unit()).toMatch(/--env V=1 [^]*# kept\n$/);
     expectEditTranslated(defs, generate, unit);
   });
@@ -476,11 +483,7 @@ describe("bin/berth-generator with its kept run", () => {
 
 describe("a run kept by another build", () => {
   it("is not written: berthd running older code than the generator's bundle (until it restarts) keeps no run the generator takes", async () => {
-    const defs = tree({ "db.container": image("Environment=V=1\n") });
-    const cache = join(tree({}), "cache/kept-run");
-    const env = { BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: tree({}), BERTH_GENERATOR_CACHE: cache };
-    const { generate, unit } = binGenerator(env);
-    await waitForKeptRun(generate, mark(cache, "db.service"), () => MARKED.test(unit()));
+    const { cache, env, generate, unit } = await keptBinRun();
     // The same run, kept by these sources (build "unbuilt") under the built generator's path.
     const runs = fileRunCache(cache, runKey(detectScope({ ...process.env, ...env }), `${repo}dist/berth-generator.cjs`), env);
     await waitFor("the sources' run kept", () => {
