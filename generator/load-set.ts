@@ -1,10 +1,10 @@
-import { readdirSync, type Dirent } from "node:fs";
+import type { Dirent } from "node:fs";
 import { basename, dirname, join, normalize } from "node:path";
 import { buildSet, type BuiltSet } from "./build-set.js";
 import { readAccepted, readAllAccepted, readRejections, recordFile, type AcceptedUnit, type Rejection } from "./accepted-store.js";
 import { hostCredentialStore } from "./credential-store.js";
 import { digest } from "./digest.js";
-import { noteFile, observedExists } from "./observed-fs.js";
+import { listing, noteFile, observedExists } from "./observed-fs.js";
 import { capDiagnostics, error, warning, type Diagnostic, type Severity } from "./diagnostics.js";
 import { unitLiteral } from "./exec-line.js";
 import { definitionDigest, generatedUnit, type GeneratedUnit } from "./generated-unit.js";
@@ -54,13 +54,10 @@ const DROP_IN = /^((?:[A-Za-z0-9][A-Za-z0-9_.:@\\-]*\.)?container\.d)\/([^/.][^/
 function overlayDropIns(dirs: readonly string[], sources: DefinitionSource[], candidates: ReadonlyMap<string, string>): Diagnostic[] {
   const byDir = new Map<string, string[]>();
   for (const path of candidates.keys()) byDir.set(dirname(path), [...(byDir.get(dirname(path)) ?? []), basename(path)]);
+  // A directory not there yet has the candidate for its first file; one that cannot be listed is said to be.
+  const unlisted = new Map<string, string>();
   const list = (dir: string): Dirent[] => {
-    let entries: Dirent[] = [];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      // not there yet: the candidate is its first file
-    }
+    const entries = listing(dir, (path, code) => unlisted.set(path, code));
     const added = (byDir.get(dir) ?? []).filter((n) => !entries.some((e) => e.name === n));
     return [...entries, ...added.map((name) => ({ name }) as Dirent)];
   };
@@ -75,6 +72,8 @@ function overlayDropIns(dirs: readonly string[], sources: DefinitionSource[], ca
   }
   const diagnostics: Diagnostic[] = [];
   for (const [path, candidate] of candidates) {
+    const code = unlisted.get(dirname(path));
+    if (code !== undefined) diagnostics.push(error(candidate, 0, `cannot list ${dirname(path)} (${code}), where it would go: the drop-ins beside it are unknown`));
     if (used.has(path)) continue;
     const got = readRegularFile(candidate);
     if ("error" in got) {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, readFileSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBin } from "./support/run.js";
@@ -42,6 +42,16 @@ describe("berth validate", () => {
     const good = tree({ "db.container": image() });
     const bad = tree({ "db.container": image("Pod=x") });
     expect(runBin("berth", ["validate", good], { BERTH_UNIT_DIRS: bad }).status).toBe(0);
+  });
+
+  it("validate --as NAME.container.d/FILE.conf says so when that drop-in directory cannot be listed", () => {
+    const dir = tree({ "keystone.container": image() });
+    // Root lists any directory: a link to itself is what it cannot.
+    symlinkSync(join(dir, "keystone.container.d"), join(dir, "keystone.container.d"));
+    const candidate = join(tree({ t: "[Container]\nEnvironment=A=1\n" }), "t");
+    const r = berth(["validate", "--as", "keystone.container.d/10-a.conf", candidate], dir);
+    expect(r.stdout + r.stderr).toContain(`${candidate}: error: cannot list ${join(dir, "keystone.container.d")} (ELOOP), where it would go: the drop-ins beside it are unknown`);
+    expect(r.status).toBe(1);
   });
 
   it("works as Ansible's `validate: berth validate --as NAME.container %s`, in context of the set", () => {
