@@ -135,16 +135,26 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     if (!warned.has(file)) diagnostics.push(warning(file, 0, problem));
     warned.add(file);
   };
-  const asked = new Set<string>();
-  const accepted = dir === undefined && options.records === undefined ? undefined : (base: string, file: string) => {
-    if (!records.has(base) && dir !== undefined && options.records === undefined) records.set(base, readAccepted(dir, base, warn));
-    // Records read before (berthd's) are noted where the generator would read them: berthd's
-    // translation for its reload looks where the generator's does (translate-run.ts).
-    else if (options.records !== undefined && dir !== undefined && !asked.has(base)) noteFile(recordFile(dir, base));
-    asked.add(base);
+  const ofFile = (base: string, file: string) => {
     const a = records.get(base);
     return a && a.file === file ? a : undefined;
   };
+  // Records read before (berthd's) are noted where the generator would read them, once each:
+  // berthd's translation for its reload looks where the generator's does (translate-run.ts).
+  const noted = new Set<string>();
+  const accepted =
+    options.records !== undefined
+      ? (base: string, file: string) => {
+          if (dir !== undefined && !noted.has(base)) noteFile(recordFile(dir, base));
+          noted.add(base);
+          return ofFile(base, file);
+        }
+      : dir !== undefined
+        ? (base: string, file: string) => {
+            if (!records.has(base)) records.set(base, readAccepted(dir, base, warn));
+            return ofFile(base, file);
+          }
+        : undefined;
   const built = buildSet(loaded, {
     docker: unitLiteral(dockerPath(env)),
     // The executables are bundled side by side in dist/.

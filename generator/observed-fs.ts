@@ -192,10 +192,13 @@ function note(look: Look, path: string, seen: Seen, s?: Stats): void {
   if (!recording) return;
   recording.observations.push([look, path, seen]);
   if (!s) return;
-  for (const t of [s.mtimeMs, s.ctimeMs]) {
-    if (t % 1000 === 0) recording.newestCoarse = Math.max(recording.newestCoarse, t);
-    else recording.newestFine = Math.max(recording.newestFine, t);
-  }
+  noteTime(recording, s.mtimeMs);
+  noteTime(recording, s.ctimeMs);
+}
+
+function noteTime(r: Recording, t: number): void {
+  if (t % 1000 === 0) r.newestCoarse = Math.max(r.newestCoarse, t);
+  else r.newestFine = Math.max(r.newestFine, t);
 }
 
 /**

@@ -26,7 +26,6 @@ export interface RunCache {
   keep(looks: Recording, run: Run): boolean;
 }
 
-
 /**
  * How old a file's times must be, when its run looked at it, for any later write to move them. A
  * file's times come from the kernel's coarse clock (one tick: 10 ms at most) cut to the file
