@@ -12,7 +12,7 @@ import type { Definition, TranslateContext, Translated } from "./translate.js";
 export const BUILD_KEYS: KeyTable = {
   ImageTag: { kind: "list", flag: "--tag" },
   Target: { kind: "single", flag: "--target" },
-  Label: { kind: "words", flag: "--label" },
+  Label: { kind: "words", flag: "--label", pairs: true },
   BuildArg: { kind: "words", flag: "--build-arg" },
   ForceRM: { kind: "bool", flag: "--force-rm" },
   File: { kind: "own" },
@@ -89,7 +89,8 @@ function buildPlan(c: ContainerSection, def: Definition, ctx: TranslateContext):
   const networks = c.entries("Network");
   if (networks.length > 1) c.fail(networks[1]!, "docker build takes one network for its RUN steps");
   const network = networks[0];
-  const resolved = network && networkReference(network.value, network, ctx);
+  // A build has no container to give an address or alias, so no per-network options.
+  const resolved = network && (network.value.includes(":") && !network.value.startsWith("container:") ? { error: "docker build takes no per-network options" } : networkReference(network.value, network, ctx));
   if (resolved && "error" in resolved) c.fail(network, resolved.error);
   else if (resolved) {
     argv.push("--network", resolved.value);

@@ -66,9 +66,13 @@ function healthCommand(c: ContainerSection): string | null | undefined {
   let args: readonly string[] | undefined = [value];
   // A value that is no JSON array is a shell line, as in Podman: `[ -f /ok ]` is the test command.
   const json = value.startsWith("[") ? jsonWords(value) : undefined;
-  if (json) {
-    form = json[0]!;
+  if (json && Object.hasOwn(HEALTH_FORMS, json[0]!.toUpperCase())) {
+    form = json[0]!.toUpperCase();
     args = json.slice(1);
+  } else if (json) {
+    // Podman's array without a form: the words of a command, run as they are; one word is a shell line.
+    form = json.length === 1 ? "CMD-SHELL" : "CMD";
+    args = json;
   } else {
     const m = HEALTH_FORM_PREFIX.exec(value);
     if (m) {

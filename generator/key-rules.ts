@@ -9,7 +9,15 @@ export interface FlagRule {
   kind: "single" | "list" | "words" | "bool";
   flag: string;
   check?: Check;
+  /**
+   * A list of KEY=VALUE words, read as Quadlet reads one: a word without `=` is left out with a
+   * warning (Quadlet drops it silently, as systemd drops it from its own Environment=).
+   */
+  pairs?: true;
 }
+
+/** Why a word without `=` in a KEY=VALUE list is only warned about: the file runs under Quadlet. */
+const NOT_A_PAIR = "not KEY=VALUE, so Quadlet and systemd leave it out, and so does berth (a # starts a comment only at the beginning of a line)";
 
 /**
  * How berth reads one key of a Quadlet section, as data: the table of a section is its whole
@@ -48,6 +56,10 @@ export function flagArg(c: ContainerSection, key: string, rule: FlagRule, argv: 
     // Most keys are absent: words() would still allocate a list and step an iterator over nothing.
     if (c.first(key) === undefined) return;
     for (const { word, entry } of c.words(key)) {
+      if (rule.pairs && !word.includes("=")) {
+        c.warn(entry, `"${word}" is ${NOT_A_PAIR}`);
+        continue;
+      }
       const problem = check && checkProblem(word, check);
       if (problem) c.fail(entry, problem);
       else argv.push(flag, word);

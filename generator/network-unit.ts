@@ -9,7 +9,7 @@ export const NETWORK_KEYS: KeyTable = {
   Driver: { kind: "single", flag: "--driver" },
   Internal: { kind: "bool", flag: "--internal" },
   IPv6: { kind: "bool", flag: "--ipv6" },
-  Label: { kind: "words", flag: "--label" },
+  Label: { kind: "words", flag: "--label", pairs: true },
   IPAMDriver: { kind: "own" },
   Subnet: { kind: "own" },
   Gateway: { kind: "own" },

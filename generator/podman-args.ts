@@ -25,6 +25,7 @@ const SAME_IN_DOCKER: Readonly<Record<string, { value: boolean; short?: string }
   "--no-healthcheck": { value: false }, "--oom-kill-disable": { value: false }, "--oom-score-adj": { value: true },
   "--pid": { value: true }, "--pids-limit": { value: true }, "--privileged": { value: false },
   "--publish": { value: true, short: "-p" }, "--publish-all": { value: false, short: "-P" }, "--read-only": { value: false },
+  "--runtime": { value: true },
   "--security-opt": { value: true }, "--shm-size": { value: true }, "--stop-signal": { value: true },
   "--storage-opt": { value: true }, "--sysctl": { value: true }, "--tmpfs": { value: true },
   "--tty": { value: false, short: "-t" }, "--ulimit": { value: true }, "--user": { value: true, short: "-u" },

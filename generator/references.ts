@@ -37,16 +37,11 @@ export function volumeSource(source: string, entry: Entry, ctx: ReferenceContext
 }
 
 /**
- * `NAME.network` in `Network=`: the network's Docker name. Podman's per-network options after
- * a colon (`db.network:ip=…`) have no place in Docker 20.10's `--network`. Any other value is
- * returned as it is.
+ * `NAME.network` in `Network=` (without the options after a colon, which networks.ts reads): the
+ * network's Docker name. Any other value is returned as it is.
  */
 export function networkReference(value: string, entry: Entry, ctx: ReferenceContext): Resolved {
-  const colon = value.indexOf(":");
-  const name = colon < 0 ? value : value.slice(0, colon);
-  if (!name.endsWith(".network")) return { value };
-  if (colon >= 0) return { error: `Docker 20.10 takes no per-network options ("${value.slice(colon + 1)}"); give the address with IP= and the names with NetworkAlias=` };
-  return referenceTo(name, entry, ctx);
+  return value.endsWith(".network") ? referenceTo(value, entry, ctx) : { value };
 }
 
 /** `NAME.image` or `NAME.build` in `Image=`: the image that unit pulls or builds. Any other value is returned as it is. */

@@ -50,7 +50,8 @@ export function resourceUnit(def: Definition, ctx: TranslateContext, table: KeyT
   const out: Collected = { diagnostics: [], dependencies: [] };
   const c = new ContainerSection(def.sections.get(section) ?? [], usedBy(table));
   const unitName = unitNameOf(def);
-  if (!def.sections.has(section)) out.diagnostics.push(error(def.file, 0, `no [${section}] section`));
+  // No section is needed: Quadlet makes a .network or .volume of defaults from a file of [Unit] only,
+  // and a .image or .build without one lacks the key it requires, which says so.
   if (def.name.kind !== "plain") out.diagnostics.push(error(def.file, 0, `a .${type} file cannot be a template or an instance; berth makes those of .container files only`));
   checkCommon(def, c, out);
   const plan = make(c, def, ctx);

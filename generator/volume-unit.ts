@@ -3,11 +3,12 @@ import { flagArgs, type KeyTable } from "./key-rules.js";
 import { PODMAN_ONLY } from "./resource-keys.js";
 import { resourceUnit, type ResourcePlan } from "./resource-unit.js";
 import type { Definition, TranslateContext, Translated } from "./translate.js";
+import type { Entry } from "./unit-file.js";
 
 /** [Volume] of a `.volume` file, key by key, as `docker volume create` (Docker 20.10) takes it. */
 export const VOLUME_KEYS: KeyTable = {
   Driver: { kind: "own" },
-  Label: { kind: "words", flag: "--label" },
+  Label: { kind: "words", flag: "--label", pairs: true },
   Device: { kind: "own" },
   Type: { kind: "own" },
   Options: { kind: "own" },
@@ -43,15 +44,22 @@ function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext)
   // A bind mount's source must be there before Docker mounts it.
   if (type?.value === "bind" && device !== undefined) plan.unit = [`RequiresMountsFor=${device}`];
   const mountOptions: string[] = [];
+  const askedBy: Entry[] = [];
   for (const [key, option] of MOUNT_OPTION_KEYS) {
-    const e = c.matching(key, /^\d+$/, "a number (Docker passes it to mount(8) as it is)");
-    if (e) mountOptions.push(`${option}=${e.value}`);
+    const e = c.matching(key, /^(\d+|root)$/, "a number or root (Docker passes it to mount(8) as it is)");
+    const id = e?.value === "root" ? "0" : e?.value;
+    // Without a device the volume's directory is root's already: 0 asks for what Docker does anyway.
+    if (id === undefined || (id === "0" && device === undefined)) continue;
+    mountOptions.push(`${option}=${id}`);
+    askedBy.push(e!);
   }
-  const options = c.value("Options");
-  if (options !== undefined) mountOptions.push(options);
+  const options = c.single("Options");
+  if (options !== undefined) {
+    mountOptions.push(options.value);
+    askedBy.push(options);
+  }
   if (mountOptions.length > 0 && device === undefined) {
-    const first = ["User", "Group", "Options"].map((k) => c.single(k)).find(Boolean)!;
-    c.fail(first, "Docker's local driver takes mount options only with Device= (and Type=)");
+    c.fail(askedBy[0]!, "Docker's local driver takes mount options only with Device= (and Type=)");
   } else if (mountOptions.length > 0) argv.push("--opt", `o=${mountOptions.join(",")}`);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
   argv.push(name);

@@ -32,11 +32,11 @@ async function removeContainer(name: string, id: string): Promise<void> {
 const valuesOf = (args: readonly string[], option: string): string[] => args.flatMap((a, i) => (a === option && i + 1 < args.length ? [args[i + 1]!] : []));
 
 /**
- * `create NAME [--require-image IMAGE] [--connect NETWORK]… [--alias NAME]… -- DOCKER create ARGS…`:
+ * `create NAME [--require-image IMAGE] [--connect NETWORK [--connect-ip|--connect-ip6|--connect-alias VALUE]…]… [--alias NAME]… -- DOCKER create ARGS…`:
  * clears the way for the container and creates it. A leftover container (a crash, a kill, a
  * reboot) is removed so it never blocks a start; one that is running and carries this very spec
  * is kept instead of being replaced. `docker create` (20.10) joins one network: the container is
- * connected to each further one before it starts, under the same aliases.
+ * connected to each further one before it starts, under the same aliases, and with that network's own.
  */
 const create: Command = async (name, args) => {
   const dash = args.indexOf("--");
@@ -69,12 +69,26 @@ const create: Command = async (name, args) => {
   const created = await runCommand(argv);
   if (created !== 0) return created;
   const aliases = valuesOf(options, "--alias").flatMap((a) => ["--alias", a]);
-  for (const network of valuesOf(options, "--connect")) {
-    const connected = await runCommand([argv[0]!, "network", "connect", ...aliases, network, name]);
+  for (const { network, own } of furtherNetworks(options)) {
+    const connected = await runCommand([argv[0]!, "network", "connect", ...aliases, ...own, network, name]);
     if (connected !== 0) return connected;
   }
   return 0;
 };
+
+/** A further network's own options (Network=NAME:ip=…) as `docker network connect` takes them. */
+const CONNECT_OPTIONS: Readonly<Record<string, string>> = { "--connect-ip": "--ip", "--connect-ip6": "--ip6", "--connect-alias": "--alias" };
+
+/** Each `--connect NETWORK`, with the `--connect-…` options that follow it. */
+function furtherNetworks(options: readonly string[]): Array<{ network: string; own: string[] }> {
+  const out: Array<{ network: string; own: string[] }> = [];
+  for (let i = 0; i + 1 < options.length; i++) {
+    const option = options[i]!;
+    if (option === "--connect") out.push({ network: options[++i]!, own: [] });
+    else if (Object.hasOwn(CONNECT_OPTIONS, option) && out.length > 0) out.at(-1)!.own.push(CONNECT_OPTIONS[option]!, options[++i]!);
+  }
+  return out;
+}
 
 const watch: Command = async (name, [action]) => {
   const filters = encodeURIComponent(JSON.stringify({ container: [name], type: ["container"] }));

@@ -15,6 +15,8 @@ import { waitFor } from "./support/wait.js";
  */
 const INIT_IMAGE = "berth-test/qf-pid1-init:latest";
 const NETWORKS = ["qf-net-a", "qf-net-b"];
+/** Each network's subnet: Docker gives a container a chosen address only on a network with one. */
+const SUBNETS: Record<string, string> = { "qf-net-a": "10.231.1.0/24", "qf-net-b": "10.231.2.0/24" };
 
 interface Inspect {
   Id: string;
@@ -22,7 +24,7 @@ interface Inspect {
   State: { Running: boolean; Health?: { Status: string } };
   Config: { Env: string[] };
   HostConfig: { Init: boolean | null; NetworkMode: string };
-  NetworkSettings: { Networks: Record<string, { Aliases: string[] | null }> };
+  NetworkSettings: { Networks: Record<string, { Aliases: string[] | null; IPAddress: string }> };
 }
 
 function inspect(name: string): Inspect | undefined {
@@ -67,7 +69,7 @@ describe("Quadlet files on Docker (real systemd, real dockerd)", () => {
     ensureJournald();
     for (const n of NETWORKS) {
       docker(["network", "rm", n]);
-      expect(docker(["network", "create", n]).status).toBe(0);
+      expect(docker(["network", "create", "--subnet", SUBNETS[n]!, n]).status).toBe(0);
     }
     um = await new UserManager().start();
     mkdirSync(join(um.defs, "qf-data"));
@@ -123,6 +125,13 @@ RunInit=yes
 Network=qf-net-a
 Network=qf-net-b
 NetworkAlias=qf-multi-alias
+Exec=sleep 600
+`);
+    define("qf-addressed.container", `[Container]
+Image=${TEST_IMAGE}
+RunInit=yes
+Network=qf-net-a:ip=10.231.1.10,alias=qf-first-name
+Network=qf-net-b:ip=10.231.2.10,alias=qf-second-name
 Exec=sleep 600
 `);
     define("qf-joiner.container", `[Container]
@@ -217,6 +226,18 @@ ReloadCmd=sh -c "echo cmd >> /reloads"
     expect(um.systemctl(["restart", "qf-multi.service"]).status).toBe(0);
     await waitFor("the joiner to be restarted", () => state("qf-joiner.service").ActiveState === "active" && inspect("qf-joiner")?.Id !== joined && inspect("qf-joiner")?.State.Running);
     um.systemctl(["stop", "qf-joiner.service", "qf-multi.service"]);
+  });
+
+  it("Network=NAME:ip=…,alias=… gives the container that address and name on each of its networks", () => {
+    start("qf-addressed.service");
+    const networks = inspect("qf-addressed")!.NetworkSettings.Networks;
+    expect(networks["qf-net-a"]).toMatchObject({ IPAddress: "10.231.1.10" });
+    expect(networks["qf-net-a"]!.Aliases).toContain("qf-first-name");
+    expect(networks["qf-net-b"]).toMatchObject({ IPAddress: "10.231.2.10" });
+    expect(networks["qf-net-b"]!.Aliases).toContain("qf-second-name");
+    // Each name is that network's only.
+    expect(networks["qf-net-a"]!.Aliases).not.toContain("qf-second-name");
+    um.systemctl(["stop", "qf-addressed.service"]);
   });
 
   it("systemctl reload sends ReloadSignal= or runs ReloadCmd= in the container", async () => {

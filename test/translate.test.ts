@@ -147,7 +147,7 @@ describe("translate: [Container] keys become docker create options", () => {
   });
 
   it("rejects malformed values with the line", () => {
-    const t = translateText(base + "Environment=NOEQUALS\nHealthCmd=x\nHealthInterval=soon\nMemory=lots\nPublishPort=99999:1\nRunInit=maybe\nUlimit=nofile\nPull=sometimes\nEntrypoint=[1,2]\n");
+    const t = translateText(base + "Environment=1A=b\nHealthCmd=x\nHealthInterval=soon\nMemory=lots\nPublishPort=99999:1\nRunInit=maybe\nUlimit=nofile\nPull=sometimes\nEntrypoint=[1,2]\n");
     expect(t.diagnostics.filter((d) => d.severity === "error").map((d) => d.line)).toEqual([3, 5, 6, 7, 8, 9, 10, 11]);
   });
 
