@@ -106,6 +106,9 @@ install_berth() {
     missing+=("Node.js $NODE_MIN or later, or npm to install it (apt-get install npm)")
   fi
   [ ${#missing[@]} -eq 0 ] || die "missing: $(IFS=';'; echo "${missing[*]}" | sed 's/;/; /g')"
+  # Only .pod files need it, so its absence is said, not fatal: their units say it again.
+  [ -x /usr/bin/catatonit ] || [ -x /usr/libexec/podman/catatonit ] ||
+    say "note: catatonit is not installed; a .pod file's unit will not start without it (apt-get install catatonit)"
 
   export PATH="/usr/local/bin:$PATH"
   if ! node_recent; then

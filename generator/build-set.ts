@@ -69,7 +69,8 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   // Docker names by kind: a network may share its name with a container, not with another network.
   const claimedContainers = new Map<string, Translated>();
   const claim = (t: { type: string; containerName: string; resource: string }): string | undefined =>
-    t.type === "container" ? t.containerName : t.type === "network" || t.type === "volume" ? `${t.type} ${t.resource}` : undefined;
+    // A pod's holder is a container like any other.
+    t.type === "container" || t.type === "pod" ? t.containerName : t.type === "network" || t.type === "volume" ? `${t.type} ${t.resource}` : undefined;
   for (const l of loaded) {
     const t = translateDefinition(l.definition, ctx);
     const mine = l.unread ? l.diagnostics : l.diagnostics.length > 0 ? sortByFile(l.diagnostics.concat(t.diagnostics), l.definition.files) : t.diagnostics;
@@ -78,7 +79,8 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     };
     clash("unit name", t.unitName, claimedUnits.get(t.unitName));
     const claimed = claim(t);
-    if (claimed !== undefined) clash(t.type === "container" ? "container name" : `${t.type} name`, t.resource, claimedContainers.get(claimed));
+    const dockerObject = t.type === "network" || t.type === "volume";
+    if (claimed !== undefined) clash(dockerObject ? `${t.type} name` : "container name", dockerObject ? t.resource : t.containerName, claimedContainers.get(claimed));
     for (const { name, entry } of t.aliases) {
       const owner = ownerOfName.get(name) ?? claimedUnits.get(name)?.definition.file;
       if (owner) mine.push(error(entry.file, entry.line, `[Install] Alias=: "${name}" is already the name of a unit of ${owner}`));

@@ -2,7 +2,7 @@ import { addHostArgs } from "./add-host.js";
 import { commandArgs } from "./container-command.js";
 import {
   configLabel, devices, dockerArgs, environmentFiles, imageKey, logDriverArgs, mounts, networkArgs, publishPorts,
-  pullArgs, secretArgs, securityArgs, STOP_TIMEOUT_CHECK, stopTimeout, userArgs, volatileTmp, volumes,
+  podArgs, pullArgs, secretArgs, securityArgs, STOP_TIMEOUT_CHECK, stopTimeout, userArgs, volatileTmp, volumes,
 } from "./create-handlers.js";
 import type { KeyHandler } from "./create-run.js";
 import { PULL_POLICIES } from "./image-unit.js";
@@ -128,8 +128,8 @@ export const CONTAINER_KEYS: Readonly<Record<string, ContainerKeyRule>> = {
   RevertOnFailure: { kind: "own", value: "bool", readBy: "container-unit (berthd's rollback)" },
 
   // An error: the container would run without something the file relies on, so berth refuses to guess.
-  Pod: refused("Docker has no pods; give each container its own definition, and let the others join one owner's network namespace with Network=OWNER.container, or put them all on one .network"),
-  StartWithPod: refused("Docker has no pods"),
+  Pod: own("single", podArgs),
+  StartWithPod: by("bool", "Pod"),
   Rootfs: refused("Docker runs images only, not an exploded root file system"),
   UIDMap: refused(NO_UID_MAPS),
   GIDMap: refused(NO_GID_MAPS),

@@ -50,6 +50,7 @@ export function translateContainer(def: Definition, ctx: TranslateContext): Tran
     { name: "Service", lines: serviceSection(def, c, ctx, containerName, run, out.diagnostics) },
   ];
   const unit = finishUnit(def, ctx, unitName, c, out, sections);
+  if (run.startedBy) unit.install.push({ kind: "wants", target: run.startedBy, unit: unitName });
   return {
     ...unit,
     type: "container",

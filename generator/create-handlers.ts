@@ -2,9 +2,10 @@ import { configPaths, CONFIG_LABEL_FILE } from "./config-keys.js";
 import type { CreateRun } from "./create-run.js";
 import { PULL_POLICIES } from "./image-unit.js";
 import { logDriver } from "./log-driver.js";
+import { holderOf } from "./names.js";
 import { networks } from "./networks.js";
 import { parsePublishPort } from "./publish-port.js";
-import { imageReference, networkReference, volumeSource } from "./references.js";
+import { imageReference, networkReference, podReference, volumeSource } from "./references.js";
 import { secretOptions } from "./secret-keys.js";
 import { securityOptions } from "./security-options.js";
 import { environmentFileArgs, mountArgs, volumeArgs } from "./storage.js";
@@ -63,6 +64,37 @@ export function networkArgs(run: CreateRun): void {
   for (const word of network.args) run.argv.push(word);
   run.connect = network.connect;
   run.joins = network.joins;
+  if (network.args[1]?.startsWith("container:")) refuseOwnNetworkKeys(run, run.c.entries("Network")[0]!.value, []);
+}
+
+/**
+ * What Docker refuses for a container that joins another's network namespace (`container:NAME`,
+ * a pod's member): the addresses, names and ports there are the owner's to give.
+ */
+const OWNER_NETWORK_KEYS = ["PublishPort", "ExposeHostPort", "HostName", "DNS", "DNSSearch", "DNSOption", "AddHost", "NetworkAlias", "IP", "IP6"];
+
+function refuseOwnNetworkKeys({ c }: CreateRun, owner: string, more: readonly string[]): void {
+  for (const key of more.concat(OWNER_NETWORK_KEYS)) {
+    const e = c.entries(key)[0];
+    if (e) c.fail(e, `a container that shares the network of ${owner} cannot have its own; give it to ${owner}`);
+  }
+}
+
+/**
+ * Pod=NAME.pod (StartWithPod= with it): the container joins the network and IPC namespaces and
+ * the volumes of the pod's holder, and is bound to the pod's unit, which starts it unless
+ * StartWithPod=false (an [Install] edge: the pod's unit wants it).
+ */
+export function podArgs(run: CreateRun): void {
+  const e = run.c.single("Pod");
+  if (!e) return;
+  const reference = podReference(e.value, e, run.ctx);
+  const pod = run.resolved(e, reference);
+  if (pod === undefined) return;
+  refuseOwnNetworkKeys(run, e.value, ["Network"]);
+  const holder = holderOf(pod);
+  run.argv.push("--network", `container:${holder}`, "--ipc", `container:${holder}`, "--volumes-from", holder);
+  if (run.c.bool("StartWithPod") !== false && "use" in reference) run.startedBy = reference.use?.unit;
 }
 
 /** User= and Group=: Docker's `--user USER[:GROUP]`. */

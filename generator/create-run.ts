@@ -35,6 +35,8 @@ export interface CreateRun {
   /** berth-step's options that connect the container to its further networks. */
   connect: string[];
   joins: Networks["joins"];
+  /** The pod's unit that wants this one (Pod=, unless StartWithPod=false). */
+  startedBy: string | undefined;
   secrets: Secrets;
   /** Digest of the create argv, put on the container as a label. */
   spec: string;

@@ -43,6 +43,6 @@ export function resourceNameOf(def: Definition): string | undefined {
       // The first tag names the image, as in Quadlet.
       return (def.sections.get("Build") ?? []).find((e) => e.key === "ImageTag" && e.value !== "")?.value;
     case "pod":
-      return undefined;
+      return lastValue(def, "PodName") ?? `systemd-${def.name.base}`;
   }
 }

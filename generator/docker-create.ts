@@ -27,7 +27,7 @@ export function dockerCreate(def: Definition, c: ContainerSection, ctx: Translat
       return r.value;
     },
     image: undefined, imageFrom: undefined, uses: [], pull: undefined, ports: [], health: undefined, waitHealthy: false,
-    onFailure: "none", stopTimeout: 0, spec: "", config: undefined, connect: [], joins: [], secrets: NO_SECRETS, command: [],
+    onFailure: "none", stopTimeout: 0, spec: "", config: undefined, connect: [], joins: [], startedBy: undefined, secrets: NO_SECRETS, command: [],
   };
   // for-in over the record: this runs once per definition in a process that exits right after, so
   // the loop stays in the interpreter, where a for-of over pairs allocates an iterator per step.

@@ -88,3 +88,6 @@ export function referencedDefinition(value: string): string | undefined {
   if (!SUFFIXED.test(value)) return undefined;
   return value.endsWith(".container") ? value.slice(0, -".container".length) : value;
 }
+
+/** The holder container of the pod named `pod`, whose namespaces its members join (Quadlet's infra name). */
+export const holderOf = (pod: string): string => `${pod}-infra`;

@@ -17,6 +17,8 @@ export interface ReferenceContext {
 /** A unit that the referring definition uses, and the line that said so. */
 export interface Use {
   unit: string;
+  /** BindsTo= instead of Requires=: the unit stops with the one it uses (a pod's member with the pod). */
+  bind?: true;
   /** The key of the referenced definition (`db.network`). */
   definition: string;
   entry: Entry;
@@ -55,10 +57,21 @@ export function imageReference(value: string, entry: Entry, ctx: ReferenceContex
  */
 export function useLines(uses: readonly Use[], dependencies: Dependency[]): string[] {
   if (uses.length === 0) return [];
-  const units = [...new Set(uses.map((u) => u.unit))];
+  const unitsOf = (list: readonly Use[]) => [...new Set(list.map((u) => u.unit))].join(" ");
   for (const u of uses) {
-    dependencies.push({ key: "Unit.Requires", unit: u.unit, definition: u.definition, entry: u.entry });
+    dependencies.push({ key: u.bind ? "Unit.BindsTo" : "Unit.Requires", unit: u.unit, definition: u.definition, entry: u.entry });
     dependencies.push({ key: "Unit.After", unit: u.unit, definition: u.definition, entry: u.entry });
   }
-  return [`Requires=${units.join(" ")}`, `After=${units.join(" ")}`];
+  const required = uses.filter((u) => !u.bind);
+  const bound = uses.filter((u) => u.bind);
+  const lines = required.length > 0 ? [`Requires=${unitsOf(required)}`] : [];
+  if (bound.length > 0) lines.push(`BindsTo=${unitsOf(bound)}`);
+  lines.push(`After=${unitsOf(uses)}`);
+  return lines;
+}
+
+/** `NAME.pod` in `Pod=`: the pod's name, and its unit, which the member is bound to. */
+export function podReference(value: string, entry: Entry, ctx: ReferenceContext): Resolved {
+  const r = /^[^/]+\.pod$/.test(value) ? referenceTo(value, entry, ctx) : { error: `expected NAME.pod, found "${value}"` };
+  return "use" in r && r.use ? { ...r, use: { ...r.use, bind: true } } : r;
 }

@@ -6,6 +6,7 @@ import { CONTAINER_KEYS } from "../generator/container-keys.js";
 import { IMAGE_KEYS } from "../generator/image-unit.js";
 import type { KeyTable } from "../generator/key-rules.js";
 import { NETWORK_KEYS } from "../generator/network-unit.js";
+import { POD_KEYS } from "../generator/pod-unit.js";
 import { VOLUME_KEYS } from "../generator/volume-unit.js";
 import { repo } from "./support/run.js";
 
@@ -22,7 +23,7 @@ function documentedKeys(section: string): string[] {
 }
 
 describe("the man page documents every key of each file type's table, and no other", () => {
-  it.each([["Network", NETWORK_KEYS], ["Volume", VOLUME_KEYS], ["Image", IMAGE_KEYS], ["Build", BUILD_KEYS]] as Array<[string, KeyTable]>)("[%s]", (section, table) => {
+  it.each([["Network", NETWORK_KEYS], ["Volume", VOLUME_KEYS], ["Image", IMAGE_KEYS], ["Build", BUILD_KEYS], ["Pod", POD_KEYS]] as Array<[string, KeyTable]>)("[%s]", (section, table) => {
     expect(documentedKeys(section).sort()).toEqual(Object.keys(table).sort());
   });
 });
@@ -75,7 +76,7 @@ describe("every key of each file type's table has a translation case (test/cases
   const cases = join(repo, "test/cases/translate");
   const caseText = (suffix: string) =>
     readdirSync(cases).filter((f) => f.endsWith(suffix)).map((f) => readFileSync(join(cases, f), "utf8")).join("\n");
-  it.each([[".container", CONTAINER_KEYS], [".network", NETWORK_KEYS], [".volume", VOLUME_KEYS], [".image", IMAGE_KEYS], [".build", BUILD_KEYS]] as Array<[string, KeyTable]>)("%s", (suffix, table) => {
+  it.each([[".container", CONTAINER_KEYS], [".network", NETWORK_KEYS], [".volume", VOLUME_KEYS], [".image", IMAGE_KEYS], [".build", BUILD_KEYS], [".pod", POD_KEYS]] as Array<[string, KeyTable]>)("%s", (suffix, table) => {
     const text = caseText(suffix);
     expect(Object.keys(table).filter((key) => !new RegExp(`^${key}=`, "m").test(text))).toEqual([]);
   });

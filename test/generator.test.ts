@@ -244,12 +244,12 @@ describe("berth-generator (systemd.generator(7))", () => {
   });
 
   it("says which writes failed and why, after every definition's diagnostics, without a stack trace", () => {
-    const defs = tree({ "a.container": image(), "b.container": image("Pod=x") });
+    const defs = tree({ "a.container": image(), "b.container": image("Rootfs=/srv/root") });
     const out = join(tree({ normal: "a leftover file, not a directory" }), "normal");
     const r = runBin("berth-generator", [out, out, out], { BERTH_UNIT_DIRS: defs });
     expect(r.status).toBe(1);
     expect(r.stderr.split("\n").filter(Boolean)).toEqual([
-      expect.stringMatching(/b\.container:3: error: Pod=: not supported/),
+      expect.stringMatching(/b\.container:3: error: Rootfs=: not supported/),
       `berth-generator: ${out}: error: not written: something is already there (systemd empties this directory before it runs generators); left as it is`,
       `berth-generator: ${out}/a.service: error: not written: a file or link is where a directory should be; left as it is`,
       `berth-generator: ${out}/berth.target: error: not written: a file or link is where a directory should be; left as it is`,

@@ -134,6 +134,13 @@ Network=qf-net-a:ip=10.231.1.10,alias=qf-first-name
 Network=qf-net-b:ip=10.231.2.10,alias=qf-second-name
 Exec=sleep 600
 `);
+    for (const member of ["qf-pod-web", "qf-pod-worker"]) define(`${member}.container`, `[Container]\nImage=${TEST_IMAGE}\nRunInit=yes\nPod=qf-pod.pod\nExec=sleep 600\n`);
+    // Its holder container, qf-pod-infra, is made by the unit, not by define().
+    containers.push("qf-pod-infra");
+    um.writeDefinition("qf-pod.pod", `[Pod]
+PodName=qf-pod
+Network=qf-net-a:ip=10.231.1.20
+`);
     define("qf-joiner.container", `[Container]
 Image=${TEST_IMAGE}
 RunInit=yes
@@ -238,6 +245,28 @@ ReloadCmd=sh -c "echo cmd >> /reloads"
     // Each name is that network's only.
     expect(networks["qf-net-a"]!.Aliases).not.toContain("qf-second-name");
     um.systemctl(["stop", "qf-addressed.service"]);
+  });
+
+  it("a .pod runs as a holder container whose network and IPC its members share: starting the pod starts them, its stop stops them, its restart restarts them", async () => {
+    start("qf-pod-pod.service");
+    await waitFor("both members to be active", () => ["qf-pod-web.service", "qf-pod-worker.service"].every((u) => state(u).ActiveState === "active"));
+    const holder = inspect("qf-pod-infra")!;
+    expect(holder.NetworkSettings.Networks["qf-net-a"]).toMatchObject({ IPAddress: "10.231.1.20" });
+    const namespace = (name: string, kind: string) => docker(["exec", name, "readlink", `/proc/1/ns/${kind}`]).stdout.trim();
+    for (const member of ["qf-pod-web", "qf-pod-worker"]) {
+      expect(inspect(member)!.HostConfig.NetworkMode).toMatch(new RegExp(`^container:(qf-pod-infra|${holder.Id})$`));
+    }
+    // The holder runs catatonit alone, with no readlink to ask: the members agree with each other.
+    for (const kind of ["net", "ipc"]) {
+      expect(namespace("qf-pod-web", kind)).toMatch(/^\w+:\[\d+\]$/);
+      expect(namespace("qf-pod-web", kind)).toBe(namespace("qf-pod-worker", kind));
+    }
+    // A restart of the pod is a new network namespace: its members restart with it.
+    const before = inspect("qf-pod-web")!.Id;
+    expect(um.systemctl(["restart", "qf-pod-pod.service"]).status).toBe(0);
+    await waitFor("the member to be restarted", () => state("qf-pod-web.service").ActiveState === "active" && inspect("qf-pod-web")?.Id !== before && inspect("qf-pod-web")?.State.Running === true);
+    expect(um.systemctl(["stop", "qf-pod-pod.service"]).status).toBe(0);
+    await waitFor("the members to stop with the pod", () => ["qf-pod-web.service", "qf-pod-worker.service"].every((u) => state(u).ActiveState === "inactive"));
   });
 
   it("systemctl reload sends ReloadSignal= or runs ReloadCmd= in the container", async () => {

@@ -15,6 +15,7 @@ export const REFERABLE: Record<string, { unit: string; resource: string }> = {
   "data.volume": { unit: "data-volume.service", resource: "systemd-data" },
   "app.image": { unit: "app-image.service", resource: "registry.example/app:1" },
   "app.build": { unit: "app-build.service", resource: "localhost/app" },
+  "web.pod": { unit: "web-pod.service", resource: "systemd-web" },
 };
 
 /** The credential store every translation case sees; any other name is missing from it. */
