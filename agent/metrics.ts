@@ -1,5 +1,6 @@
 import type { Diagnostic } from "../generator/diagnostics.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
+import { runsContainer } from "../generator/names.js";
 import type { ContainerState } from "./docker.js";
 import { isTemplate } from "./plan.js";
 import type { Failure } from "./reconcile.js";
@@ -199,13 +200,12 @@ export interface ServiceSources {
 export function serviceSamples(desired: readonly GeneratedUnit[], src: ServiceSources): ServiceSample[] {
   return desired.filter((u) => !isTemplate(u.unitName)).map((u) => {
     const c = src.containers.get(u.unitName);
-    const runsContainer = (u.type ?? "container") === "container";
     return {
       unit: u.unitName,
       activeState: src.activeStates.get(u.unitName),
       restarts: src.restarts.get(u.unitName),
       lastError: src.errors.get(u.unitName),
-      container: runsContainer
+      container: runsContainer(u.type)
         ? {
             name: u.containerName,
             desiredSpec: u.spec,

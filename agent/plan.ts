@@ -1,5 +1,6 @@
 import { describePaths, type ConfigChange } from "../generator/config-manifest.js";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
+import { runsContainer } from "../generator/names.js";
 
 /** What berthd knows about one unit before it acts. */
 export interface Observed {
@@ -79,8 +80,7 @@ export function plan(
     // that runs no container (a network's, a volume's) shows its version by being active.
     const rerendered = a !== undefined && a.text !== u.text && isRerendered(a, u, o);
     const same = a !== undefined && (a.text === u.text || rerendered) && (o.runningSpec === undefined || o.runningSpec === u.spec);
-    const runsContainer = (u.type ?? "container") === "container";
-    const bornOut = a?.pending === true && same && o.activeState === "active" && (!runsContainer || o.runningSpec === u.spec);
+    const bornOut = a?.pending === true && same && o.activeState === "active" && (!runsContainer(u.type) || o.runningSpec === u.spec);
     const starting = a?.pending === true && same && o.activeState === "activating";
     const done = a !== undefined && (!a.pending || bornOut);
     const config = o.activeState === "active" ? o.config : undefined;
@@ -135,7 +135,7 @@ function isRerendered(a: NonNullable<Observed["applied"]>, u: GeneratedUnit, o: 
   if (u.source === undefined || a.spec !== u.spec || o.activeState !== "active") return false;
   // A network's, volume's or image's unit shows its version only by being active; restarting it
   // would take its containers along.
-  if ((u.type ?? "container") === "container" && o.runningSpec !== u.spec) return false;
+  if (runsContainer(u.type) && o.runningSpec !== u.spec) return false;
   return a.source === undefined || a.source === u.source;
 }
 

@@ -1,6 +1,7 @@
 import { acceptedDir, stateDir } from "../generator/accepted-store.js";
 import { runningDigest } from "../generator/config-manifest.js";
 import { formatDiagnostic } from "../generator/diagnostics.js";
+import { runsContainer } from "../generator/names.js";
 import { runtimeDir, type Scope } from "../generator/search-path.js";
 import { DockerClient } from "../agent/docker.js";
 import { createLogger } from "../agent/log.js";
@@ -166,7 +167,7 @@ export async function statusCommand(args: ParsedArgs, scope: Scope): Promise<num
         active: String(props.ActiveState ?? "unknown"),
         sub: String(props.SubState ?? ""),
         // A network's, volume's or image's unit runs no container: it names what it makes.
-        container: (u.type ?? "container") !== "container" ? `(${u.type} ${u.resource ?? ""})` : c ? c.state : "none",
+        container: !runsContainer(u.type) ? `(${u.type} ${u.resource ?? ""})` : c ? c.state : "none",
         health: c?.health ?? "-",
         image: u.image ?? "",
         config: c?.config !== undefined && c.state === "running" ? runningDigest(readConfigState(configStateFile(runtimeDir(scope, process.env), u.unitName)), c.config) : "-",

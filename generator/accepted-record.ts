@@ -1,6 +1,6 @@
 import type { AcceptedUnit } from "./accepted-store.js";
 import { GENERATED_HEADER } from "./labels.js";
-import { CONTAINER_NAME, FILE_TYPES, fileNameOfKey, isUnitName, parseDefinitionName } from "./names.js";
+import { CONTAINER_NAME, FILE_TYPES, fileNameOfKey, isUnitName, parseDefinitionName, runsContainer, type FileType } from "./names.js";
 import type { InstallEdge } from "./translate.js";
 
 const PULL = new Set(["missing", "always", "never", "newer"]);
@@ -52,9 +52,9 @@ function isConfigPaths(v: unknown): boolean {
 /** Each field of a record, what it must be, and how to say it is not. */
 const FIELDS: ReadonlyArray<[keyof AcceptedUnit, (v: unknown, r: Record<string, unknown>) => boolean, string]> = [
   ["unitName", (v) => isUnitName(v) && v.endsWith(".service"), "a service name"],
-  ["type", (v) => v === undefined || (isString(v) && Object.hasOwn(FILE_TYPES, v) && v !== "pod"), "a file type berth translates"],
-  // Only a container has one; the other types run none.
-  ["containerName", (v, r) => isString(v) && ((r.type ?? "container") === "container" ? CONTAINER_NAME.test(v.replace(/%[a-zA-Z]/g, "x")) : v === ""), "a container name (empty for a unit without a container)"],
+  ["type", (v) => v === undefined || (isString(v) && Object.hasOwn(FILE_TYPES, v)), "a file type berth translates"],
+  // Only a container and a pod (its holder) have one; the other types run none.
+  ["containerName", (v, r) => isString(v) && (runsContainer(r.type as FileType | undefined) ? CONTAINER_NAME.test(v.replace(/%[a-zA-Z]/g, "x")) : v === ""), "a container name (empty for a unit without a container)"],
   ["resource", (v) => v === undefined || (isString(v) && !/[\0\n\r]/.test(v)), "a Docker name"],
   ["imageFrom", (v) => v === undefined || (isUnitName(v) && v.endsWith(".service")), "a service name"],
   ["file", (v) => isString(v) && v.startsWith("/") && !/[\0\n\r]/.test(v), "an absolute path"],

@@ -3,7 +3,7 @@ import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
 import { translateDefinition } from "./file-types.js";
 import { resourceNameOf, unitNameOf } from "./definition-names.js";
-import { definitionKey } from "./names.js";
+import { definitionKey, runsContainer, type FileType } from "./names.js";
 import type { TranslateContext, Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
 
@@ -68,9 +68,8 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   const claimedUnits = new Map<string, Translated>();
   // Docker names by kind: a network may share its name with a container, not with another network.
   const claimedContainers = new Map<string, Translated>();
-  const claim = (t: { type: string; containerName: string; resource: string }): string | undefined =>
-    // A pod's holder is a container like any other.
-    t.type === "container" || t.type === "pod" ? t.containerName : t.type === "network" || t.type === "volume" ? `${t.type} ${t.resource}` : undefined;
+  const claim = (t: { type: FileType; containerName: string; resource: string }): string | undefined =>
+    runsContainer(t.type) ? t.containerName : t.type === "network" || t.type === "volume" ? `${t.type} ${t.resource}` : undefined;
   for (const l of loaded) {
     const t = translateDefinition(l.definition, ctx);
     const mine = l.unread ? l.diagnostics : l.diagnostics.length > 0 ? sortByFile(l.diagnostics.concat(t.diagnostics), l.definition.files) : t.diagnostics;

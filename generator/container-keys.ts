@@ -10,6 +10,7 @@ import { HEALTH_ON_FAILURE, healthArgs, readinessKeys } from "./health-check.js"
 import type { FlagRule, ValueKind } from "./key-rules.js";
 import { podmanArgs } from "./podman-args.js";
 import { readOnlyArgs } from "./read-only.js";
+import { isDockerName } from "./names.js";
 import { GROUP_ADD_CHECK, USERNS_CHECK } from "./refused-values.js";
 import { signalNumber } from "./signals.js";
 import { timezoneArgs } from "./timezone.js";
@@ -87,7 +88,7 @@ export const CONTAINER_KEYS: Readonly<Record<string, ContainerKeyRule>> = {
   DropCapability: { kind: "words", flag: "--cap-drop" },
   Sysctl: { kind: "words", flag: "--sysctl" },
   // Beside --network-alias, a container on several networks gets its aliases on each (networks.ts).
-  NetworkAlias: { kind: "words", flag: "--network-alias" },
+  NetworkAlias: { kind: "words", flag: "--network-alias", check: { test: isDockerName, expected: "a name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)" } },
   AddHost: own("words", ({ c, argv }) => addHostArgs(c, argv)),
   User: own("single", userArgs),
   Group: by("single", "User"),

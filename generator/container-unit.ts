@@ -9,7 +9,7 @@ import { formatExec, oneWord } from "./exec-line.js";
 import { goDurationSeconds } from "./go-duration.js";
 import { checkCommon, finishUnit } from "./finish-unit.js";
 import { reportKeys, usedBy } from "./key-rules.js";
-import { CONTAINER_NAME } from "./names.js";
+import { isDockerName } from "./names.js";
 import { isOneshot, refuseReadinessKeys } from "./oneshot.js";
 import { reloadArgv } from "./reload.js";
 import { signalNumber } from "./signals.js";
@@ -19,9 +19,6 @@ import { copied, type Section } from "./unit-text.js";
 
 /** Beyond Docker's own grace period: CLI start-up and the final SIGKILL must fit before systemd kills. */
 const STOP_MARGIN = 30;
-
-/** Specifiers and the variables systemd substitutes, each standing for name characters; `$$` is a literal `$`. */
-const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}/g;
 
 /** Only the keys berth translates reach the unit, so only theirs must have valid specifiers. */
 const IS_USED = usedBy(CONTAINER_KEYS);
@@ -36,7 +33,7 @@ export function translateContainer(def: Definition, ctx: TranslateContext): Tran
 
   const containerEntry = c.single("ContainerName");
   const containerName = containerNameOf(def);
-  if (!CONTAINER_NAME.test(containerName.replace(EXPANDED_AT_START, (m) => (m === "$$" ? "$" : "x")))) {
+  if (!isDockerName(containerName)) {
     const at = containerEntry ?? { key: "ContainerName", file: def.file, line: 0, value: containerName };
     c.fail(at, `"${containerName}" is not a valid Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
   }

@@ -64,7 +64,8 @@ export function networkArgs(run: CreateRun): void {
   for (const word of network.args) run.argv.push(word);
   run.connect = network.connect;
   run.joins = network.joins;
-  if (network.args[1]?.startsWith("container:")) refuseOwnNetworkKeys(run, run.c.entries("Network")[0]!.value, []);
+  // A pod's member is told so by Pod=, once.
+  if (network.args[1]?.startsWith("container:") && !run.c.single("Pod")) refuseOwnNetworkKeys(run, run.c.entries("Network")[0]!.value, []);
 }
 
 /**
@@ -87,6 +88,8 @@ function refuseOwnNetworkKeys({ c }: CreateRun, owner: string, more: readonly st
  */
 export function podArgs(run: CreateRun): void {
   const e = run.c.single("Pod");
+  const startWith = run.c.single("StartWithPod");
+  if (!e && startWith) run.c.warn(startWith, "there is no Pod= for it to apply to; ignored");
   if (!e) return;
   const reference = podReference(e.value, e, run.ctx);
   const pod = run.resolved(e, reference);
@@ -94,7 +97,8 @@ export function podArgs(run: CreateRun): void {
   refuseOwnNetworkKeys(run, e.value, ["Network"]);
   const holder = holderOf(pod);
   run.argv.push("--network", `container:${holder}`, "--ipc", `container:${holder}`, "--volumes-from", holder);
-  if (run.c.bool("StartWithPod") !== false && "use" in reference) run.startedBy = reference.use?.unit;
+  // A template is no unit to want: systemd would start an instance named after the pod's unit.
+  if (run.c.bool("StartWithPod") !== false && run.def.name.kind !== "template" && "use" in reference) run.startedBy = reference.use?.unit;
 }
 
 /** User= and Group=: Docker's `--user USER[:GROUP]`. */

@@ -48,7 +48,9 @@ export function dockerCreate(def: Definition, c: ContainerSection, ctx: Translat
   for (const word of run.command) argv.push(word === "$" ? "$$" : word);
   // The spec label lets the helper and berthd recognise a container that already is exactly this
   // definition: the intended spec, never what `docker inspect` happens to report.
-  run.spec = digest(argv.join("\0"));
+  // A further network's own address or names are part of what the container is too; a container
+  // without them keeps the spec it had before there were any.
+  run.spec = digest((run.connect.some((w) => w.startsWith("--connect-")) ? argv.concat(run.connect) : argv).join("\0"));
   argv.splice(fixedArgs, 0, "--label", `${SPEC_LABEL}=${run.spec}`);
   run.connect = run.connect.map(oneWord);
   return run;

@@ -11,7 +11,7 @@ import { definitionDigest, generatedUnit, type GeneratedUnit } from "./generated
 import type { Translated } from "./translate.js";
 import { discoverDefinitions, findDropIns, loadDefinition, trustChecker, type DefinitionSource, type Discovered } from "./load-definitions.js";
 import { decodeText } from "./decode-text.js";
-import { definitionKey, parseDefinitionName } from "./names.js";
+import { definitionKey, parseDefinitionName, runsContainer } from "./names.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile } from "./read-file.js";
 import { parseUnitFile } from "./unit-file.js";
@@ -228,7 +228,7 @@ function withAccepted(
  */
 function claims(u: GeneratedUnit): string[] {
   const type = u.type ?? "container";
-  const docker = type === "container" ? [`container ${u.containerName}`] : type === "network" || type === "volume" ? [`${type} ${u.resource ?? ""}`] : [];
+  const docker = runsContainer(type) ? [`container ${u.containerName}`] : type === "network" || type === "volume" ? [`${type} ${u.resource ?? ""}`] : [];
   return [u.unitName, ...u.install.filter((e) => e.kind === "alias").map((e) => e.target), ...docker];
 }
 

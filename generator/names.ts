@@ -27,6 +27,12 @@ export interface DefinitionName {
 const BASE = /^([A-Za-z0-9][A-Za-z0-9_.:-]*)(?:@([A-Za-z0-9_.:\\-]*))?$/;
 /** Docker's own rule for container names. */
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** Specifiers and the variables systemd substitutes, each standing for name characters; `$$` is a literal `$`. */
+const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}/g;
+
+/** Whether a name in unit syntax keeps Docker's rule for names whatever its specifiers and variables stand for. */
+export const isDockerName = (name: string): boolean => CONTAINER_NAME.test(name.replace(EXPANDED_AT_START, (m) => (m === "$$" ? "$" : "x")));
 export const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.[a-z]+$/;
 /** systemd's UNIT_NAME_MAX, less its NUL. */
 export const UNIT_NAME_MAX = 255;
@@ -88,6 +94,9 @@ export function referencedDefinition(value: string): string | undefined {
   if (!SUFFIXED.test(value)) return undefined;
   return value.endsWith(".container") ? value.slice(0, -".container".length) : value;
 }
+
+/** Whether a unit of this file type runs a container: a container's, or a pod's holder. Records before file types are containers'. */
+export const runsContainer = (type: FileType | undefined): boolean => type === undefined || type === "container" || type === "pod";
 
 /** The holder container of the pod named `pod`, whose namespaces its members join (Quadlet's infra name). */
 export const holderOf = (pod: string): string => `${pod}-infra`;

@@ -1,4 +1,5 @@
 import type { ContainerSection } from "./container-section.js";
+import { CONTAINER_NAME, isDockerName } from "./names.js";
 import type { Entry } from "./unit-file.js";
 
 /** Podman network modes Docker lacks, and why. */
@@ -19,7 +20,7 @@ const ALONE = /^(host|none|container:.*)$/;
 const PER_NETWORK: Readonly<Record<string, { create: string; connect?: string; check: RegExp; expected: string; key?: string }>> = {
   ip: { create: "--ip", connect: "--connect-ip", check: /^\d{1,3}(\.\d{1,3}){3}$/, expected: "an IPv4 address", key: "IP" },
   ip6: { create: "--ip6", connect: "--connect-ip6", check: /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/, expected: "an IPv6 address", key: "IP6" },
-  alias: { create: "--network-alias", connect: "--connect-alias", check: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, expected: "a name" },
+  alias: { create: "--network-alias", connect: "--connect-alias", check: CONTAINER_NAME, expected: "a name" },
   mac: { create: "--mac-address", check: /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, expected: "a MAC address" },
 };
 const PER_NETWORK_NAMES = Object.keys(PER_NETWORK).join(", ");
@@ -27,13 +28,15 @@ const PER_NETWORK_NAMES = Object.keys(PER_NETWORK).join(", ");
 /** A network's options as `[option, value]` pairs for `docker create` (first) or berth-step (further); undefined when one is refused (reported). */
 function networkOptions(c: ContainerSection, e: Entry, text: string, first: boolean): string[] | undefined {
   const out: string[] = [];
+  const seen = new Set<string>();
   for (const option of text.split(",")) {
     const eq = option.indexOf("=");
     const name = eq < 0 ? option : option.slice(0, eq);
     const value = option.slice(eq + 1);
     const rule = Object.hasOwn(PER_NETWORK, name) ? PER_NETWORK[name]! : undefined;
     let problem: string | undefined;
-    if (!rule) problem = `"${name}" is no option of a network that Docker can honour per container (${PER_NETWORK_NAMES})`;
+    if (!rule) problem = option === "" ? "an empty option after the colon" : `"${name}" is no option of a network that Docker can honour per container (${PER_NETWORK_NAMES})`;
+    else if (name !== "alias" && seen.has(name)) problem = `${name}= is given twice; Docker takes one per network`;
     else if (eq < 0 || !rule.check.test(value)) problem = `${name}= expects ${rule.expected}, found "${value}"`;
     else if (!first && !rule.connect) problem = `${name}= applies to the first network only: docker network connect (20.10) cannot set it`;
     else if (first && rule.key && c.single(rule.key)) problem = `${name}= and ${rule.key}= both set it on the first network; keep one`;
@@ -41,6 +44,7 @@ function networkOptions(c: ContainerSection, e: Entry, text: string, first: bool
       c.fail(e, problem);
       return undefined;
     }
+    seen.add(name);
     out.push(first ? rule!.create : rule!.connect!, value);
   }
   return out;
@@ -109,6 +113,11 @@ export function networks(
     }
     if (names.length > 0 && (ALONE.test(name) || ALONE.test(names[0]!))) {
       c.fail(e, `${ALONE.test(name) ? name : names[0]} gives the container its whole network stack, so it cannot be combined with another network`);
+      continue;
+    }
+    // Each name becomes one word of the unit's command line, and of berth-step's options.
+    if (!name.startsWith("container:") && !isDockerName(name)) {
+      c.fail(e, `"${name}" is not a valid Docker network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
       continue;
     }
     names.push(name);

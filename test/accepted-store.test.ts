@@ -42,6 +42,16 @@ describe("accepted records", () => {
     expect(warnings).toEqual([expect.stringContaining(`${join(state, "accepted/db.json")}: ignored: ${problem}`)]);
   });
 
+  it("a pod's record, whose unit runs the holder container, is read back as it was written", () => {
+    const pods = tree({ "web.pod": "[Pod]\nPublishPort=8080:80\n", "app.container": image("Pod=web.pod\n") });
+    const state = tree({});
+    for (const unit of loadSet({ scope: "system", dirs: [pods] }).output) writeAccepted(join(state, "accepted"), unit);
+    const warnings: string[] = [];
+    expect(readAccepted(join(state, "accepted"), "web.pod", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "web-pod.service", type: "pod", containerName: "systemd-web-infra" });
+    expect(readAccepted(join(state, "accepted"), "app", (_f, p) => warnings.push(p))).toMatchObject({ unitName: "app.service", after: expect.arrayContaining(["web-pod.service"]) });
+    expect(warnings).toEqual([]);
+  });
+
   it("a record written before [Install] edges has its links read as edges", () => {
     const { install, ...old } = record;
     const links = [{ path: "multi-user.target.wants/db.service", target: "../db.service" }, { path: "mysql.service", target: "db.service" }];

@@ -24,7 +24,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   beforeAll(async () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm"]);
     ({ um, agent } = await agentOnFreshManager());
   });
 
@@ -32,7 +32,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -61,6 +61,24 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(runBin("berth-generator", [out, out, out], { ...um.env, SYSTEMD_SCOPE: "user", BERTH_GENERATOR_CACHE: "off" }).status).toBe(0);
     for (const unit of ["ag-a.service", "ag-b.service", "berth.target"]) expect(readFileSync(join(um.generatorDir, unit), "utf8")).toBe(readFileSync(join(out, unit), "utf8"));
     expect(readFileSync(join(um.generatorDir, "ag-a.service"), "utf8")).toContain("--env V=2 ");
+  });
+
+  it("a dropped pod runs with its member; an edit of the pod restarts it, and the member comes back in its new network namespace", async () => {
+    const pod = (label: string) => `[Pod]\nPodName=ag-pod\nNetwork=none\nLabel=v=${label}\n`;
+    um.writeDefinition("ag-pod.pod", pod("1"));
+    um.writeDefinition("ag-pm.container", `[Container]\nImage=${TEST_IMAGE}\nRunInit=yes\nExec=sleep 600\nPod=ag-pod.pod\n`);
+    await waitFor("the pod and its member active", () => active("ag-pod-pod.service") && active("ag-pm.service"));
+    const [holder, member] = [containerId("ag-pod-infra"), containerId("ag-pm")];
+    const b = containerId("ag-b");
+    const mark = agent.mark;
+    um.writeDefinition("ag-pod.pod", pod("2"));
+    await agent.reconciled(mark);
+    await waitFor("a new holder and member", () => active("ag-pod-pod.service") && active("ag-pm.service") && containerId("ag-pod-infra") !== holder && ![member, ""].includes(containerId("ag-pm")));
+    expect(docker(["inspect", "-f", "{{.Config.Labels.v}}", "ag-pod-infra"]).stdout.trim()).toBe("2");
+    expect(docker(["inspect", "-f", "{{.HostConfig.NetworkMode}}", "ag-pm"]).stdout.trim()).toMatch(/^container:(ag-pod-infra|[0-9a-f]{64})$/);
+    expect(containerId("ag-b")).toBe(b);
+    // Applied and recorded: the next reconcile finds nothing to do.
+    expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
   });
 
   it("a definition directory that cannot be listed leaves its services running, across a daemon-reload, until it can be again", async () => {

@@ -62,6 +62,13 @@ describe("plan (what a reconcile does)", () => {
       expect([plan([net], observed, []).restart, plan([net], observed, []).rerendered]).toEqual([[], ["db-network.service"]]);
     });
 
+    it("restarts a pod's unit whose holder container was made from another spec, as a container's", () => {
+      const pod = { ...unit("web-pod", "pod unit as this berth writes it"), type: "pod" as const, containerName: "systemd-web-infra", source: "def-pod" };
+      const applied = { text: "pod unit as the berth before wrote it", file: pod.file, spec: pod.spec, source: "def-pod" };
+      expect(plan([pod], new Map([seen(pod, { applied, runningSpec: pod.spec })]), []).rerendered).toEqual(["web-pod.service"]);
+      expect(plan([pod], new Map([seen(pod, { applied, runningSpec: "older-spec" })]), []).restart).toEqual(["web-pod.service"]);
+    });
+
     it("still restarts a unit whose container was made from another spec, and starts one that is not running", () => {
       expect(plan([a], before({ runningSpec: "older-spec" }), []).restart).toEqual(["a.service"]);
       expect(plan([a], before({}, { spec: "older-spec" }), []).restart).toEqual(["a.service"]);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ const SUBNETS: Record<string, string> = { "qf-net-a": "10.231.1.0/24", "qf-net-b
 interface Inspect {
   Id: string;
   Name: string;
-  State: { Running: boolean; Health?: { Status: string } };
+  State: { Running: boolean; Pid: number; Health?: { Status: string } };
   Config: { Env: string[] };
   HostConfig: { Init: boolean | null; NetworkMode: string };
   NetworkSettings: { Networks: Record<string, { Aliases: string[] | null; IPAddress: string }> };
@@ -140,7 +140,10 @@ Exec=sleep 600
     um.writeDefinition("qf-pod.pod", `[Pod]
 PodName=qf-pod
 Network=qf-net-a:ip=10.231.1.20
+Volume=./qf-data:/pod-data:ro
 `);
+    // The pod's unit makes its holder's image from the host's catatonit when it is not there.
+    docker(["rmi", "localhost/berth-pause:1"]);
     define("qf-joiner.container", `[Container]
 Image=${TEST_IMAGE}
 RunInit=yes
@@ -252,15 +255,15 @@ ReloadCmd=sh -c "echo cmd >> /reloads"
     await waitFor("both members to be active", () => ["qf-pod-web.service", "qf-pod-worker.service"].every((u) => state(u).ActiveState === "active"));
     const holder = inspect("qf-pod-infra")!;
     expect(holder.NetworkSettings.Networks["qf-net-a"]).toMatchObject({ IPAddress: "10.231.1.20" });
-    const namespace = (name: string, kind: string) => docker(["exec", name, "readlink", `/proc/1/ns/${kind}`]).stdout.trim();
+    // Each container's first process, seen from the host: the holder runs catatonit alone.
+    const namespace = (name: string, kind: string) => readlinkSync(`/proc/${inspect(name)!.State.Pid}/ns/${kind}`);
     for (const member of ["qf-pod-web", "qf-pod-worker"]) {
       expect(inspect(member)!.HostConfig.NetworkMode).toMatch(new RegExp(`^container:(qf-pod-infra|${holder.Id})$`));
+      for (const kind of ["net", "ipc"]) expect(namespace(member, kind), `${member} ${kind}`).toBe(namespace("qf-pod-infra", kind));
+      // The pod's Volume= reaches every member.
+      expect(docker(["exec", member, "cat", "/pod-data/hello"]).stdout).toBe("from the definition's directory\n");
     }
-    // The holder runs catatonit alone, with no readlink to ask: the members agree with each other.
-    for (const kind of ["net", "ipc"]) {
-      expect(namespace("qf-pod-web", kind)).toMatch(/^\w+:\[\d+\]$/);
-      expect(namespace("qf-pod-web", kind)).toBe(namespace("qf-pod-worker", kind));
-    }
+    await waitFor("the pod's unit to say it made the holder's image", () => um.journal("qf-pod-pod.service").some((l) => /^made the image localhost\/berth-pause:1 from /.test(l.MESSAGE)));
     // A restart of the pod is a new network namespace: its members restart with it.
     const before = inspect("qf-pod-web")!.Id;
     expect(um.systemctl(["restart", "qf-pod-pod.service"]).status).toBe(0);

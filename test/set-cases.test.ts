@@ -14,6 +14,7 @@ import { tree } from "./support/tree.js";
  *   ## unit: NAME             the definition is written, as unit NAME
  *   ## no-unit                the definition gets no unit
  *   ## install: KIND TARGET UNIT   an [Install] edge of the unit (when any is given, all are)
+ *   ## no-install             the unit has no [Install] edge
  *
  * Every error in the set must be asserted. `{dir}` stands for the directory the case runs in.
  */
@@ -44,6 +45,7 @@ function expectations(dir: string): Expected {
       else if (kind === "unit") out.units.set(file, arg);
       else if (kind === "no-unit") out.units.set(file, null);
       else if (kind === "install") out.install.set(file, [...(out.install.get(file) ?? []), arg]);
+      else if (kind === "no-install") out.install.set(file, []);
       else throw new Error(`${file}:${index + 1}: unknown assertion ## ${kind}`);
     });
     if (pending.length > 0) throw new Error(`${file}: ## error at the end of the file asserts nothing`);
