@@ -2,12 +2,12 @@ import { capDiagnostics, error, hasErrors, sortByFile, type Diagnostic } from ".
 import type { AcceptedUnit } from "./accepted-store.js";
 import type { LoadedDefinition } from "./load-definitions.js";
 import { translateDefinition } from "./file-types.js";
-import { resourceNameOf, unitNameOf } from "./definition-names.js";
+import { networkDnsOf, resourceNameOf, unitNameOf } from "./definition-names.js";
 import { definitionKey, runsContainer, type FileType } from "./names.js";
 import type { TranslateContext, Translated } from "./translate.js";
 import { validateSet } from "./validate-set.js";
 
-export type BuildOptions = Omit<TranslateContext, "resolve" | "resource" | "containerOf"> & {
+export type BuildOptions = Omit<TranslateContext, "resolve" | "resource" | "networkDns" | "containerOf"> & {
   searched: readonly string[];
   /** The last accepted version of a definition file, which stands in for it while it has errors. */
   accepted?: (base: string, file: string) => AcceptedUnit | undefined;
@@ -32,6 +32,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
   // By definition key (`db`, `db.network`): its unit, and the Docker name of what it makes.
   const unitNames = new Map<string, string>();
   const resources = new Map<string, string | undefined>();
+  const dns = new Map<string, string[]>();
   // Each definition's own unit name, which no alias may take, even while the definition is invalid.
   const ownerOfName = new Map<string, string>();
   for (const l of loaded) {
@@ -39,6 +40,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     const key = definitionKey(l.definition.name);
     unitNames.set(key, name);
     resources.set(key, resourceNameOf(l.definition));
+    if (l.definition.name.type === "network") dns.set(key, networkDnsOf(l.definition));
     if (!ownerOfName.has(name)) ownerOfName.set(name, l.definition.file);
   }
   const templates = new Map<string, string>();
@@ -59,7 +61,7 @@ export function buildSet(loaded: readonly LoadedDefinition[], options: BuildOpti
     const at = base.indexOf("@");
     return at > 0 ? resources.get(base.slice(0, at + 1))?.replaceAll("%i", base.slice(at + 1)) : undefined;
   };
-  const ctx: TranslateContext = { ...options, resolve, resource: (key) => resources.get(key), containerOf };
+  const ctx: TranslateContext = { ...options, resolve, resource: (key) => resources.get(key), networkDns: (key) => dns.get(key) ?? [], containerOf };
 
   let diagnostics: Diagnostic[] = [];
   const all: Translated[] = [];

@@ -64,6 +64,12 @@ export function networkArgs(run: CreateRun): void {
   for (const word of network.args) run.argv.push(word);
   run.connect = network.connect;
   run.joins = network.joins;
+  // Docker has no per-network DNS server: a container on a .network with DNS= gets its servers,
+  // unless it names its own, as Podman lets it.
+  if (!run.c.first("DNS")) {
+    const servers = new Set(run.uses.filter((u) => u.definition.endsWith(".network")).flatMap((u) => run.ctx.networkDns(u.definition)));
+    for (const server of servers) run.argv.push("--dns", server);
+  }
   // A pod's member is told so by Pod=, once.
   if (network.args[1]?.startsWith("container:") && !run.c.single("Pod")) refuseOwnNetworkKeys(run, run.c.entries("Network")[0]!.value, []);
 }

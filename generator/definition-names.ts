@@ -1,12 +1,29 @@
 import { oneWord } from "./exec-line.js";
 import { defaultContainerName, defaultUnitName, FILE_TYPES } from "./names.js";
 import type { Definition } from "./translate.js";
+import { splitWords } from "./words.js";
 
 /** The last assignment of a key of the file type's own section, read before translation (an empty one means the default). */
 function lastValue(def: Definition, key: string): string | undefined {
   const entries = def.sections.get(FILE_TYPES[def.name.type].section) ?? [];
   for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.key === key) return entries[i]!.value || undefined;
   return undefined;
+}
+
+/**
+ * The DNS servers of a `.network` (DNS=, words, an empty assignment resetting them), which berth
+ * gives each container on it: Docker has no per-network DNS server.
+ */
+export function networkDnsOf(def: Definition): string[] {
+  if (def.name.type !== "network") return [];
+  let servers: string[] = [];
+  for (const e of def.sections.get("Network") ?? []) {
+    if (e.key !== "DNS") continue;
+    const split = splitWords(e.value);
+    // A bad value is the network's own error; its containers get none of it.
+    servers = e.value === "" ? [] : split.ok ? servers.concat(split.words) : servers;
+  }
+  return servers;
 }
 
 /** The unit name a definition will get, needed for the whole set before any one is translated. */

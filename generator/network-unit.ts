@@ -21,7 +21,7 @@ export const NETWORK_KEYS: KeyTable = {
   ServiceName: { kind: "own" },
   DockerArgs: { kind: "own" },
   DisableDNS: { kind: "refused", when: "true", why: "Docker always runs its DNS server on a user-defined network" },
-  DNS: { kind: "refused", why: "Docker has no per-network DNS server; give DNS= to each container" },
+  DNS: { kind: "own", readBy: "the containers on the network (definition-names networkDnsOf): Docker has no per-network DNS server" },
   ...PODMAN_ONLY,
 };
 

@@ -12,6 +12,8 @@ export interface ReferenceContext {
   resolve(key: string): string | undefined;
   /** The Docker name of what a definition makes (network, volume, image, container), by key. */
   resource(key: string): string | undefined;
+  /** The DNS servers a `.network` gives the containers on it (its DNS=), by key. */
+  networkDns(key: string): readonly string[];
 }
 
 /** A unit that the referring definition uses, and the line that said so. */

@@ -58,7 +58,7 @@ describe("Quadlet's .network, .volume, .image and .build files (real systemd, be
   it("starts a container on its .network, with its .volume and its .build image, each made first", async () => {
     writeFileSync(join(um.defs, "Containerfile"), `FROM ${TEST_IMAGE}\nRUN echo built > /built\n`);
     um.writeDefinition("ft-app.build", `[Build]\nImageTag=${BUILT}\nSetWorkingDirectory=unit\nFile=Containerfile\n`);
-    um.writeDefinition("ft-net.network", network());
+    um.writeDefinition("ft-net.network", network("DNS=192.0.2.53\n"));
     um.writeDefinition("ft-data.volume", volume());
     um.writeDefinition("ft-base.image", `[Image]\nImage=${TEST_IMAGE}\nPolicy=missing\n`);
     um.writeDefinition("ft-web.container", container("ft-app.build", `Network=ft-net.network\nVolume=ft-data.volume:/data\nExec=sh -c "cp /built /data/seen; exec sleep 600"`));
@@ -68,6 +68,8 @@ describe("Quadlet's .network, .volume, .image and .build files (real systemd, be
     for (const unit of ["ft-net-network", "ft-data-volume", "ft-app-build", "ft-base-image"]) expect(state(`${unit}.service`), unit).toBe("active");
     expect(networkOf()?.Labels?.["io.berth.unit"]).toBe("ft-net-network.service");
     expect(Object.keys(containerOf("ft-web")!.NetworkSettings.Networks)).toEqual([NETWORK]);
+    // The network's DNS= reaches its containers, Docker having no per-network DNS server.
+    expect(inspect<string[]>(["inspect", "ft-peer"], "{{json .HostConfig.Dns}}")).toEqual(["192.0.2.53"]);
     // The .build's image ran, and wrote into the .volume.
     expect(docker(["run", "--rm", "-v", `${VOLUME}:/data`, "--network", "none", TEST_IMAGE, "cat", "/data/seen"]).stdout).toBe("built\n");
     // The two containers reach each other by name on the network.

@@ -16,6 +16,7 @@ export const REFERABLE: Record<string, { unit: string; resource: string }> = {
   "app.image": { unit: "app-image.service", resource: "registry.example/app:1" },
   "app.build": { unit: "app-build.service", resource: "localhost/app" },
   "web.pod": { unit: "web-pod.service", resource: "systemd-web" },
+  "dns.network": { unit: "dns-network.service", resource: "systemd-dns" },
 };
 
 /** The credential store every translation case sees; any other name is missing from it. */
@@ -26,6 +27,7 @@ export const testContext = (defined: Record<string, string> = {}): TranslateCont
   credentials: { find: (name) => (Object.hasOwn(STORED_CREDENTIALS, name) ? STORED_CREDENTIALS[name] : undefined), missing: "warning" },
   resolve: (b) => defined[b] ?? REFERABLE[b]?.unit,
   resource: (b) => REFERABLE[b]?.resource,
+  networkDns: (b) => (b === "dns.network" ? ["10.0.0.53", "10.0.0.54"] : []),
   containerOf: (b) => (defined[b] ? b.replace("@", "-") : undefined),
 });
 
