@@ -61,8 +61,9 @@ export const DELETION_GRACE_MS = 2_000;
 /**
  * A container's restart is that service's alone, as Kolla restarts one container: berthd orders
  * its restarts itself (one dependency level at a time), and a Requires= dependent restarts only
- * when it changed, in its own level, once this one is healthy again. A network, volume or image
- * unit's restart takes the containers that require it along (they must join the new network).
+ * when it changed, in its own level, once this one is healthy again. A network, volume, image or
+ * pod unit's restart takes the containers that require it along (they must join the new network,
+ * or the pod's new holder): a pod runs a container too, but is not a container's service alone.
  */
 function jobMode(method: string, unit: GeneratedUnit | undefined): "replace" | "ignore-dependencies" {
   return method === "RestartUnit" && (unit?.type ?? "container") === "container" ? "ignore-dependencies" : "replace";
@@ -130,7 +131,7 @@ function deletedUnits(desired: readonly GeneratedUnit[], records: readonly Accep
 }
 
 /**
- * Deleted networks, volumes and images that a unit still uses (its After=): stopping one would
+ * Deleted networks, volumes, images and pods that a unit still uses (its After=): stopping one would
  * stop the containers that require it, for a mistake in the set. It stays, with its record, until
  * nothing uses it; the user's definition reports the missing file.
  */

@@ -66,7 +66,7 @@ export function networkArgs(run: CreateRun): void {
   run.joins = network.joins;
   // Docker has no per-network DNS server: a container on a .network with DNS= gets its servers,
   // unless it names its own, as Podman lets it.
-  if (run.uses.length > 0 && !run.c.first("DNS")) {
+  if (run.uses.length > 0 && run.c.entries("DNS").length === 0) {
     const servers = new Set(run.uses.filter((u) => u.definition.endsWith(".network")).flatMap((u) => run.ctx.networkDns(u.definition)));
     for (const server of servers) run.argv.push("--dns", server);
   }

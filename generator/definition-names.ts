@@ -1,5 +1,5 @@
 import { oneWord } from "./exec-line.js";
-import { defaultContainerName, defaultUnitName, FILE_TYPES } from "./names.js";
+import { defaultContainerName, defaultUnitName, FILE_TYPES, isPodName } from "./names.js";
 import type { Definition } from "./translate.js";
 import { splitWords } from "./words.js";
 
@@ -20,11 +20,15 @@ export function networkDnsOf(def: Definition): string[] {
   for (const e of def.sections.get("Network") ?? []) {
     if (e.key !== "DNS") continue;
     const split = splitWords(e.value);
-    // A bad value is the network's own error; its containers get none of it.
-    servers = e.value === "" ? [] : split.ok ? servers.concat(split.words) : servers;
+    // A bad value is the network's own error (network-unit.ts); its containers get none of it.
+    if (!split.ok || !split.words.every((w) => DNS_SERVER.test(w))) return [];
+    servers = e.value === "" ? [] : servers.concat(split.words);
   }
   return servers;
 }
+
+/** What Docker's --dns takes: an IPv4 or IPv6 address. */
+export const DNS_SERVER = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
 /** The unit name a definition will get, needed for the whole set before any one is translated. */
 export function unitNameOf(def: Definition): string {
@@ -59,7 +63,10 @@ export function resourceNameOf(def: Definition): string | undefined {
     case "build":
       // The first tag names the image, as in Quadlet.
       return (def.sections.get("Build") ?? []).find((e) => e.key === "ImageTag" && e.value !== "")?.value;
-    case "pod":
-      return lastValue(def, "PodName") ?? `systemd-${def.name.base}`;
+    case "pod": {
+      // An invalid name is the pod's own error; its members name the default holder meanwhile.
+      const name = lastValue(def, "PodName");
+      return name !== undefined && isPodName(name) ? name : `systemd-${def.name.base}`;
+    }
   }
 }

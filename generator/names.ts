@@ -29,10 +29,13 @@ const BASE = /^([A-Za-z0-9][A-Za-z0-9_.:-]*)(?:@([A-Za-z0-9_.:\\-]*))?$/;
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** Specifiers and the variables systemd substitutes, each standing for name characters; `$$` is a literal `$`. */
-const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}/g;
+const EXPANDED_AT_START = /%[a-zA-Z]|\$\$|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*/g;
 
-/** Whether a name in unit syntax keeps Docker's rule for names whatever its specifiers and variables stand for. */
+/** Whether a name in unit syntax keeps Docker's rule for container names whatever its specifiers and variables stand for. */
 export const isDockerName = (name: string): boolean => CONTAINER_NAME.test(name.replace(EXPANDED_AT_START, (m) => (m === "$$" ? "$" : "x")));
+
+/** A pod's name, which its members write into their own units: a Docker name, with no specifier or variable to expand there differently. */
+export const isPodName = (name: string): boolean => isDockerName(name) && !/[%$]/.test(name);
 export const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.[a-z]+$/;
 /** systemd's UNIT_NAME_MAX, less its NUL. */
 export const UNIT_NAME_MAX = 255;

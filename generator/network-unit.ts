@@ -1,4 +1,5 @@
 import type { ContainerSection } from "./container-section.js";
+import { DNS_SERVER } from "./definition-names.js";
 import { flagArgs, type KeyTable } from "./key-rules.js";
 import { PODMAN_ONLY } from "./resource-keys.js";
 import { resourceUnit, type ResourcePlan } from "./resource-unit.js";
@@ -74,6 +75,8 @@ function networkPlan(c: ContainerSection, def: Definition, ctx: TranslateContext
     if (option) argv.push("--opt", `${option}=${interfaceName.value}`);
     else c.fail(interfaceName, `not supported with Docker for the ${driver} driver`);
   }
+  // The containers on the network get these; a bad one is the network's error, and they get none.
+  for (const { word, entry } of c.words("DNS")) if (!DNS_SERVER.test(word)) c.fail(entry, `expected an IP address, found "${word}"`);
   for (const { word, entry } of c.words("Options")) {
     const eq = word.indexOf("=");
     const key = eq < 0 ? word : word.slice(0, eq);

@@ -115,9 +115,10 @@ export function networks(
       c.fail(e, `${ALONE.test(name) ? name : names[0]} gives the container its whole network stack, so it cannot be combined with another network`);
       continue;
     }
-    // Each name becomes one word of the unit's command line, and of berth-step's options.
-    if (!name.startsWith("container:") && !isDockerName(name)) {
-      c.fail(e, `"${name}" is not a valid Docker network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
+    // A further network is one word of berth-step's options, which takes names of Docker's rule
+    // for containers only (the first is a docker create argument, quoted as any).
+    if (names.length > 0 && !isDockerName(name)) {
+      c.fail(e, `"${name}" cannot be a further network: berth connects to names of [a-zA-Z0-9][a-zA-Z0-9_.-]* only`);
       continue;
     }
     names.push(name);

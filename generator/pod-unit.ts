@@ -4,7 +4,7 @@ import { resourceNameOf, unitNameOf } from "./definition-names.js";
 import { error } from "./diagnostics.js";
 import { formatExec } from "./exec-line.js";
 import { reportKeys, type KeyRule, type KeyTable } from "./key-rules.js";
-import { holderOf, isDockerName } from "./names.js";
+import { holderOf, isPodName } from "./names.js";
 import type { Definition, TranslateContext, Translated } from "./translate.js";
 import type { Entry } from "./unit-file.js";
 
@@ -44,12 +44,11 @@ export function translatePod(def: Definition, ctx: TranslateContext): Translated
   const c = new ContainerSection(own, () => false);
   reportKeys(c, POD_KEYS, "unknown key in [Pod]");
   const unitName = unitNameOf(def);
-  let pod = resourceNameOf(def)!;
+  const pod = resourceNameOf(def)!;
   // Its members name the holder in their own units, where a specifier or variable would be theirs.
   const podName = c.single("PodName");
-  if (podName && (!isDockerName(podName.value) || /[%$]/.test(podName.value))) {
+  if (podName && !isPodName(podName.value)) {
     c.fail(podName, `"${podName.value}" is not a pod name its containers can name: Docker's rule for names ([a-zA-Z0-9][a-zA-Z0-9_.-]*), with no specifiers or variables`);
-    pod = `systemd-${def.name.base}`;
   }
   if (def.sections.has("Container")) c.diagnostics.push(error(def.file, def.sections.get("Container")![0]?.line ?? 0, "a .pod file has no [Container] section: its containers are the .container files that say Pod="));
   const made = (key: string, value: string): Entry => ({ key, value, file: def.file, line: 0 });

@@ -62,6 +62,13 @@ describe("plan (what a reconcile does)", () => {
       expect([plan([net], observed, []).restart, plan([net], observed, []).rerendered]).toEqual([[], ["db-network.service"]]);
     });
 
+    it("confirms a pending pod's unit only once its holder container runs, as a container's", () => {
+      const pod = { ...unit("web-pod"), type: "pod" as const, containerName: "systemd-web-infra" };
+      const pending = { text: pod.text, file: pod.file, spec: pod.spec, pending: true as const };
+      expect(plan([pod], new Map([seen(pod, { applied: pending, runningSpec: undefined })]), []).confirmed).toEqual([]);
+      expect(plan([pod], new Map([seen(pod, { applied: pending })]), []).confirmed).toEqual(["web-pod.service"]);
+    });
+
     it("restarts a pod's unit whose holder container was made from another spec, as a container's", () => {
       const pod = { ...unit("web-pod", "pod unit as this berth writes it"), type: "pod" as const, containerName: "systemd-web-infra", source: "def-pod" };
       const applied = { text: "pod unit as the berth before wrote it", file: pod.file, spec: pod.spec, source: "def-pod" };

@@ -353,3 +353,25 @@ describe("translate: every [Container] key of Quadlet 5.8", () => {
   });
 });
 
+describe("translate: Pod=NAME.pod and a .network's DNS= across the set", () => {
+  it("joins the pod's holder by the pod's name, the default one while PodName= is in error; takes the network's DNS servers", () => {
+    const dir = tree({
+      "web.pod": "[Pod]\nPodName=shop\nNetwork=lan.network\n",
+      "bad.pod": "[Pod]\nPodName=%N\n",
+      "lan.network": "[Network]\nDNS=10.0.0.53\n",
+      "app.container": image("Pod=web.pod"),
+      "job.container": image("Pod=bad.pod"),
+      "peer.container": image("Network=lan.network"),
+    });
+    const set = loadSet({ scope: "system", dirs: [dir] });
+    const unit = (base: string) => set.all.find((t) => t.definition.name.base === base)!;
+    expectRun(createArgv(unit("app")), ["--network", "container:shop-infra", "--ipc", "container:shop-infra", "--volumes-from", "shop-infra"]);
+    expect(unitValues(unit("app"), "BindsTo")).toEqual(["web-pod.service"]);
+    // The holder gets the network's servers, and its members share them.
+    expectRun(createArgv(unit("web")), ["--network", "systemd-lan", "--dns", "10.0.0.53"]);
+    expect(createArgv(unit("app"))).not.toContain("--dns");
+    expectRun(createArgv(unit("peer")), ["--network", "systemd-lan", "--dns", "10.0.0.53"]);
+    expectRun(createArgv(unit("job")), ["--network", "container:systemd-bad-infra"]);
+    expect(set.diagnostics.map((d) => `${d.file.slice(dir.length + 1)}: ${d.message}`)).toContainEqual(expect.stringMatching(/^bad\.pod: PodName=: "%N" is not a pod name/));
+  });
+});
