@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "chokidar";
 import { basename } from "node:path";
 import { isTransientName } from "../generator/config-manifest.js";
-import { hasDefinitionSuffix } from "../generator/names.js";
+import { isQuadletFile } from "../generator/names.js";
 
 /**
  * Collects paths and hands them over once no new one has come for `quietMs`, but never later
@@ -49,7 +49,7 @@ export function watchDefinitions(
   const relevant = (path: string): boolean => {
     const name = basename(path);
     // Dot-files are temporaries (Ansible, vim); the rename into place is the event that counts.
-    return !name.startsWith(".") && (hasDefinitionSuffix(name) || name.endsWith(".conf") || name.endsWith(".d"));
+    return !name.startsWith(".") && (isQuadletFile(name) || name.endsWith(".conf") || name.endsWith(".d"));
   };
   const watcher: FSWatcher = watch([...dirs], { ignoreInitial: true, followSymlinks: true, depth: 8 });
   // Out of inotify watches, a permission error…: keep running; the periodic resync still applies changes.

@@ -1,8 +1,8 @@
 import type { Dirent, Stats } from "node:fs";
 import { dirname, normalize, resolve } from "node:path";
 import { decodeText } from "./decode-text.js";
-import { error, type Diagnostic } from "./diagnostics.js";
-import { definitionKey, hasDefinitionSuffix, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
+import { error, warning, type Diagnostic } from "./diagnostics.js";
+import { definitionKey, hasDefinitionSuffix, NOT_RUN, notRunType, parseDefinitionName, templateBase, type DefinitionName } from "./names.js";
 import { listing, MAX_DEPTH, observedDropIns, observedIsDirectory, observedLstat, observedOwner, observedRealpath, observedStat, treeNote, walksInto } from "./observed-fs.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile, type FileRead } from "./read-file.js";
@@ -89,6 +89,8 @@ export function discoverDefinitions(dirs: readonly string[], list: typeof listin
         if (depth === 0) dropInDirs.set(path, undefined);
         continue;
       }
+      const notRun = notRunType(ent.name);
+      if (notRun) diagnostics.push(warning(path, 0, `${NOT_RUN[notRun]}; ignored`));
       if (!hasDefinitionSuffix(ent.name) || seen.has(ent.name)) continue;
       const name = parseDefinitionName(ent.name);
       if (!name) {

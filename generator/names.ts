@@ -47,6 +47,19 @@ export const isUnitName = (v: unknown): v is string => typeof v === "string" && 
 /** Whether a file name has one of the definition suffixes (`.container`, `.network`…). */
 export const hasDefinitionSuffix = (fileName: string): boolean => SUFFIXED.test(fileName);
 
+/** Quadlet's file types that Docker cannot run, and why: such a file is warned about, not silently passed over. */
+export const NOT_RUN: Readonly<Record<string, string>> = {
+  kube: "berth does not run .kube files: they are played by podman kube play, which Docker has no counterpart of",
+  artifact: "berth does not run .artifact files: OCI artifacts are Podman's, and Docker has none",
+};
+const NOT_RUN_SUFFIX = /\.(kube|artifact)$/;
+
+/** The type of a Quadlet file berth does not run (`kube`, `artifact`), if it is one. */
+export const notRunType = (fileName: string): string | undefined => NOT_RUN_SUFFIX.exec(fileName)?.[1];
+
+/** Whether a file name is one of Quadlet's, run by berth or not: what the walk, its looks and berthd's watch see. */
+export const isQuadletFile = (fileName: string): boolean => SUFFIXED.test(fileName) || NOT_RUN_SUFFIX.test(fileName);
+
 export function parseDefinitionName(fileName: string): DefinitionName | undefined {
   const suffix = SUFFIXED.exec(fileName);
   if (!suffix) return undefined;

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
-import { hasDefinitionSuffix } from "./names.js";
+import { isQuadletFile } from "./names.js";
 import { dirPrefix } from "./paths.js";
 
 /**
@@ -35,7 +35,7 @@ export const walksInto = (e: Dirent): boolean => e.isDirectory() && !e.name.ends
 
 /** How the walk records an entry it does not go into, at `under` (its directory, from the search directory): undefined when it uses none of it. */
 const treeEntry = (e: Dirent, under: string): string | undefined =>
-  !e.name.startsWith(".") && (e.isDirectory() || e.isSymbolicLink() || hasDefinitionSuffix(e.name)) ? `${typeOf(e)} ${under}${e.name}` : undefined;
+  !e.name.startsWith(".") && (e.isDirectory() || e.isSymbolicLink() || isQuadletFile(e.name)) ? `${typeOf(e)} ${under}${e.name}` : undefined;
 
 /**
  * A listing that fails now reads otherwise than an empty directory did when the run was kept: the

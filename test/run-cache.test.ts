@@ -112,6 +112,7 @@ const CHANGES: ReadonlyArray<{ change: string; apply(h: ReturnType<typeof host>)
       symlinkSync("/dev/null", join(defs, "api.container"));
     },
   },
+  { change: "a .kube file added (berth warns that it does not run it)", apply: ({ defs }) => writeFileSync(join(defs, "web/app.kube"), "[Kube]\nYaml=app.yaml\n") },
   { change: "a definition made writable by others", apply: ({ defs }) => chmodSync(join(defs, "db.container"), 0o666) },
   { change: "a definition broken", apply: ({ defs }) => writeFileSync(join(defs, "api.container"), image("PublishPort=nonsense\n")) },
   {

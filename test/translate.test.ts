@@ -375,3 +375,15 @@ describe("translate: Pod=NAME.pod and a .network's DNS= across the set", () => {
     expect(set.diagnostics.map((d) => `${d.file.slice(dir.length + 1)}: ${d.message}`)).toContainEqual(expect.stringMatching(/^bad\.pod: PodName=: "%N" is not a pod name/));
   });
 });
+
+describe("translate: Quadlet files berth does not run", () => {
+  it("warns of a .kube or .artifact file, naming it and why, and runs the rest", () => {
+    const dir = tree({ "app.kube": "[Kube]\nYaml=app.yaml\n", "data.artifact": "[Artifact]\n", "web.container": image() });
+    const set = loadSet({ scope: "system", dirs: [dir] });
+    expect(set.diagnostics.map((d) => `${d.severity} ${d.file.slice(dir.length + 1)}: ${d.message}`).sort()).toEqual([
+      "warning app.kube: berth does not run .kube files: they are played by podman kube play, which Docker has no counterpart of; ignored",
+      "warning data.artifact: berth does not run .artifact files: OCI artifacts are Podman's, and Docker has none; ignored",
+    ]);
+    expect(set.output.map((u) => u.unitName)).toContain("web.service");
+  });
+});
