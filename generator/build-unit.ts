@@ -90,7 +90,8 @@ function buildPlan(c: ContainerSection, def: Definition, ctx: TranslateContext):
   if (networks.length > 1) c.fail(networks[1]!, "docker build takes one network for its RUN steps");
   const network = networks[0];
   // A build has no container to give an address or alias, so no per-network options.
-  const resolved = network && (network.value.includes(":") && !network.value.startsWith("container:") ? { error: "docker build takes no per-network options" } : networkReference(network.value, network, ctx));
+  const withOptions = network !== undefined && network.value.includes(":") && !network.value.startsWith("container:");
+  const resolved = network && (withOptions ? { error: "docker build takes no per-network options" } : networkReference(network.value, network, ctx));
   if (resolved && "error" in resolved) c.fail(network, resolved.error);
   else if (resolved) {
     argv.push("--network", resolved.value);

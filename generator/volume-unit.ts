@@ -43,24 +43,19 @@ function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext)
   else if (type) argv.push("--opt", `type=${type.value}`);
   // A bind mount's source must be there before Docker mounts it.
   if (type?.value === "bind" && device !== undefined) plan.unit = [`RequiresMountsFor=${device}`];
-  const mountOptions: string[] = [];
-  const askedBy: Entry[] = [];
+  // Each mount option with the line that asked for it.
+  const asked: Array<{ entry: Entry; option: string }> = [];
   for (const [key, option] of MOUNT_OPTION_KEYS) {
     const e = c.matching(key, /^(\d+|root)$/, "a number or root (Docker passes it to mount(8) as it is)");
     const id = e?.value === "root" ? "0" : e?.value;
     // Without a device the volume's directory is root's already: 0 asks for what Docker does anyway.
-    if (id === undefined || (id === "0" && device === undefined)) continue;
-    mountOptions.push(`${option}=${id}`);
-    askedBy.push(e!);
+    if (e && id !== undefined && !(id === "0" && device === undefined)) asked.push({ entry: e, option: `${option}=${id}` });
   }
   const options = c.single("Options");
-  if (options !== undefined) {
-    mountOptions.push(options.value);
-    askedBy.push(options);
-  }
-  if (mountOptions.length > 0 && device === undefined) {
-    c.fail(askedBy[0]!, "Docker's local driver takes mount options only with Device= (and Type=)");
-  } else if (mountOptions.length > 0) argv.push("--opt", `o=${mountOptions.join(",")}`);
+  if (options !== undefined) asked.push({ entry: options, option: options.value });
+  if (asked.length > 0 && device === undefined) {
+    c.fail(asked[0]!.entry, "Docker's local driver takes mount options only with Device= (and Type=)");
+  } else if (asked.length > 0) argv.push("--opt", `o=${asked.map((a) => a.option).join(",")}`);
   for (const { word } of c.words("DockerArgs")) argv.push(word);
   argv.push(name);
   return plan;
