@@ -49,12 +49,25 @@ export interface Plan {
    * (RevertOnFailure=): a rollout stays stopped where it failed until that definition changes.
    */
   held: Array<{ unit: string; because: string }>;
+  /**
+   * Changed units that another unit's restart restarts in its own transaction (a pod's members, a
+   * network's containers): unit → that unit. berthd follows the job systemd queued for them
+   * instead of restarting them a second time.
+   */
+  takenAlong: Map<string, string>;
 }
 
 /** A template (`worker@.service`) is not a unit systemd can start or list; its instances are. */
 export const isTemplate = (unit: string): boolean => unit.endsWith("@.service");
 
 const RUNNING = new Set(["active", "activating", "reloading", "failed"]);
+
+/**
+ * Whether berthd restarts a unit with its dependents (job mode "replace"). A container's restart
+ * is that service's alone; a network's, volume's, image's or pod's takes the containers that
+ * require it along, since they must join the new network or the pod's new holder.
+ */
+export const restartTakesAlong = (u: GeneratedUnit | undefined): boolean => (u?.type ?? "container") !== "container";
 
 /**
  * Decides what a reconcile does. A unit is changed when its text differs from what berthd last
@@ -67,7 +80,7 @@ export function plan(
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], rerendered: [], held: [] };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], rerendered: [], held: [], takenAlong: new Map() };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
@@ -120,6 +133,8 @@ export function plan(
   p.start.sort(byOrder);
   p.restart.sort(byOrder);
   p.reloadInPlace.sort(byOrder);
+  // In start order, so that a unit that is itself taken along passes what it takes to its root.
+  p.takenAlong = takenAlong(desired, observed, p.restart);
   p.stop = [...deletedUnits];
   return p;
 }
@@ -155,6 +170,38 @@ function revertedBelow(units: readonly GeneratedUnit[]): Map<string, string> {
         if (out.has(next) || next === root) continue;
         out.set(next, root);
         stack.push(next);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The restarts that systemd carries from a restart with dependents to the running units that
+ * require it, transitively, as try-restarts (a unit that is not running stays as it is). Only a
+ * unit ordered after the one it requires counts: berthd reaches it in a later level, when the job
+ * systemd queued for it is known.
+ */
+function takenAlong(units: readonly GeneratedUnit[], observed: ReadonlyMap<string, Observed>, restart: readonly string[]): Map<string, string> {
+  const byName = new Map(units.map((u) => [u.unitName, u]));
+  const dependents = new Map<string, string[]>();
+  for (const u of units) {
+    const state = observed.get(u.unitName)?.activeState;
+    if (state !== "active" && state !== "reloading") continue;
+    for (const dep of u.restartedWith ?? []) if (u.after.includes(dep)) dependents.set(dep, [...(dependents.get(dep) ?? []), u.unitName]);
+  }
+  const restarting = new Set(restart);
+  const out = new Map<string, string>();
+  for (const root of restart) {
+    if (!restartTakesAlong(byName.get(root))) continue;
+    const seen = new Set([root]);
+    const stack = [root];
+    while (stack.length > 0) {
+      for (const next of dependents.get(stack.pop()!) ?? []) {
+        if (seen.has(next)) continue;
+        seen.add(next);
+        stack.push(next);
+        if (restarting.has(next) && !out.has(next)) out.set(next, root);
       }
     }
   }

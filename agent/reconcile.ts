@@ -16,9 +16,9 @@ import { runtimeDir, type Scope } from "../generator/search-path.js";
 import { configNow, type ConfigNow } from "./config-changes.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { graceDeletions, isTemplate, nextSettleMs, plan, rolloutLevels, type Observed, type Plan } from "./plan.js";
+import { graceDeletions, isTemplate, nextSettleMs, plan, restartTakesAlong, rolloutLevels, type Observed, type Plan } from "./plan.js";
 import { pullImages } from "./pull-images.js";
-import { JOB_WAIT_MINUTES, type SystemdClient } from "./systemd-client.js";
+import { JOB_WAIT_MINUTES, type JobResult, type SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
   scope: Scope;
@@ -61,12 +61,11 @@ export const DELETION_GRACE_MS = 2_000;
 /**
  * A container's restart is that service's alone, as Kolla restarts one container: berthd orders
  * its restarts itself (one dependency level at a time), and a Requires= dependent restarts only
- * when it changed, in its own level, once this one is healthy again. A network, volume, image or
- * pod unit's restart takes the containers that require it along (they must join the new network,
- * or the pod's new holder): a pod runs a container too, but is not a container's service alone.
+ * when it changed, in its own level, once this one is healthy again. Other units restart with
+ * their dependents (restartTakesAlong).
  */
 function jobMode(method: string, unit: GeneratedUnit | undefined): "replace" | "ignore-dependencies" {
-  return method === "RestartUnit" && (unit?.type ?? "container") === "container" ? "ignore-dependencies" : "replace";
+  return method === "RestartUnit" && !restartTakesAlong(unit) ? "ignore-dependencies" : "replace";
 }
 
 /** What the log says when a job is queued, and when it is done. */
@@ -282,16 +281,39 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     }
   };
 
+  /**
+   * The result of the job that another unit's restart queued for a unit it takes along, or nothing
+   * to follow (no such job, or one that stopped the unit): berthd then restarts it itself.
+   */
+  const follow = async (name: string): Promise<JobResult | undefined> => {
+    try {
+      const job = await ctx.systemd.unitJob(name);
+      if (job === undefined) return undefined;
+      const r = await ctx.systemd.jobResult(job, name);
+      if (r.result === "done" && (await ctx.systemd.property(name, "Unit", "ActiveState")) !== "active") return undefined;
+      return r;
+    } catch {
+      return undefined;
+    }
+  };
+  /** Units taken along by a restart already queued → what became of them. */
+  const along = new Map<string, Promise<JobResult | undefined>>();
+  const followAlong = (root: string): void => {
+    for (const [name, by] of p.takenAlong) if (by === root) along.set(name, follow(name));
+  };
+
   /** Queues the jobs at once and waits for them all; the names of those that did not end "done". */
   const run = async (method: keyof typeof VERBS, names: readonly string[]): Promise<Array<{ name: string; result: string }>> => {
     const jobs = names.map((name) => {
       const why = p.why.get(name);
-      log.info(`${name}: ${VERBS[method][0]}${why ? ` (${why})` : ""}`);
+      const taken = method === "RestartUnit" ? along.get(name) : undefined;
+      log.info(`${name}: ${taken ? `restarting with ${p.takenAlong.get(name)}` : VERBS[method][0]}${why ? ` (${why})` : ""}`);
       const u = byName.get(name);
       const unit = u && !u.acceptedFrom ? u : undefined;
       // Pending until the job reports: a berthd killed meanwhile finds out on its next start.
       if (unit) record(unit, true);
-      return ctx.systemd.job(method, name, { mode: jobMode(method, u) }).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
+      const queue = () => ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => followAlong(name) });
+      return (taken ? taken.then((r) => r ?? queue()) : queue()).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
     });
     const failed: Array<{ name: string; result: string }> = [];
     for (const { name, r, unit } of await Promise.all(jobs)) {

@@ -197,17 +197,29 @@ export class SystemdClient extends EventEmitter {
   /**
    * Queues a job and resolves with its result once systemd removes it, or with "pending" after
    * `waitMs`: a unit that keeps failing and restarting can hold its start job open, and one such
-   * unit must not stall every later reconcile.
+   * unit must not stall every later reconcile. `queued` runs once systemd has taken the job, with
+   * every job of its transaction installed.
    */
   async job(
     method: "StartUnit" | "StopUnit" | "RestartUnit" | "TryRestartUnit" | "ReloadUnit",
     unit: string,
-    options: { waitMs?: number; mode?: "replace" | "ignore-dependencies" } = {},
+    options: { waitMs?: number; mode?: "replace" | "ignore-dependencies"; queued?: () => void } = {},
   ): Promise<JobResult> {
-    const waitMs = options.waitMs ?? JOB_WAIT_MS;
     const [job] = (await this.call(method, "ss", [unit, options.mode ?? "replace"])) as [string];
+    options.queued?.();
+    return this.jobResult(job, unit, options.waitMs);
+  }
+
+  /** The job systemd has queued or running for a unit, if any: one another unit's transaction made. */
+  async unitJob(unit: string): Promise<string | undefined> {
+    const [id, path] = (await this.property(unit, "Unit", "Job")) as [number, string];
+    return id === 0 ? undefined : path;
+  }
+
+  /** Resolves with a job's result once systemd removes it, or with "pending" after `waitMs`. */
+  jobResult(job: string, unit: string, waitMs = JOB_WAIT_MS): Promise<JobResult> {
     const early = this.finished.get(job);
-    if (early) return early;
+    if (early) return Promise.resolve(early);
     return new Promise((resolve) => {
       const done = (r: JobResult): void => {
         clearTimeout(timer);

@@ -43,7 +43,7 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
       ...plan.stop.map((u) => `stop     ${u}  (${renamed.has(u) ? `renamed to ${renamed.get(u)}` : "definition deleted"})`),
       ...plan.waiting.map((w) => `wait     ${w.unit}  (definition deleted; stopped if it is still gone in ${Math.ceil(w.leftMs / 1000)} s)`),
       ...plan.start.map((u) => `start    ${u}`),
-      ...plan.restart.map((u) => `restart  ${u}  (${plan.why.get(u) ?? "definition changed"})`),
+      ...plan.restart.map((u) => `restart  ${u}  (${plan.why.get(u) ?? "definition changed"}${plan.takenAlong.has(u) ? `; with ${plan.takenAlong.get(u)}, whose restart takes it along` : ""})`),
       ...plan.reloadInPlace.map((u) => `reload   ${u}  (${plan.why.get(u)})`),
       ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),
       ...plan.rerendered.map((u) => `keep     ${u}  (this berth writes its unit differently; same definition and container, so no restart; applies at its next start)`),

@@ -4,6 +4,8 @@ import { definitionKey, type FileType } from "./names.js";
 import { digest } from "./digest.js";
 import type { Translated } from "./translate.js";
 
+const PROPAGATES_RESTART = new Set(["Unit.Requires", "Unit.Requisite", "Unit.BindsTo", "Unit.PartOf"]);
+
 /** What the generator writes for one definition, and what berthd needs to act on it. */
 export interface GeneratedUnit {
   /** The definition's key: the name without `.container`, the file name of the other types (`db.network`). */
@@ -38,6 +40,12 @@ export interface GeneratedUnit {
    * systemd orders the jobs of one transaction by After= and Before= alike.
    */
   after: string[];
+  /**
+   * Units whose restart systemd carries to this one (its Requires=, Requisite=, BindsTo=, PartOf=):
+   * a restart queued with its dependencies restarts this one in the same transaction. Absent in
+   * records written before berthd knew.
+   */
+  restartedWith?: string[] | undefined;
   /** Set when this is the last accepted version standing in for an invalid definition. */
   acceptedFrom?: string | undefined;
   /** Set when it stands in for a version that was reverted (RevertOnFailure=). */
@@ -82,5 +90,6 @@ export function generatedUnit(t: Translated, withSource = false): GeneratedUnit 
     install: t.install,
     wantedAtBoot: t.wantedAtBoot,
     after: t.dependencies.filter((d) => d.key === "Unit.After").map((d) => d.unit),
+    restartedWith: t.dependencies.filter((d) => PROPAGATES_RESTART.has(d.key)).map((d) => d.unit),
   };
 }

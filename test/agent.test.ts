@@ -81,6 +81,22 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
   });
 
+  it("an edit of a pod and of its member together restarts the member once, with the pod", async () => {
+    const since = (Date.now() / 1000).toFixed(3);
+    const mark = agent.mark;
+    // Stopped while both files change, so that berthd sees them in one batch.
+    process.kill(agent.pid!, "SIGSTOP");
+    um.writeDefinition("ag-pod.pod", `[Pod]\nPodName=ag-pod\nNetwork=none\nLabel=v=3\n`);
+    um.writeDefinition("ag-pm.container", `[Container]\nImage=${TEST_IMAGE}\nRunInit=yes\nExec=sleep 600\nPod=ag-pod.pod\nLabel=v=3\n`);
+    process.kill(agent.pid!, "SIGCONT");
+    expect(await agent.reconciled(mark)).toMatch(/0 started, 2 restarted/);
+    expect(docker(["inspect", "-f", "{{.Config.Labels.v}}", "ag-pm"]).stdout.trim()).toBe("3");
+    const created = docker(["events", "--since", since, "--until", (Date.now() / 1000).toFixed(3), "--filter", "type=container", "--filter", "event=create", "--format", "{{.Actor.Attributes.name}}"]).stdout;
+    expect(created.split("\n").filter((n) => n === "ag-pm")).toEqual(["ag-pm"]);
+    expect(agent.lines.slice(mark).some((l) => /ag-pm\.service: restarting with ag-pod-pod\.service/.test(l.msg))).toBe(true);
+    expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
+  });
+
   it("a definition directory that cannot be listed leaves its services running, across a daemon-reload, until it can be again", async () => {
     const ids = [containerId("ag-a"), containerId("ag-b")];
     let mark = agent.mark;

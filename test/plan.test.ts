@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], rerendered: [], held: [] });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], rerendered: [], held: [], takenAlong: new Map() });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -28,6 +28,29 @@ describe("plan (what a reconcile does)", () => {
     const old = (u: GeneratedUnit, state: string): [string, Observed] => [u.unitName, { applied: { text: "old", file: u.file }, loadedText: "old", activeState: state }];
     const p = plan([a, b, c], new Map([old(a, "active"), old(b, "failed"), old(c, "inactive")]), []);
     expect([p.restart, p.deferred, p.reload]).toEqual([["a.service", "b.service"], ["c.service"], true]);
+  });
+
+  describe("a restart that systemd carries to the units that require the restarted one", () => {
+    const pod = { ...unit("web-pod", "new pod"), type: "pod" as const };
+    const member = (name: string, after = ["web-pod"]) => ({ ...unit(name, `new ${name}`, after), restartedWith: after.map((a) => `${a}.service`) });
+    const changed = (u: GeneratedUnit, state = "active"): [string, Observed] => [u.unitName, { applied: { text: "old", file: u.file }, loadedText: "old", activeState: state }];
+
+    it("follows a changed member of a changed pod with the pod's restart instead of restarting it again, through a chain", () => {
+      const [web, cache] = [member("web"), member("cache", ["web"])];
+      const p = plan([pod, web, cache], new Map([changed(pod), changed(web), changed(cache)]), []);
+      expect([p.restart, Object.fromEntries(p.takenAlong)]).toEqual([["web-pod.service", "web.service", "cache.service"], { "web.service": "web-pod.service", "cache.service": "web-pod.service" }]);
+    });
+
+    it("restarts a member itself when systemd would not: it is not running, or its pod is a container's unit that restarts alone", () => {
+      expect(plan([pod, member("web")], new Map([changed(pod), changed(member("web"), "failed")]), []).takenAlong).toEqual(new Map());
+      const db = unit("db", "new db");
+      expect(plan([db, member("web", ["db"])], new Map([changed(db), changed(member("web", ["db"]))]), []).takenAlong).toEqual(new Map());
+    });
+
+    it("restarts a member itself when it requires the pod without being ordered after it: they restart in one level", () => {
+      const loose = { ...unit("web", "new web"), restartedWith: ["web-pod.service"] };
+      expect(plan([pod, loose], new Map([changed(pod), changed(loose)]), []).takenAlong).toEqual(new Map());
+    });
   });
 
   describe("a new berth that writes a unit differently (an upgrade of berth itself)", () => {
