@@ -4,6 +4,7 @@ import { PULL_POLICIES } from "./image-unit.js";
 import { logDriver } from "./log-driver.js";
 import { holderOf } from "./names.js";
 import { networks } from "./networks.js";
+import { ownNetworkOptions } from "./podman-args.js";
 import { parsePublishPort } from "./publish-port.js";
 import { imageReference, networkReference, podReference, volumeSource } from "./references.js";
 import { secretOptions } from "./secret-keys.js";
@@ -81,10 +82,12 @@ export function networkArgs(run: CreateRun): void {
 const OWNER_NETWORK_KEYS = ["PublishPort", "ExposeHostPort", "HostName", "DNS", "DNSSearch", "DNSOption", "AddHost", "NetworkAlias", "IP", "IP6"];
 
 function refuseOwnNetworkKeys({ c }: CreateRun, owner: string, more: readonly string[]): void {
+  const why = `a container that shares the network of ${owner} cannot have its own; give it to ${owner}`;
   for (const key of more.concat(OWNER_NETWORK_KEYS)) {
     const e = c.entries(key)[0];
-    if (e) c.fail(e, `a container that shares the network of ${owner} cannot have its own; give it to ${owner}`);
+    if (e) c.fail(e, why);
   }
+  for (const { entry, option } of ownNetworkOptions(c)) c.fail(entry, `${option}: ${why}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
 import type { Entry } from "./unit-file.js";
+import { splitWords } from "./words.js";
 
 /**
  * `PodmanArgs=` whose options `docker create` (Docker 20.10) takes as written and means the same
@@ -56,6 +57,33 @@ const SHORT: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(SAME_IN_DOCKER).flatMap(([long, o]) => (o.short ? [[o.short, long]] : [])),
 );
 
+/** Options of a container's own network, which Docker refuses for one that joins another's. */
+const OWN_NETWORK = new Set(["--add-host", "--dns", "--dns-option", "--dns-search", "--expose", "--hostname", "--ip", "--ip6", "--mac-address", "--network-alias", "--publish", "--publish-all"]);
+
+/** An option word as written (`--cpus` of `--cpus=2`, `-m` of `-m512m`), and its long name. */
+function optionOf(word: string): { written: string; name: string } {
+  const eq = word.indexOf("=");
+  const written = word.startsWith("--") && eq > 0 ? word.slice(0, eq) : word.startsWith("-") && !word.startsWith("--") ? word.slice(0, 2) : word;
+  return { written, name: SHORT[written] ?? written };
+}
+
+/**
+ * The `PodmanArgs=` options of a network of the container's own, each with its line, for a
+ * container that joins another's network. Words of a line that does not split are its own error.
+ */
+export function ownNetworkOptions(c: ContainerSection): Array<{ entry: Entry; option: string }> {
+  const out: Array<{ entry: Entry; option: string }> = [];
+  for (const entry of c.entries("PodmanArgs")) {
+    const split = splitWords(entry.value);
+    if (!split.ok) continue;
+    for (const word of split.words) {
+      const { written, name } = optionOf(word);
+      if (OWN_NETWORK.has(name)) out.push({ entry, option: written });
+    }
+  }
+  return out;
+}
+
 /** `PodmanArgs=` words into `argv`, each option checked against the tables; a refusal names the option. */
 export function podmanArgs(c: ContainerSection, argv: string[]): void {
   const words = c.words("PodmanArgs");
@@ -68,9 +96,7 @@ export function podmanArgs(c: ContainerSection, argv: string[]): void {
   for (let i = 0; i < words.length; i++) {
     const { word, entry } = words[i]!;
     if (entry === refused) continue;
-    const eq = word.indexOf("=");
-    const written = word.startsWith("--") && eq > 0 ? word.slice(0, eq) : word.startsWith("-") && !word.startsWith("--") ? word.slice(0, 2) : word;
-    const name = SHORT[written] ?? written;
+    const { written, name } = optionOf(word);
     const owner = OWNED[written] ?? OWNED[name];
     const option = Object.hasOwn(SAME_IN_DOCKER, name) ? SAME_IN_DOCKER[name]! : undefined;
     if (Object.hasOwn(OWNED, written) || Object.hasOwn(OWNED, name)) refuse(entry, `${written} is not taken here: ${owner}`);
