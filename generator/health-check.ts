@@ -1,6 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
 import type { CreateRun } from "./create-run.js";
-import { jsonWords } from "./json-words.js";
+import { isJsonArray, jsonWords } from "./json-words.js";
 import { splitWords } from "./words.js";
 
 /**
@@ -66,6 +66,11 @@ function healthCommand(c: ContainerSection): string | null | undefined {
   let args: readonly string[] | undefined = [value];
   // A value that is no JSON array is a shell line, as in Podman: `[ -f /ok ]` is the test command.
   const json = value.startsWith("[") ? jsonWords(value) : undefined;
+  // `[]` or `["CMD", 1]` would run as a shell line that fails on every check.
+  if (json === undefined && value.startsWith("[") && isJsonArray(value)) {
+    c.fail(e, `a JSON array must hold the words of a command, as strings, found "${e.value}"`);
+    return undefined;
+  }
   if (json && Object.hasOwn(HEALTH_FORMS, json[0]!.toUpperCase())) {
     form = json[0]!.toUpperCase();
     args = json.slice(1);

@@ -15,3 +15,12 @@ export function jsonWords(value: string): string[] | undefined {
   }
   return undefined;
 }
+
+/** Whether a value is JSON's array syntax at all, whatever its elements: `[ -f /ok ]` is not. */
+export function isJsonArray(value: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(value));
+  } catch {
+    return false;
+  }
+}
