@@ -22,7 +22,7 @@ const BATCH = 10_000;
 const FILE = "/etc/berth/fuzz.container";
 
 // Executables that exist, so that systemd-analyze verify checks the unit rather than the paths.
-const ctx = { docker: "/bin/true", helper: ["/bin/true"], step: "/bin/true", deviceExists: () => false, scope: "system" as const, resolve: () => undefined, containerOf: () => undefined,
+const ctx = { docker: "/bin/true", helper: ["/bin/true"], step: "/bin/true", deviceExists: () => false, scope: "system" as const, dataDir: "/usr/share", resolve: () => undefined, containerOf: () => undefined,
   resource: () => undefined, credentials: { find: () => undefined, missing: "warning" as const } };
 const name = parseDefinitionName("fuzz.container")!;
 

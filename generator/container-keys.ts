@@ -93,7 +93,10 @@ export const CONTAINER_KEYS: Readonly<Record<string, ContainerKeyRule>> = {
   User: own("single", userArgs),
   Group: by("single", "User"),
   AddDevice: own("list", devices),
-  Ulimit: { kind: "words", flag: "--ulimit", check: { pattern: /^[a-z]+=-?\d+(:-?\d+)?$/, expected: "NAME=SOFT[:HARD]" } },
+  Ulimit: {
+    kind: "words", flag: "--ulimit", check: { pattern: /^[a-z]+=-?\d+(:-?\d+)?$/, expected: "NAME=SOFT[:HARD]" },
+    ignoredWords: { host: "Docker has no such value; the container keeps the limits Docker gives every container (dockerd's default-ulimits, or else those of containerd's own service)" },
+  },
   PidsLimit: { kind: "single", flag: "--pids-limit", check: { range: [-1n, MAX_INT64], expected: "a number" } },
   Privileged: { kind: "bool", flag: "--privileged" },
   ReadOnly: own("bool", readOnlyArgs),

@@ -4,7 +4,9 @@ import type { FileType } from "./names.js";
 import { translateNetwork } from "./network-unit.js";
 import { translatePod } from "./pod-unit.js";
 import { translateContainer } from "./container-unit.js";
+import { expandDataDir } from "./specifiers.js";
 import type { Definition, TranslateContext, Translated } from "./translate.js";
+import type { Sections } from "./unit-file.js";
 import { translateVolume } from "./volume-unit.js";
 
 /** How each file type is translated into its unit. */
@@ -13,5 +15,16 @@ const TRANSLATORS: Readonly<Record<FileType, (def: Definition, ctx: TranslateCon
 };
 
 export function translateDefinition(def: Definition, ctx: TranslateContext): Translated {
-  return TRANSLATORS[def.name.type](def, ctx);
+  return TRANSLATORS[def.name.type](withDataDir(def, ctx.dataDir), ctx);
+}
+
+/** The definition with `%D` written out in every section (expandDataDir); itself when it has none. */
+function withDataDir(def: Definition, dataDir: string): Definition {
+  let sections: Sections | undefined;
+  def.sections.forEach((entries, name) => {
+    if (!entries.some((e) => e.value.includes("%D"))) return;
+    sections ??= new Map(def.sections);
+    sections.set(name, entries.map((e) => (e.value.includes("%D") ? { ...e, value: expandDataDir(e.value, dataDir) } : e)));
+  });
+  return sections ? { ...def, sections } : def;
 }

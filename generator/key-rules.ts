@@ -14,6 +14,8 @@ export interface FlagRule {
    * warning (Quadlet drops it silently, as systemd drops it from its own Environment=).
    */
   pairs?: true;
+  /** Words of a `words` list that Docker has no option for: each is left out with a warning saying why. */
+  ignoredWords?: Readonly<Record<string, string>>;
 }
 
 /** Why a word without `=` in a KEY=VALUE list is only warned about: the file runs under Quadlet. */
@@ -58,6 +60,10 @@ export function flagArg(c: ContainerSection, key: string, rule: FlagRule, argv: 
     for (const { word, entry } of c.words(key)) {
       if (rule.pairs && !word.includes("=")) {
         c.warn(entry, `"${word}" is ${NOT_A_PAIR}`);
+        continue;
+      }
+      if (rule.ignoredWords && Object.hasOwn(rule.ignoredWords, word)) {
+        c.warn(entry, `"${word}": ${rule.ignoredWords[word]}; ignored`);
         continue;
       }
       const problem = check && checkProblem(word, check);

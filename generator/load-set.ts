@@ -15,7 +15,7 @@ import { definitionKey, parseDefinitionName, runsContainer } from "./names.js";
 import { dirPrefix } from "./paths.js";
 import { readRegularFile } from "./read-file.js";
 import { parseUnitFile } from "./unit-file.js";
-import { unitDirs, type Scope } from "./search-path.js";
+import { sharedDataDir, unitDirs, type Scope } from "./search-path.js";
 import { trustRules } from "./trust.js";
 
 function dockerPath(env: NodeJS.ProcessEnv): string {
@@ -162,6 +162,7 @@ export function loadSet(options: LoadSetOptions): LoadedSet {
     step: unitLiteral(join(import.meta.dirname, "berth-step")),
     deviceExists: observedExists,
     scope: options.scope,
+    dataDir: sharedDataDir(options.scope, env),
     credentials: hostCredentialStore(options.missingCredential ?? "warning"),
     searched: dirs,
     ...(accepted ? { accepted } : {}),

@@ -37,6 +37,17 @@ export function dropInDirNames(base: string, type: string, templateBase?: string
 }
 
 /** systemd's `%t`: the manager's runtime directory (`/run`, or the user's `$XDG_RUNTIME_DIR`). */
+/**
+ * systemd's shared data directory (`%D`) for a manager, in unit syntax: /usr/share for the
+ * system's; `$XDG_DATA_HOME` for a user's, or `%h/.local/share` without it (or when it is no plain
+ * absolute path, which then could not stand in a unit as it is).
+ */
+export function sharedDataDir(scope: Scope, env: NodeJS.ProcessEnv): string {
+  if (scope === "system") return "/usr/share";
+  const xdg = env.XDG_DATA_HOME;
+  return xdg !== undefined && /^\/[A-Za-z0-9_.\/@+-]*$/.test(xdg) ? xdg : "%h/.local/share";
+}
+
 export function runtimeDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   return scope === "system" ? "/run" : env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`;
 }

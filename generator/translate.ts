@@ -28,6 +28,8 @@ export interface TranslateContext extends ReferenceContext {
   /** The `berth-step` script: the shell steps of run, readiness and removal. */
   step: string;
   scope: "system" | "user";
+  /** What `%D` means to this manager, in unit syntax: berth writes it out for systemd 252. */
+  dataDir: string;
   /** Container name of a defined definition, in unit syntax, or undefined if there is none. */
   containerOf(definition: string): string | undefined;
   /** The host's credential store, for Secret=. */

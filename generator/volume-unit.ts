@@ -25,7 +25,7 @@ export const VOLUME_KEYS: KeyTable = {
 };
 
 /** Docker's local driver passes these into mount(8)'s -o; with no Device= it refuses them. */
-const MOUNT_OPTION_KEYS = [["User", "uid"], ["Group", "gid"]] as const;
+const MOUNT_OPTION_KEYS = [["User", "uid", "id -u"], ["Group", "gid", "getent group"]] as const;
 
 function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext): ResourcePlan {
   const name = c.value("VolumeName") ?? `systemd-${def.name.base}`;
@@ -45,9 +45,13 @@ function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext)
   if (type?.value === "bind" && device !== undefined) plan.unit = [`RequiresMountsFor=${device}`];
   // Each mount option with the line that asked for it.
   const asked: Array<{ entry: Entry; option: string }> = [];
-  for (const [key, option] of MOUNT_OPTION_KEYS) {
-    const e = c.matching(key, /^(\d+|root)$/, "a number or root (Docker passes it to mount(8) as it is)");
-    const id = e?.value === "root" ? "0" : e?.value;
+  for (const [key, option, lookup] of MOUNT_OPTION_KEYS) {
+    const e = c.single(key);
+    const numeric = e !== undefined && /^\d+$/.test(e.value);
+    // Quadlet reads the value as a number and takes anything else as 0: a volume of User=postgres
+    // is root's there, and the file runs as it did.
+    if (e && !numeric && e.value !== "root") c.warn(e, `"${e.value}" is no number, which Quadlet reads as 0 (root), and so does berth; write the number (${lookup} ${e.value}) to make the volume that ${key.toLowerCase()}'s`);
+    const id = e === undefined ? undefined : numeric ? e.value : "0";
     // Without a device the volume's directory is root's already: 0 asks for what Docker does anyway.
     if (e && id !== undefined && !(id === "0" && device === undefined)) asked.push({ entry: e, option: `${option}=${id}` });
   }

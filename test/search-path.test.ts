@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSet } from "../generator/load-set.js";
-import { dropInDirNames, unitDirs } from "../generator/search-path.js";
+import { dropInDirNames, sharedDataDir, unitDirs } from "../generator/search-path.js";
 import { createArgv, unitValues } from "./support/translate-helpers.js";
 import { image, tree } from "./support/tree.js";
 
@@ -14,6 +14,15 @@ describe("search directories", () => {
     expect(unitDirs("user", { HOME: "/home/u", XDG_RUNTIME_DIR: "/run/user/1" })).toEqual(["/home/u/.config/berth", "/run/user/1/berth"]);
     expect(unitDirs("user", { XDG_CONFIG_HOME: "/cfg", HOME: "/h" })).toEqual(["/cfg/berth"]);
     expect(unitDirs("system", { BERTH_UNIT_DIRS: "/a:/b" })).toEqual(["/a", "/b"]);
+  });
+
+  it("writes %D as systemd 256 means it for the manager: /usr/share, or a user's data home", () => {
+    expect(sharedDataDir("system", { XDG_DATA_HOME: "/home/u/data" })).toBe("/usr/share");
+    expect(sharedDataDir("user", {})).toBe("%h/.local/share");
+    expect(sharedDataDir("user", { XDG_DATA_HOME: "/home/u/data" })).toBe("/home/u/data");
+    // Neither a relative path (systemd ignores it) nor one that would mean more in a unit.
+    expect(sharedDataDir("user", { XDG_DATA_HOME: "data" })).toBe("%h/.local/share");
+    expect(sharedDataDir("user", { XDG_DATA_HOME: "/home/u/$x%n" })).toBe("%h/.local/share");
   });
 
   it("lets a file in an earlier directory mask a same-named later one", () => {

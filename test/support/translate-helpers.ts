@@ -23,7 +23,7 @@ export const REFERABLE: Record<string, { unit: string; resource: string }> = {
 export const STORED_CREDENTIALS: Record<string, "plain" | "encrypted"> = { "db-password": "plain", "api-token": "encrypted" };
 
 export const testContext = (defined: Record<string, string> = {}): TranslateContext => ({
-  docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system",
+  docker: "/usr/bin/docker", helper: ["/node", "/berth/container.js"], step: "/berth/berth-step", deviceExists: (p) => p === "/dev/kvm", scope: "system", dataDir: "/usr/share",
   credentials: { find: (name) => (Object.hasOwn(STORED_CREDENTIALS, name) ? STORED_CREDENTIALS[name] : undefined), missing: "warning" },
   resolve: (b) => defined[b] ?? REFERABLE[b]?.unit,
   resource: (b) => REFERABLE[b]?.resource,
