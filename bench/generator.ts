@@ -3,12 +3,13 @@
 // (a boot after edits made while berthd was stopped, or a daemon-reload after an edit on a host
 // without berthd); a kept run written again (a daemon-reload that finds nothing of berth's
 // changed); and the daemon-reload after an edit that berthd applied, which writes berthd's own
-// translation of the set, kept for it. What that costs berthd is timed apart, in this process as
+// translation of the set, kept for it; and, as the floor of any generator written in Node, a
+// process that only does a translation's I/O. What that costs berthd is timed apart, in this process as
 // in berthd's: its translation watched for the looks against the same unwatched, and the keeping.
 // Run this process with berthd's V8 flags (bin/berthd) for berthd's figures:
 //   npm run build && node --max-semi-space-size=1 --optimize-for-size --no-maglev --no-turbofan bench/run.js generator
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { readAllAccepted, readRejections } from "../generator/accepted-store.js";
@@ -21,6 +22,9 @@ import { repo } from "../test/support/run.js";
 
 const generator = `${repo}bin/berth-generator`;
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+// Quadlet's own generator, for a side-by-side figure (issue 11 measured berth against Quadlet
+// 5.6.2): the path of a quadlet binary built beside this checkout, which stays out of it.
+const QUADLET = process.env.QUADLET;
 
 function typical(i: number): string {
   const dep = i > 0 ? `After=svc${i - 1}.container\nWants=svc${i - 1}.container\n` : "";
@@ -57,6 +61,12 @@ function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   return t;
 }
 
+/** The mean size of the units a translation wrote, for the I/O floor to write as many bytes. */
+function averageUnitSize(dir: string): number {
+  const units = readdirSync(dir).filter((f) => f.endsWith(".service"));
+  return Math.round(units.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0) / units.length);
+}
+
 for (const n of [30, 1000]) {
   // systemd's generator directories live on tmpfs (/run); so do the definitions' page cache.
   const root = mkdtempSync(join(process.env.BENCH_DIR ?? "/dev/shm", "berth-bench-"));
@@ -79,6 +89,9 @@ for (const n of [30, 1000]) {
   const full: number[] = [];
   const kept: number[] = [];
   const afterBerthd: number[] = [];
+  const floor: number[] = [];
+  const quadlet: number[] = [];
+  let unitSize: number | undefined;
   const [unwatched, watched, keeping]: number[][] = [[], [], []];
   const berthdEnv = { ...process.env, BERTH_UNIT_DIRS: defs, BERTH_STATE_DIR: state, BERTH_GENERATOR_CACHE: cache };
   const scope = detectScope(berthdEnv);
@@ -107,7 +120,15 @@ for (const n of [30, 1000]) {
     // Had the generator translated instead, it would have kept its own run in place of berthd's.
     if (keptBy(readFileSync(cache, "utf8")) !== "berthd") throw new Error("the generator did not write berthd's run");
     bareRuns.push(time(process.execPath, ["-e", "0"], {}));
+    if (QUADLET) {
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(out);
+      quadlet.push(time(QUADLET, ["-no-kmsg-log", out, out, out], { QUADLET_UNIT_DIRS: defs }));
+    }
     full.push(generate({ BERTH_GENERATOR_CACHE: "off" }));
+    unitSize ??= averageUnitSize(out);
+    rmSync(out, { recursive: true, force: true });
+    floor.push(time(process.execPath, [`${repo}bench/io-floor.cjs`, defs, out, String(unitSize)], {}));
     kept.push(generate({ BERTH_GENERATOR_CACHE: cache }));
   }
   const b = median(bareRuns);
@@ -117,8 +138,13 @@ for (const n of [30, 1000]) {
   };
   console.log(`bare node start: ${b.toFixed(1)} ms (median of ${RUNS} interleaved, ${process.version})`);
   console.log(line("translated", full));
+  if (QUADLET) {
+    const q = median(quadlet);
+    console.log(`${line(`Quadlet (${QUADLET})`, quadlet)}; berth translated ${(median(full) / q).toFixed(2)}x Quadlet, kept run ${(median(kept) / q).toFixed(2)}x Quadlet`);
+  }
   console.log(line("kept run", kept));
   console.log(line("after an edit that berthd applied", afterBerthd));
+  console.log(line(`I/O alone (read each definition, write a unit of ${unitSize} bytes each; bench/io-floor.cjs)`, floor));
   // berthd is long-running: its first translation (cold code) is left out.
   const warm = (xs: number[]) => median(xs.slice(1)).toFixed(1);
   console.log(`berthd, ${n} definitions (V8 flags: ${process.execArgv.join(" ") || "none"}): its translation ${warm(unwatched)} ms, watched for the looks ${warm(watched)} ms, keeping the run ${warm(keeping)} ms (medians)`);
