@@ -134,7 +134,9 @@ export function plan(
   p.restart.sort(byOrder);
   p.reloadInPlace.sort(byOrder);
   // In start order, so that a unit that is itself taken along passes what it takes to its root.
-  p.takenAlong = takenAlong(desired, observed, p.restart);
+  // berthd follows a unit only from a level above its root's, once the root's job is queued.
+  const levels = new Map(rolloutLevels(desired, [...p.start, ...p.restart]).flatMap((names, level) => names.map((n) => [n, level] as const)));
+  p.takenAlong = new Map([...takenAlong(desired, observed, p.restart)].filter(([name, root]) => levels.get(name)! > levels.get(root)!));
   p.stop = [...deletedUnits];
   return p;
 }
@@ -178,9 +180,7 @@ function revertedBelow(units: readonly GeneratedUnit[]): Map<string, string> {
 
 /**
  * The restarts that systemd carries from a restart with dependents to the running units that
- * require it, transitively, as try-restarts (a unit that is not running stays as it is). Only a
- * unit ordered after the one it requires counts: berthd reaches it in a later level, when the job
- * systemd queued for it is known.
+ * require it, transitively, as try-restarts (a unit that is not running stays as it is).
  */
 function takenAlong(units: readonly GeneratedUnit[], observed: ReadonlyMap<string, Observed>, restart: readonly string[]): Map<string, string> {
   const byName = new Map(units.map((u) => [u.unitName, u]));
@@ -188,7 +188,7 @@ function takenAlong(units: readonly GeneratedUnit[], observed: ReadonlyMap<strin
   for (const u of units) {
     const state = observed.get(u.unitName)?.activeState;
     if (state !== "active" && state !== "reloading") continue;
-    for (const dep of u.restartedWith ?? []) if (u.after.includes(dep)) dependents.set(dep, [...(dependents.get(dep) ?? []), u.unitName]);
+    for (const dep of u.restartedWith ?? []) dependents.set(dep, [...(dependents.get(dep) ?? []), u.unitName]);
   }
   const restarting = new Set(restart);
   const out = new Map<string, string>();

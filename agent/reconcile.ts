@@ -281,39 +281,34 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     }
   };
 
-  /**
-   * The result of the job that another unit's restart queued for a unit it takes along, or nothing
-   * to follow (no such job, or one that stopped the unit): berthd then restarts it itself.
-   */
-  const follow = async (name: string): Promise<JobResult | undefined> => {
-    try {
-      const job = await ctx.systemd.unitJob(name);
-      if (job === undefined) return undefined;
-      const r = await ctx.systemd.jobResult(job, name);
-      if (r.result === "done" && (await ctx.systemd.property(name, "Unit", "ActiveState")) !== "active") return undefined;
-      return r;
-    } catch {
-      return undefined;
-    }
-  };
-  /** Units taken along by a restart already queued → what became of them. */
-  const along = new Map<string, Promise<JobResult | undefined>>();
+  /** Units taken along by a restart already queued → the job systemd queued for each, if any. */
+  const along = new Map<string, Promise<string | undefined>>();
   const followAlong = (root: string): void => {
-    for (const [name, by] of p.takenAlong) if (by === root) along.set(name, follow(name));
+    for (const [name, by] of p.takenAlong) if (by === root) along.set(name, ctx.systemd.unitJob(name).catch(() => undefined));
   };
 
   /** Queues the jobs at once and waits for them all; the names of those that did not end "done". */
   const run = async (method: keyof typeof VERBS, names: readonly string[]): Promise<Array<{ name: string; result: string }>> => {
     const jobs = names.map((name) => {
-      const why = p.why.get(name);
-      const taken = method === "RestartUnit" ? along.get(name) : undefined;
-      log.info(`${name}: ${taken ? `restarting with ${p.takenAlong.get(name)}` : VERBS[method][0]}${why ? ` (${why})` : ""}`);
+      const why = p.why.get(name) ? ` (${p.why.get(name)})` : "";
       const u = byName.get(name);
       const unit = u && !u.acceptedFrom ? u : undefined;
       // Pending until the job reports: a berthd killed meanwhile finds out on its next start.
       if (unit) record(unit, true);
-      const queue = () => ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => followAlong(name) });
-      return (taken ? taken.then((r) => r ?? queue()) : queue()).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
+      const queue = (): Promise<JobResult> => {
+        log.info(`${name}: ${VERBS[method][0]}${why}`);
+        return ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => followAlong(name) });
+      };
+      // The restart another unit's restart queued for this one, followed instead of a second one;
+      // without such a job, or when it left the unit stopped, berthd restarts it itself.
+      const follow = async (job: string): Promise<JobResult> => {
+        log.info(`${name}: restarting with ${p.takenAlong.get(name)}${why}`);
+        const r = await ctx.systemd.jobResult(job, name);
+        const running = r.result !== "done" || (await ctx.systemd.property(name, "Unit", "ActiveState")) === "active";
+        return running ? r : queue();
+      };
+      const taken = method === "RestartUnit" ? along.get(name) : undefined;
+      return (taken ? taken.then((job) => (job === undefined ? queue() : follow(job))) : queue()).then((r) => ({ name, r, unit }), (e: Error) => ({ name, r: { unit: name, result: e.message }, unit }));
     });
     const failed: Array<{ name: string; result: string }> = [];
     for (const { name, r, unit } of await Promise.all(jobs)) {

@@ -22,6 +22,7 @@ import { repo } from "../test/support/run.js";
 
 const generator = `${repo}bin/berth-generator`;
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+// BENCH_SIZES=30,300,1000 for other numbers of definitions than the default 30 and 1000.
 // Quadlet's own generator, for a side-by-side figure (issue 11 measured berth against Quadlet
 // 5.6.2): the path of a quadlet binary built beside this checkout, which stays out of it.
 const QUADLET = process.env.QUADLET;
@@ -67,7 +68,7 @@ function averageUnitSize(dir: string): number {
   return Math.round(units.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0) / units.length);
 }
 
-for (const n of [30, 1000]) {
+for (const n of (process.env.BENCH_SIZES ?? "30,1000").split(",").map(Number)) {
   // systemd's generator directories live on tmpfs (/run); so do the definitions' page cache.
   const root = mkdtempSync(join(process.env.BENCH_DIR ?? "/dev/shm", "berth-bench-"));
   const defs = join(root, "defs");

@@ -15,7 +15,11 @@ const TRANSLATORS: Readonly<Record<FileType, (def: Definition, ctx: TranslateCon
 };
 
 export function translateDefinition(def: Definition, ctx: TranslateContext): Translated {
-  return TRANSLATORS[def.name.type](withDataDir(def, ctx.dataDir), ctx);
+  const expanded = withDataDir(def, ctx.dataDir);
+  const t = TRANSLATORS[def.name.type](expanded, ctx);
+  // The definition as written: its digest tells berthd whether the operator changed it, which
+  // neither writing %D out (an upgrade of berth) nor a user's data directory does.
+  return expanded === def ? t : { ...t, definition: def };
 }
 
 /** The definition with `%D` written out in every section (expandDataDir); itself when it has none. */

@@ -1,6 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
 import type { CreateRun } from "./create-run.js";
-import { isJsonArray, jsonWords } from "./json-words.js";
+import { isBadJsonWords, jsonWords } from "./json-words.js";
 import { splitWords } from "./words.js";
 
 /**
@@ -67,7 +67,7 @@ function healthCommand(c: ContainerSection): string | null | undefined {
   // A value that is no JSON array is a shell line, as in Podman: `[ -f /ok ]` is the test command.
   const json = value.startsWith("[") ? jsonWords(value) : undefined;
   // `[]` or `["CMD", 1]` would run as a shell line that fails on every check.
-  if (json === undefined && value.startsWith("[") && isJsonArray(value)) {
+  if (json === undefined && value.startsWith("[") && isBadJsonWords(value)) {
     c.fail(e, `a JSON array must hold the words of a command, as strings, found "${e.value}"`);
     return undefined;
   }

@@ -16,10 +16,14 @@ export function jsonWords(value: string): string[] | undefined {
   return undefined;
 }
 
-/** Whether a value is JSON's array syntax at all, whatever its elements: `[ -f /ok ]` is not. */
-export function isJsonArray(value: string): boolean {
+/**
+ * Whether a value is meant as a JSON array of words but is none: empty, or strings mixed with
+ * other values. `[ -f /ok ]` is no JSON, and `[ 1 ]` or `[ true ]` no words: both are shell tests.
+ */
+export function isBadJsonWords(value: string): boolean {
   try {
-    return Array.isArray(JSON.parse(value));
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) && (parsed.length === 0 || parsed.some((w) => typeof w === "string"));
   } catch {
     return false;
   }

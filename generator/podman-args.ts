@@ -67,44 +67,64 @@ function optionOf(word: string): { written: string; name: string } {
   return { written, name: SHORT[written] ?? written };
 }
 
+/** One option of `PodmanArgs=` as read: its words (with a value given as the next word), or why not. */
+type ReadOption = { entry: Entry; words: string[]; written: string; name: string } | { entry: Entry; problem: string };
+
 /**
- * The `PodmanArgs=` options of a network of the container's own, each with its line, for a
+ * The options of `PodmanArgs=` words, each checked against the tables. After a problem the rest
+ * of that line is not read: its words may be the refused option's values.
+ */
+function readOptions(words: ReadonlyArray<{ word: string; entry: Entry }>): ReadOption[] {
+  const out: ReadOption[] = [];
+  let refused: Entry | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const { word, entry } = words[i]!;
+    if (entry === refused) continue;
+    const { written, name } = optionOf(word);
+    const option = Object.hasOwn(SAME_IN_DOCKER, name) ? SAME_IN_DOCKER[name]! : undefined;
+    let problem: string | undefined;
+    if (Object.hasOwn(OWNED, written) || Object.hasOwn(OWNED, name)) problem = `${written} is not taken here: ${OWNED[written] ?? OWNED[name]}`;
+    else if (!option && word.startsWith("-")) problem = `${written} is not an option Docker's docker create takes as Podman does; write a key (see berth.container(5)), or DockerArgs= for Docker's own options`;
+    else if (!option) problem = `"${word}" is no option; PodmanArgs= takes options only`;
+    // `-tP`: one letter each, which berth would not check past the first.
+    else if (!option.value && word !== written && !word.startsWith("--")) problem = `"${word}" is several options in one word; write each on its own (${[...word.slice(1)].map((l) => `-${l}`).join(" ")})`;
+    // The value is attached (`--cpus=2`, `-m512m`) or the next word.
+    else if (!option.value || word !== written) out.push({ entry, words: [word], written, name });
+    else if (i + 1 < words.length) out.push({ entry, words: [word, words[++i]!.word], written, name });
+    else problem = `${written} needs a value`;
+    if (problem !== undefined) {
+      out.push({ entry, problem });
+      refused = entry;
+    }
+  }
+  return out;
+}
+
+/** A boolean option switched off (`--publish-all=false`) asks for nothing. */
+const SWITCHED_OFF = /^--[^=]+=(0|f|false)$/i;
+
+/**
+ * The `PodmanArgs=` options of a network of the container's own, once per line each, for a
  * container that joins another's network. Words of a line that does not split are its own error.
  */
 export function ownNetworkOptions(c: ContainerSection): Array<{ entry: Entry; option: string }> {
-  const out: Array<{ entry: Entry; option: string }> = [];
+  const words: Array<{ word: string; entry: Entry }> = [];
   for (const entry of c.entries("PodmanArgs")) {
     const split = splitWords(entry.value);
-    if (!split.ok) continue;
-    for (const word of split.words) {
-      const { written, name } = optionOf(word);
-      if (OWN_NETWORK.has(name)) out.push({ entry, option: written });
-    }
+    if (split.ok) for (const word of split.words) words.push({ word, entry });
+  }
+  const out: Array<{ entry: Entry; option: string }> = [];
+  for (const o of readOptions(words)) {
+    if ("problem" in o || !OWN_NETWORK.has(o.name) || SWITCHED_OFF.test(o.words[0]!)) continue;
+    if (!out.some((seen) => seen.entry === o.entry && seen.option === o.written)) out.push({ entry: o.entry, option: o.written });
   }
   return out;
 }
 
 /** `PodmanArgs=` words into `argv`, each option checked against the tables; a refusal names the option. */
 export function podmanArgs(c: ContainerSection, argv: string[]): void {
-  const words = c.words("PodmanArgs");
-  // After a refusal, the rest of that line is not read: its words may be the refused option's values.
-  let refused: Entry | undefined;
-  const refuse = (entry: Entry, message: string): void => {
-    c.fail(entry, message);
-    refused = entry;
-  };
-  for (let i = 0; i < words.length; i++) {
-    const { word, entry } = words[i]!;
-    if (entry === refused) continue;
-    const { written, name } = optionOf(word);
-    const owner = OWNED[written] ?? OWNED[name];
-    const option = Object.hasOwn(SAME_IN_DOCKER, name) ? SAME_IN_DOCKER[name]! : undefined;
-    if (Object.hasOwn(OWNED, written) || Object.hasOwn(OWNED, name)) refuse(entry, `${written} is not taken here: ${owner}`);
-    else if (!option && word.startsWith("-")) refuse(entry, `${written} is not an option Docker's docker create takes as Podman does; write a key (see berth.container(5)), or DockerArgs= for Docker's own options`);
-    else if (!option) refuse(entry, `"${word}" is no option; PodmanArgs= takes options only`);
-    // The value is attached (`--cpus=2`, `-m512m`) or the next word.
-    else if (!option.value || word !== written) argv.push(word);
-    else if (i + 1 < words.length) argv.push(word, words[++i]!.word);
-    else refuse(entry, `${written} needs a value`);
+  for (const o of readOptions(c.words("PodmanArgs"))) {
+    if ("problem" in o) c.fail(o.entry, o.problem);
+    else for (const word of o.words) argv.push(word);
   }
 }

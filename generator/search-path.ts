@@ -36,18 +36,22 @@ export function dropInDirNames(base: string, type: string, templateBase?: string
   return names;
 }
 
-/** systemd's `%t`: the manager's runtime directory (`/run`, or the user's `$XDG_RUNTIME_DIR`). */
+const PLAIN_ABSOLUTE = /^\/[A-Za-z0-9_.\/@+-]*$/;
+
 /**
  * systemd's shared data directory (`%D`) for a manager, in unit syntax: /usr/share for the
- * system's; `$XDG_DATA_HOME` for a user's, or `%h/.local/share` without it (or when it is no plain
- * absolute path, which then could not stand in a unit as it is).
+ * system's; for a user's `$XDG_DATA_HOME`, or else `$HOME/.local/share`, each only when it is a
+ * plain absolute path, which can stand in a unit as it is and which berth can check as a path
+ * (RestartOnChange= takes absolute ones); `%h/.local/share` otherwise.
  */
 export function sharedDataDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   if (scope === "system") return "/usr/share";
-  const xdg = env.XDG_DATA_HOME;
-  return xdg !== undefined && /^\/[A-Za-z0-9_.\/@+-]*$/.test(xdg) ? xdg : "%h/.local/share";
+  const { XDG_DATA_HOME: xdg, HOME: home } = env;
+  if (xdg !== undefined && PLAIN_ABSOLUTE.test(xdg)) return xdg;
+  return home !== undefined && PLAIN_ABSOLUTE.test(home) ? `${home}/.local/share` : "%h/.local/share";
 }
 
+/** systemd's `%t`: the manager's runtime directory (`/run`, or the user's `$XDG_RUNTIME_DIR`). */
 export function runtimeDir(scope: Scope, env: NodeJS.ProcessEnv): string {
   return scope === "system" ? "/run" : env.XDG_RUNTIME_DIR ?? `/run/user/${process.getuid?.() ?? 0}`;
 }

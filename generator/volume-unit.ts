@@ -27,6 +27,19 @@ export const VOLUME_KEYS: KeyTable = {
 /** Docker's local driver passes these into mount(8)'s -o; with no Device= it refuses them. */
 const MOUNT_OPTION_KEYS = [["User", "uid", "id -u"], ["Group", "gid", "getent group"]] as const;
 
+/**
+ * A user or group ID as Quadlet reads one (its LookupUint32): decimal, `0x` hexadecimal, octal
+ * after a leading 0, an optional `+`; undefined for anything else, or a value no ID can be.
+ */
+function quadletId(value: string): number | undefined {
+  const digits = value.startsWith("+") ? value.slice(1) : value;
+  const [base, text] = /^0[xX]/.test(digits) ? [16, digits.slice(2)] : digits.startsWith("0") && digits.length > 1 ? [8, digits.slice(1)] : [10, digits];
+  const pattern = base === 16 ? /^[0-9a-fA-F]+$/ : base === 8 ? /^[0-7]+$/ : /^\d+$/;
+  if (!pattern.test(text)) return undefined;
+  const id = parseInt(text, base);
+  return id <= 0xffffffff ? id : undefined;
+}
+
 function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext): ResourcePlan {
   const name = c.value("VolumeName") ?? `systemd-${def.name.base}`;
   const argv = [ctx.docker, "volume", "create"];
@@ -47,11 +60,14 @@ function volumePlan(c: ContainerSection, def: Definition, ctx: TranslateContext)
   const asked: Array<{ entry: Entry; option: string }> = [];
   for (const [key, option, lookup] of MOUNT_OPTION_KEYS) {
     const e = c.single(key);
-    const numeric = e !== undefined && /^\d+$/.test(e.value);
-    // Quadlet reads the value as a number and takes anything else as 0: a volume of User=postgres
-    // is root's there, and the file runs as it did.
-    if (e && !numeric && e.value !== "root") c.warn(e, `"${e.value}" is no number, which Quadlet reads as 0 (root), and so does berth; write the number (${lookup} ${e.value}) to make the volume that ${key.toLowerCase()}'s`);
-    const id = e === undefined ? undefined : numeric ? e.value : "0";
+    const number = e === undefined || e.value === "root" ? 0 : quadletId(e.value);
+    // Quadlet takes a value that is no number as 0: a volume of User=postgres is root's there,
+    // and the file runs as it did.
+    if (e && number === undefined) {
+      const how = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(e.value) ? ` (${lookup} ${e.value})` : "";
+      c.warn(e, `"${e.value}" is no number, which Quadlet reads as 0 (root), and so does berth; write the number${how} to make the volume that ${key.toLowerCase()}'s`);
+    }
+    const id = e === undefined ? undefined : String(number ?? 0);
     // Without a device the volume's directory is root's already: 0 asks for what Docker does anyway.
     if (e && id !== undefined && !(id === "0" && device === undefined)) asked.push({ entry: e, option: `${option}=${id}` });
   }

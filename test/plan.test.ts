@@ -47,9 +47,12 @@ describe("plan (what a reconcile does)", () => {
       expect(plan([db, member("web", ["db"])], new Map([changed(db), changed(member("web", ["db"]))]), []).takenAlong).toEqual(new Map());
     });
 
-    it("restarts a member itself when it requires the pod without being ordered after it: they restart in one level", () => {
+    it("restarts a unit itself where its level is its root's: it requires the pod without being ordered after it, or only through an unchanged member", () => {
       const loose = { ...unit("web", "new web"), restartedWith: ["web-pod.service"] };
       expect(plan([pod, loose], new Map([changed(pod), changed(loose)]), []).takenAlong).toEqual(new Map());
+      const [web, cache] = [member("web"), member("cache", ["web"])];
+      const p = plan([pod, web, cache], new Map([changed(pod), seen(web), changed(cache)]), []);
+      expect([p.restart, p.takenAlong]).toEqual([["web-pod.service", "cache.service"], new Map()]);
     });
   });
 

@@ -18,11 +18,12 @@ describe("search directories", () => {
 
   it("writes %D as systemd 256 means it for the manager: /usr/share, or a user's data home", () => {
     expect(sharedDataDir("system", { XDG_DATA_HOME: "/home/u/data" })).toBe("/usr/share");
-    expect(sharedDataDir("user", {})).toBe("%h/.local/share");
-    expect(sharedDataDir("user", { XDG_DATA_HOME: "/home/u/data" })).toBe("/home/u/data");
+    expect(sharedDataDir("user", { HOME: "/home/u" })).toBe("/home/u/.local/share");
+    expect(sharedDataDir("user", { XDG_DATA_HOME: "/home/u/data", HOME: "/home/u" })).toBe("/home/u/data");
     // Neither a relative path (systemd ignores it) nor one that would mean more in a unit.
-    expect(sharedDataDir("user", { XDG_DATA_HOME: "data" })).toBe("%h/.local/share");
-    expect(sharedDataDir("user", { XDG_DATA_HOME: "/home/u/$x%n" })).toBe("%h/.local/share");
+    expect(sharedDataDir("user", { XDG_DATA_HOME: "data", HOME: "/home/u" })).toBe("/home/u/.local/share");
+    expect(sharedDataDir("user", { XDG_DATA_HOME: "/home/u/$x%n", HOME: "/home/%u" })).toBe("%h/.local/share");
+    expect(sharedDataDir("user", {})).toBe("%h/.local/share");
   });
 
   it("lets a file in an earlier directory mask a same-named later one", () => {

@@ -37,6 +37,7 @@ const lineAndMessage = (rest: string) => {
 const ASSERTIONS: Record<string, (t: Translation, rest: string) => void> = {
   "assert-valid": (t) => expect(errors(t)).toEqual([]),
   "assert-error": (t, rest) => expect(withLine(t, "error")).toContainEqual(lineAndMessage(rest)),
+  "assert-error-count": (t, rest) => expect(withLine(t, "error")).toHaveLength(Number(rest)),
   "assert-warning": (t, rest) => expect(withLine(t, "warning")).toContainEqual(lineAndMessage(rest)),
   "assert-unit-line": (t, rest) => expect(unitLines(t).some((l) => new RegExp(rest).test(l)), `a line matching ${rest} in\n${t.text}`).toBe(true),
   "assert-no-unit-line": (t, rest) => expect(unitLines(t).filter((l) => new RegExp(rest).test(l))).toEqual([]),

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONTAINER_KEYS } from "../generator/container-keys.js";
+import { translateDefinition } from "../generator/file-types.js";
+import { definitionDigest } from "../generator/generated-unit.js";
 import { loadSet } from "../generator/load-set.js";
 import { parseDefinitionName } from "../generator/names.js";
 import { translateContainer as translate } from "../generator/container-unit.js";
@@ -302,6 +304,20 @@ describe("translate: nothing in a definition can inject into the unit", () => {
     expect(argv).toContain(`X=${expected}`);
     expect(argv.at(-1)).toBe(expected);
     expect(unitValues(t, "ExecStartPost")).toHaveLength(1);
+  });
+});
+
+describe("translate: %D, written out for systemd 252", () => {
+  const file = "/etc/berth/svc.container";
+  const translated = (text: string, dataDir: string) =>
+    translateDefinition({ name: parseDefinitionName("svc.container")!, file, files: [file], sections: parseUnitFile(text, file).sections }, { ...testContext(), dataDir });
+
+  it("keeps the definition's digest as written, so that neither an upgrade of berth nor a user's data directory restarts it", () => {
+    const withD = `[Unit]\nDescription=data in %D\n${base}Volume=%D/app:/data\n`;
+    const [a, b] = [translated(withD, "/usr/share"), translated(withD, "/home/u/.local/share")];
+    expect(unitValues(a, "Description")).toContain("data in /usr/share");
+    expect(definitionDigest(a)).toBe(definitionDigest(b));
+    expect(definitionDigest(a)).not.toBe(definitionDigest(translated(withD.replaceAll("%D", "/usr/share"), "/usr/share")));
   });
 });
 
