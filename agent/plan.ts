@@ -55,6 +55,11 @@ export interface Plan {
    * instead of restarting them a second time.
    */
   takenAlong: Map<string, string>;
+  /**
+   * For each restart with dependents, every running unit it stops and starts again with it: if
+   * that restart fails, berthd starts them once the unit they need is up (see `stoppedBy`).
+   */
+  carried: Map<string, string[]>;
 }
 
 /** A template (`worker@.service`) is not a unit systemd can start or list; its instances are. */
@@ -79,8 +84,13 @@ export function plan(
   desired: readonly GeneratedUnit[],
   observed: ReadonlyMap<string, Observed>,
   deletedUnits: readonly string[],
+  /**
+   * Units that a failed restart of another left stopped (unit → that unit): they are started,
+   * not left for the operator, whose own stop this was not.
+   */
+  stoppedBy: ReadonlyMap<string, string> = new Map(),
 ): Plan {
-  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], rerendered: [], held: [], takenAlong: new Map() };
+  const p: Plan = { reload: deletedUnits.length > 0, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: [], confirmed: [], rerendered: [], held: [], takenAlong: new Map(), carried: new Map() };
   for (const u of desired) {
     const o = observed.get(u.unitName) ?? {};
     if (o.loadedText !== u.text) p.reload = true;
@@ -97,8 +107,13 @@ export function plan(
     const starting = a?.pending === true && same && o.activeState === "activating";
     const done = a !== undefined && (!a.pending || bornOut);
     const config = o.activeState === "active" ? o.config : undefined;
+    const leftStopped = stoppedBy.get(u.unitName);
     if (!a) p.start.push(u.unitName);
     else if (starting) p.unchanged.push(u.unitName);
+    else if (leftStopped !== undefined && !RUNNING.has(o.activeState ?? "")) {
+      p.start.push(u.unitName);
+      p.why.set(u.unitName, `stopped when ${leftStopped} failed to restart`);
+    }
     else if (done && same && config?.restart.length) {
       p.restart.push(u.unitName);
       p.why.set(u.unitName, `configuration changed (${describePaths(config.restart)})`);
@@ -108,7 +123,7 @@ export function plan(
     } else if (done && same) p.unchanged.push(u.unitName);
     else if (RUNNING.has(o.activeState ?? "")) {
       p.restart.push(u.unitName);
-      p.why.set(u.unitName, a.text === u.text ? "its container was made from another version" : "definition changed");
+      p.why.set(u.unitName, a.text !== u.text ? "definition changed" : !done ? "its last start or restart failed" : "its container was made from another version");
     }
     else if (!done) p.start.push(u.unitName);
     else p.deferred.push(u.unitName);
@@ -136,7 +151,9 @@ export function plan(
   // In start order, so that a unit that is itself taken along passes what it takes to its root.
   // berthd follows a unit only from a level above its root's, once the root's job is queued.
   const levels = new Map(rolloutLevels(desired, [...p.start, ...p.restart]).flatMap((names, level) => names.map((n) => [n, level] as const)));
-  p.takenAlong = new Map([...takenAlong(desired, observed, p.restart)].filter(([name, root]) => levels.get(name)! > levels.get(root)!));
+  const along = restartsCarried(desired, observed, p.restart);
+  p.carried = along.carried;
+  p.takenAlong = new Map([...along.taken].filter(([name, root]) => levels.get(name)! > levels.get(root)!));
   p.stop = [...deletedUnits];
   return p;
 }
@@ -182,7 +199,7 @@ function revertedBelow(units: readonly GeneratedUnit[]): Map<string, string> {
  * The restarts that systemd carries from a restart with dependents to the running units that
  * require it, transitively, as try-restarts (a unit that is not running stays as it is).
  */
-function takenAlong(units: readonly GeneratedUnit[], observed: ReadonlyMap<string, Observed>, restart: readonly string[]): Map<string, string> {
+function restartsCarried(units: readonly GeneratedUnit[], observed: ReadonlyMap<string, Observed>, restart: readonly string[]): { taken: Map<string, string>; carried: Map<string, string[]> } {
   const byName = new Map(units.map((u) => [u.unitName, u]));
   const dependents = new Map<string, string[]>();
   for (const u of units) {
@@ -191,7 +208,8 @@ function takenAlong(units: readonly GeneratedUnit[], observed: ReadonlyMap<strin
     for (const dep of u.restartedWith ?? []) dependents.set(dep, [...(dependents.get(dep) ?? []), u.unitName]);
   }
   const restarting = new Set(restart);
-  const out = new Map<string, string>();
+  const taken = new Map<string, string>();
+  const carried = new Map<string, string[]>();
   for (const root of restart) {
     if (!restartTakesAlong(byName.get(root))) continue;
     const seen = new Set([root]);
@@ -201,11 +219,13 @@ function takenAlong(units: readonly GeneratedUnit[], observed: ReadonlyMap<strin
         if (seen.has(next)) continue;
         seen.add(next);
         stack.push(next);
-        if (restarting.has(next) && !out.has(next)) out.set(next, root);
+        if (restarting.has(next) && !taken.has(next)) taken.set(next, root);
       }
     }
+    seen.delete(root);
+    if (seen.size > 0) carried.set(root, [...seen]);
   }
-  return out;
+  return { taken, carried };
 }
 
 /**

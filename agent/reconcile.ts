@@ -34,6 +34,12 @@ export interface ReconcileContext {
    * in its status file, where `berth plan` and `berth apply` read it.
    */
   missingSince: Map<string, number>;
+  /**
+   * Running units that a failed restart of a unit they need stopped (unit → that unit; see
+   * Plan.carried): started again once it is up. berthd keeps it across reconciles and in its status
+   * file; a unit that runs again, or is gone, leaves it.
+   */
+  stoppedBy: Map<string, string>;
   /** Told how a rollout goes (pulls, levels), for `berth status` and `berth apply`'s live view. */
   onProgress?: (p: Progress) => void;
   /**
@@ -237,7 +243,11 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const inUse = stillUsed(set.output, records, settled);
   const gone = [...new Set([...settled.filter((u) => !inUse.has(u)), ...renamed.keys()])];
   const { observed, config } = await observe(ctx, set.output, loaded, records, gone);
-  const p = plan(set.output, observed, gone);
+  for (const unit of ctx.stoppedBy.keys()) {
+    const state = observed.get(unit)?.activeState;
+    if (state === undefined || state === "active" || state === "activating" || state === "reloading") ctx.stoppedBy.delete(unit);
+  }
+  const p = plan(set.output, observed, gone, ctx.stoppedBy);
   // A deletion still in its grace period keeps its unit through a reload, and its record.
   p.waiting = waiting;
   const kept = new Set([...waiting.map((w) => w.unit), ...inUse.keys()]);
@@ -361,6 +371,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       for (const f of failed) {
         if (f.result === "pending") fail(f.name, `still starting after ${JOB_WAIT_MINUTES} minutes; the levels above it wait until it is up`);
         else await failedInRollout(f.name, `${starts.has(f.name) ? "StartUnit" : "RestartUnit"} ended with "${f.result}"`);
+        // Its restart stopped these; they start again once it is up, not when an operator notices.
+        const stopped = f.result === "pending" ? [] : p.carried.get(f.name) ?? [];
+        for (const unit of stopped) ctx.stoppedBy.set(unit, f.name);
+        if (stopped.length > 0) log.warn(`${stopped.join(", ")}: stopped with ${f.name}, whose restart failed; started again once it is up`);
       }
       if (failed.length > 0) {
         const left = levels.slice(i + 1).flat();

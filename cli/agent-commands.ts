@@ -9,7 +9,7 @@ import { nextSettleMs } from "../agent/plan.js";
 import { assess, reconcile, type Failure, type Progress, type ReconcileContext } from "../agent/reconcile.js";
 import { reconcileLockPath, withReconcileLock } from "../agent/reconcile-lock.js";
 import { describeRollout, emptyRollout, withProgress } from "../agent/rollout-status.js";
-import { actionsSince, missingSinceOf, readStatus } from "../agent/status-file.js";
+import { actionsSince, missingSinceOf, readStatus, stoppedByOf } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
 import { configStateFile, readConfigState } from "../runtime/config-files.js";
 import { DockerUnreachable } from "../runtime/docker-socket.js";
@@ -20,9 +20,10 @@ const UNREACHABLE = [BusUnreachable, DockerUnreachable];
 
 /** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
 async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>, logToStderr = false, level?: string): Promise<number> {
-  // berthd's clock for deleted definitions, so that plan shows what berthd will do.
-  const missingSince = missingSinceOf(readStatus(stateDir(scope, process.env)));
-  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope, process.env), missingSince };
+  // berthd's clock for deleted definitions and the units it is to start again, so that plan shows what berthd will do.
+  const status = readStatus(stateDir(scope, process.env));
+  const missingSince = missingSinceOf(status);
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope, process.env), missingSince, stoppedBy: stoppedByOf(status) };
   try {
     return await command(ctx);
   } catch (e) {
@@ -42,7 +43,7 @@ export async function planCommand(_args: ParsedArgs, scope: Scope): Promise<numb
     const lines = [
       ...plan.stop.map((u) => `stop     ${u}  (${renamed.has(u) ? `renamed to ${renamed.get(u)}` : "definition deleted"})`),
       ...plan.waiting.map((w) => `wait     ${w.unit}  (definition deleted; stopped if it is still gone in ${Math.ceil(w.leftMs / 1000)} s)`),
-      ...plan.start.map((u) => `start    ${u}`),
+      ...plan.start.map((u) => `start    ${u}${plan.why.has(u) ? `  (${plan.why.get(u)})` : ""}`),
       ...plan.restart.map((u) => `restart  ${u}  (${plan.why.get(u) ?? "definition changed"}${plan.takenAlong.has(u) ? `; with ${plan.takenAlong.get(u)}, whose restart takes it along` : ""})`),
       ...plan.reloadInPlace.map((u) => `reload   ${u}  (${plan.why.get(u)})`),
       ...plan.deferred.map((u) => `update   ${u}  (stopped; applies at its next start)`),

@@ -24,7 +24,8 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   beforeAll(async () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm", "ag-nc"]);
+    docker(["network", "rm", "ag-net", "ag-blocker"]);
     ({ um, agent } = await agentOnFreshManager());
   });
 
@@ -32,7 +33,8 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm", "ag-nc"]);
+    docker(["network", "rm", "ag-net", "ag-blocker"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -94,6 +96,27 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     const created = docker(["events", "--since", since, "--until", (Date.now() / 1000).toFixed(3), "--filter", "type=container", "--filter", "event=create", "--format", "{{.Actor.Attributes.name}}"]).stdout;
     expect(created.split("\n").filter((n) => n === "ag-pm")).toEqual(["ag-pm"]);
     expect(agent.lines.slice(mark).some((l) => /ag-pm\.service: restarting with ag-pod-pod\.service/.test(l.msg))).toBe(true);
+    expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
+  });
+
+  it("a network whose new version fails to start takes its containers down with it, and berthd starts them again once the network is fixed", async () => {
+    const network = (subnet: string) => `[Network]\nNetworkName=ag-net\nSubnet=${subnet}\n`;
+    um.writeDefinition("ag-net.network", network("10.231.0.0/24"));
+    um.writeDefinition("ag-nc.container", `[Container]\nImage=${TEST_IMAGE}\nRunInit=yes\nExec=sleep 600\nNetwork=ag-net.network\n`);
+    await waitFor("the network and its container active", () => active("ag-net-network.service") && active("ag-nc.service"));
+    // Docker refuses a subnet that another network has.
+    docker(["network", "create", "--subnet", "10.232.0.0/24", "ag-blocker"]);
+    let mark = agent.mark;
+    um.writeDefinition("ag-net.network", network("10.232.0.0/24"));
+    await agent.waitForLog(/ag-nc\.service: stopped with ag-net-network\.service, whose restart failed; started again once it is up/, mark);
+    expect(um.show("ag-nc.service", "ActiveState").ActiveState).not.toBe("active");
+    expect(berth("plan").stdout).toMatch(/^start\s+ag-nc\.service\s+\(stopped when ag-net-network\.service failed to restart\)/m);
+    mark = agent.mark;
+    um.writeDefinition("ag-net.network", network("10.233.0.0/24"));
+    await waitFor("the container back on the fixed network", () => active("ag-net-network.service") && active("ag-nc.service"));
+    expect(docker(["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "ag-net"]).stdout.trim()).toBe("10.233.0.0/24");
+    expect(docker(["inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}", "ag-nc"]).stdout.trim()).toBe("ag-net");
+    await agent.idle();
     expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
   });
 

@@ -13,7 +13,7 @@ const seen = (u: GeneratedUnit, o: Partial<Observed> = {}): [string, Observed] =
 describe("plan (what a reconcile does)", () => {
   it("does nothing, and no reload, when everything is as applied", () => {
     const a = unit("a");
-    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], rerendered: [], held: [], takenAlong: new Map() });
+    expect(plan([a], new Map([seen(a)]), [])).toEqual({ reload: false, start: [], restart: [], reloadInPlace: [], why: new Map(), stop: [], waiting: [], deferred: [], unchanged: ["a.service"], confirmed: [], rerendered: [], held: [], takenAlong: new Map(), carried: new Map() });
   });
 
   it("starts a unit berthd has never applied", () => {
@@ -45,6 +45,20 @@ describe("plan (what a reconcile does)", () => {
       expect(plan([pod, member("web")], new Map([changed(pod), changed(member("web"), "failed")]), []).takenAlong).toEqual(new Map());
       const db = unit("db", "new db");
       expect(plan([db, member("web", ["db"])], new Map([changed(db), changed(member("web", ["db"]))]), []).takenAlong).toEqual(new Map());
+    });
+
+    it("knows every running unit a restart with dependents carries, changed or not, and starts those that a failed one left stopped", () => {
+      const [web, cache, idle] = [member("web"), member("cache", ["web"]), member("idle")];
+      const p = plan([pod, web, cache, idle], new Map([changed(pod), seen(web), changed(cache), seen(idle, { activeState: "inactive" })]), []);
+      expect(p.carried).toEqual(new Map([["web-pod.service", ["web.service", "cache.service"]]]));
+      // The pod's restart failed: both are stopped now, and the pod is failed.
+      const after = new Map([changed(pod, "failed"), seen(web, { activeState: "inactive" }), changed(cache, "inactive"), seen(idle, { activeState: "inactive" })]);
+      const stoppedBy = new Map([["web.service", "web-pod.service"], ["cache.service", "web-pod.service"]]);
+      const q = plan([pod, web, cache, idle], after, [], stoppedBy);
+      expect([q.restart, q.start, q.deferred, q.why.get("web.service")]).toEqual([["web-pod.service"], ["web.service", "cache.service"], [], "stopped when web-pod.service failed to restart"]);
+      // Without it, they would be left for the operator, as a unit the operator stopped is.
+      expect(plan([pod, web, cache, idle], after, []).start).toEqual([]);
+      expect(rolloutLevels([pod, web, cache], [...q.restart, ...q.start])).toEqual([["web-pod.service"], ["web.service"], ["cache.service"]]);
     });
 
     it("restarts a unit itself where its level is its root's: it requires the pod without being ordered after it, or only through an unchanged member", () => {
