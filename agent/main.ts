@@ -10,7 +10,7 @@ import { nextSettleMs } from "./plan.js";
 import { reconcile, type Progress, type ReconcileContext, type ReconcileResult } from "./reconcile.js";
 import { reconcileLockPath, withReconcileLock } from "./reconcile-lock.js";
 import { emptyRollout, withProgress } from "./rollout-status.js";
-import { missingSinceOf, readStatus, stoppedByOf, withActions, writeStatus, type AgentStatus } from "./status-file.js";
+import { missingSinceOf, readStatus, withActions, writeStatus, type AgentStatus } from "./status-file.js";
 import { SystemdClient } from "./systemd-client.js";
 import { describeChanges, watchConfiguration, watchDefinitions } from "./watcher.js";
 
@@ -63,9 +63,7 @@ async function main(argv: string[]): Promise<number> {
   const previous = readStatus(stateDir);
   // Deletions keep their clock across a restart of berthd.
   const missingSince = missingSinceOf(previous);
-  // So do units a failed restart left stopped.
-  const stoppedBy = stoppedByOf(previous);
-  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {}, stoppedBy: Object.fromEntries(stoppedBy), actions: previous?.actions ?? [] };
+  const status: AgentStatus = { at: "", diagnostics: [], failures: [], events: previous?.events ?? {}, missingSince: {}, actions: previous?.actions ?? [] };
 
   let running: Promise<void> | undefined;
   // Why the next reconcile runs: requests made while one runs are served together by the next,
@@ -113,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     let result: ReconcileResult | undefined;
     try {
-      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince, stoppedBy, onProgress, generatorRun });
+      result = await reconcile({ scope, systemd, docker, log, acceptedDir: records, missingSince, onProgress, generatorRun });
       status.actions = withActions(status.actions, { startedAt: t0, started: result.plan.start, restarted: result.plan.restart, stopped: result.plan.stop });
       retryReconcile.reset();
       configWatcher.set(result.configPaths);
@@ -136,7 +134,6 @@ async function main(argv: string[]): Promise<number> {
       diagnostics: result?.diagnostics ?? status.diagnostics,
       failures: result?.failures ?? status.failures,
       missingSince: Object.fromEntries(missingSince),
-      stoppedBy: Object.fromEntries(stoppedBy),
     });
     saveStatus();
     if (!ready) {

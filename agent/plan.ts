@@ -66,6 +66,7 @@ export interface Plan {
 export const isTemplate = (unit: string): boolean => unit.endsWith("@.service");
 
 const RUNNING = new Set(["active", "activating", "reloading", "failed"]);
+const UP = new Set(["active", "activating", "reloading"]);
 
 /**
  * Whether berthd restarts a unit with its dependents (job mode "replace"). A container's restart
@@ -110,7 +111,7 @@ export function plan(
     const leftStopped = stoppedBy.get(u.unitName);
     if (!a) p.start.push(u.unitName);
     else if (starting) p.unchanged.push(u.unitName);
-    else if (leftStopped !== undefined && !RUNNING.has(o.activeState ?? "")) {
+    else if (leftStopped !== undefined && !UP.has(o.activeState ?? "")) {
       p.start.push(u.unitName);
       p.why.set(u.unitName, `stopped when ${leftStopped} failed to restart`);
     }
@@ -133,7 +134,9 @@ export function plan(
     // nothing, but the record must know the definition, or a later berth would take it as changed.
     else if (done && same && a.text === u.text && u.source !== undefined && a.source !== u.source) p.confirmed.push(u.unitName);
   }
+  // A unit a failed restart stopped is not part of a rollout, and is not held back by one.
   const reverted = revertedBelow(desired);
+  for (const name of stoppedBy.keys()) reverted.delete(name);
   if (reverted.size > 0) {
     for (const list of [p.start, p.restart]) {
       for (const name of list.filter((n) => reverted.has(n))) {
@@ -193,6 +196,15 @@ function revertedBelow(units: readonly GeneratedUnit[]): Map<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * The entries of `stoppedBy` (see plan()) still to act on: a unit that is up again leaves, and so
+ * does one whose definition is gone for good; one deleted within its grace period stays.
+ */
+export function stillStopped(stoppedBy: ReadonlyMap<string, string>, desired: readonly GeneratedUnit[], observed: ReadonlyMap<string, Observed>, waiting: ReadonlySet<string>): Map<string, string> {
+  const defined = new Set(desired.map((u) => u.unitName));
+  return new Map([...stoppedBy].filter(([unit]) => (defined.has(unit) ? !UP.has(observed.get(unit)?.activeState ?? "") : waiting.has(unit))));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  acceptedDir, forgetAccepted, previousVersion, readAllAccepted, readRejections, restoreAccepted, writeAccepted, writeRejections, type AcceptedUnit, type Rejection,
+  acceptedDir, forgetAccepted, previousVersion, readAllAccepted, readRejections, restoreAccepted, stateDir, writeAccepted, writeRejections, type AcceptedUnit, type Rejection,
 } from "../generator/accepted-store.js";
 import { digest } from "../generator/digest.js";
 import { formatDiagnostic, warning, type Diagnostic } from "../generator/diagnostics.js";
@@ -16,8 +16,9 @@ import { runtimeDir, type Scope } from "../generator/search-path.js";
 import { configNow, type ConfigNow } from "./config-changes.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { graceDeletions, isTemplate, nextSettleMs, plan, restartTakesAlong, rolloutLevels, type Observed, type Plan } from "./plan.js";
+import { graceDeletions, isTemplate, nextSettleMs, plan, restartTakesAlong, rolloutLevels, stillStopped, type Observed, type Plan } from "./plan.js";
 import { pullImages } from "./pull-images.js";
+import { readStoppedBy, writeStoppedBy } from "./stopped-by.js";
 import { JOB_WAIT_MINUTES, type JobResult, type SystemdClient } from "./systemd-client.js";
 
 export interface ReconcileContext {
@@ -34,12 +35,6 @@ export interface ReconcileContext {
    * in its status file, where `berth plan` and `berth apply` read it.
    */
   missingSince: Map<string, number>;
-  /**
-   * Running units that a failed restart of a unit they need stopped (unit → that unit; see
-   * Plan.carried): started again once it is up. berthd keeps it across reconciles and in its status
-   * file; a unit that runs again, or is gone, leaves it.
-   */
-  stoppedBy: Map<string, string>;
   /** Told how a rollout goes (pulls, levels), for `berth status` and `berth apply`'s live view. */
   onProgress?: (p: Progress) => void;
   /**
@@ -213,6 +208,8 @@ export interface Assessment {
   rejections: Map<string, Rejection>;
   /** Whether some recorded rejection no longer applies (its definition changed): rewrite them. */
   staleRejections: boolean;
+  /** Units a restart of a unit they need left stopped (see plan()), as still to act on. */
+  stoppedBy: Map<string, string>;
   /** The translation as the generator's run, and what it looked at (with ctx.generatorRun, and records all sound). */
   generatorRun?: { looks: Recording; run: Run };
 }
@@ -243,17 +240,14 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
   const inUse = stillUsed(set.output, records, settled);
   const gone = [...new Set([...settled.filter((u) => !inUse.has(u)), ...renamed.keys()])];
   const { observed, config } = await observe(ctx, set.output, loaded, records, gone);
-  for (const unit of ctx.stoppedBy.keys()) {
-    const state = observed.get(unit)?.activeState;
-    if (state === undefined || state === "active" || state === "activating" || state === "reloading") ctx.stoppedBy.delete(unit);
-  }
-  const p = plan(set.output, observed, gone, ctx.stoppedBy);
+  const stoppedBy = stillStopped(readStoppedBy(stateDir(ctx.scope, ctx.env ?? process.env)), set.output, observed, new Set(waiting.map((w) => w.unit)));
+  const p = plan(set.output, observed, gone, stoppedBy);
   // A deletion still in its grace period keeps its unit through a reload, and its record.
   p.waiting = waiting;
   const kept = new Set([...waiting.map((w) => w.unit), ...inUse.keys()]);
   const forget = deleted.bases.filter((b) => !kept.has(records.get(b)!.unitName));
   const diagnostics = recordProblems.concat(set.diagnostics, [...inUse].map(([unit, users]) => warning(records.get(users.key)?.file ?? unit, 0, users.message)));
-  return { plan: p, diagnostics, desired: set.output, renamed, forget, config, records, rejections, staleRejections: rejections.size !== rejected.size, ...(generatorRun ? { generatorRun } : {}) };
+  return { plan: p, diagnostics, desired: set.output, renamed, forget, config, records, rejections, staleRejections: rejections.size !== rejected.size, stoppedBy, ...(generatorRun ? { generatorRun } : {}) };
 }
 
 /**
@@ -264,7 +258,7 @@ export async function assess(ctx: ReconcileContext, now = Date.now()): Promise<A
 export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
   const { log } = ctx;
   const tStart = Date.now();
-  const { plan: p, diagnostics, desired, renamed, forget, config, records, rejections, staleRejections, generatorRun } = await assess(ctx);
+  const { plan: p, diagnostics, desired, renamed, forget, config, records, rejections, staleRejections, stoppedBy, generatorRun } = await assess(ctx);
   for (const d of diagnostics) (d.severity === "error" ? log.error : log.warn).call(log, formatDiagnostic(d));
   log.debug(`assessed ${desired.length} definitions in ${Date.now() - tStart} ms`);
   const settles = nextSettleMs(p);
@@ -296,6 +290,29 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const followAlong = (root: string): void => {
     for (const [name, by] of p.takenAlong) if (by === root) along.set(name, ctx.systemd.unitJob(name).catch(() => undefined));
   };
+  // The units a restart with dependents stops are noted before it can fail, or berthd die: they
+  // are started again once it is up (plan()), unless it ends "done", which started them itself.
+  const stateFile = stateDir(ctx.scope, ctx.env ?? process.env);
+  const keepStoppedBy = (): void => {
+    try {
+      writeStoppedBy(stateFile, stoppedBy);
+    } catch (e) {
+      log.warn(`cannot write ${stateFile}/stopped-by.json: ${(e as Error).message}`);
+    }
+  };
+  const queuedWith = (root: string): void => {
+    followAlong(root);
+    const carried = p.carried.get(root) ?? [];
+    for (const unit of carried) stoppedBy.set(unit, root);
+    if (carried.length > 0) keepStoppedBy();
+  };
+  const ended = (name: string, result: string): void => {
+    if (result !== "done") return;
+    const before = stoppedBy.size;
+    stoppedBy.delete(name);
+    for (const unit of p.carried.get(name) ?? []) if (stoppedBy.get(unit) === name) stoppedBy.delete(unit);
+    if (stoppedBy.size !== before) keepStoppedBy();
+  };
 
   /** Queues the jobs at once and waits for them all; the names of those that did not end "done". */
   const run = async (method: keyof typeof VERBS, names: readonly string[]): Promise<Array<{ name: string; result: string }>> => {
@@ -307,7 +324,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       if (unit) record(unit, true);
       const queue = (): Promise<JobResult> => {
         log.info(`${name}: ${VERBS[method][0]}${why}`);
-        return ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => followAlong(name) });
+        return ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => queuedWith(name) });
       };
       // The restart another unit's restart queued for this one, followed instead of a second one;
       // without such a job, or when it left the unit stopped, berthd restarts it itself.
@@ -322,6 +339,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     });
     const failed: Array<{ name: string; result: string }> = [];
     for (const { name, r, unit } of await Promise.all(jobs)) {
+      if (method !== "StopUnit" && method !== "ReloadUnit") ended(name, r.result);
       if (r.result === "done") {
         if (unit) record(unit);
         if (method === "ReloadUnit") config.get(name)?.afterReload();
@@ -371,10 +389,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       for (const f of failed) {
         if (f.result === "pending") fail(f.name, `still starting after ${JOB_WAIT_MINUTES} minutes; the levels above it wait until it is up`);
         else await failedInRollout(f.name, `${starts.has(f.name) ? "StartUnit" : "RestartUnit"} ended with "${f.result}"`);
-        // Its restart stopped these; they start again once it is up, not when an operator notices.
-        const stopped = f.result === "pending" ? [] : p.carried.get(f.name) ?? [];
-        for (const unit of stopped) ctx.stoppedBy.set(unit, f.name);
-        if (stopped.length > 0) log.warn(`${stopped.join(", ")}: stopped with ${f.name}, whose restart failed; started again once it is up`);
+        const stopped = p.carried.get(f.name) ?? [];
+        if (stopped.length > 0 && f.result !== "pending") log.warn(`${stopped.join(", ")}: stopped with ${f.name}, whose restart failed; started again once it is up`);
       }
       if (failed.length > 0) {
         const left = levels.slice(i + 1).flat();
@@ -465,6 +481,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
 
   await rollout();
   await run("ReloadUnit", p.reloadInPlace);
+  // Entries of units that run again, or are gone, leave the file too.
+  if (JSON.stringify([...stoppedBy]) !== JSON.stringify([...readStoppedBy(stateFile)])) keepStoppedBy();
   const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
   return { plan: p, diagnostics, failures, configPaths, desired };
 }

@@ -14,8 +14,6 @@ export interface AgentStatus {
   events: Record<string, { at: string; event: string }>;
   /** Deleted definitions' units still in their grace period: when each was first seen missing. */
   missingSince?: Record<string, number>;
-  /** Units a failed restart of another left stopped, to start once it is up: unit → that unit. */
-  stoppedBy?: Record<string, string>;
   /** The rollout in progress (pulls, the level being started), while a reconcile runs one. */
   rollout?: RolloutStatus | undefined;
   /** berthd's latest reconciles that acted, oldest first, for `berth apply --since`. */
@@ -64,13 +62,6 @@ export function readStatus(stateDir: string): AgentStatus | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The units a failed restart left stopped, from berthd's status file (readStatus); names only. */
-export function stoppedByOf(status: AgentStatus | undefined): Map<string, string> {
-  const saved = status?.stoppedBy;
-  const entries = saved && typeof saved === "object" ? Object.entries(saved) : [];
-  return new Map(entries.filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 /**

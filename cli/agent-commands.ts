@@ -9,7 +9,7 @@ import { nextSettleMs } from "../agent/plan.js";
 import { assess, reconcile, type Failure, type Progress, type ReconcileContext } from "../agent/reconcile.js";
 import { reconcileLockPath, withReconcileLock } from "../agent/reconcile-lock.js";
 import { describeRollout, emptyRollout, withProgress } from "../agent/rollout-status.js";
-import { actionsSince, missingSinceOf, readStatus, stoppedByOf } from "../agent/status-file.js";
+import { actionsSince, missingSinceOf, readStatus } from "../agent/status-file.js";
 import { BusUnreachable, SystemdClient } from "../agent/systemd-client.js";
 import { configStateFile, readConfigState } from "../runtime/config-files.js";
 import { DockerUnreachable } from "../runtime/docker-socket.js";
@@ -20,10 +20,9 @@ const UNREACHABLE = [BusUnreachable, DockerUnreachable];
 
 /** Runs a command with a connection to the manager, closed after; an unreachable bus or Docker is one line. */
 async function withContext(scope: Scope, command: (ctx: ReconcileContext) => Promise<number>, logToStderr = false, level?: string): Promise<number> {
-  // berthd's clock for deleted definitions and the units it is to start again, so that plan shows what berthd will do.
-  const status = readStatus(stateDir(scope, process.env));
-  const missingSince = missingSinceOf(status);
-  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope, process.env), missingSince, stoppedBy: stoppedByOf(status) };
+  // berthd's clock for deleted definitions, so that plan shows what berthd will do.
+  const missingSince = missingSinceOf(readStatus(stateDir(scope, process.env)));
+  const ctx: ReconcileContext = { scope, systemd: new SystemdClient(scope), docker: new DockerClient(), log: createLogger({ toStderr: logToStderr, ...(level ? { level } : {}) }), acceptedDir: acceptedDir(scope, process.env), missingSince };
   try {
     return await command(ctx);
   } catch (e) {

@@ -86,8 +86,8 @@ function readOptions(words: ReadonlyArray<{ word: string; entry: Entry }>): Read
     if (Object.hasOwn(OWNED, written) || Object.hasOwn(OWNED, name)) problem = `${written} is not taken here: ${OWNED[written] ?? OWNED[name]}`;
     else if (!option && word.startsWith("-")) problem = `${written} is not an option Docker's docker create takes as Podman does; write a key (see berth.container(5)), or DockerArgs= for Docker's own options`;
     else if (!option) problem = `"${word}" is no option; PodmanArgs= takes options only`;
-    // `-tP`: one letter each, which berth would not check past the first.
-    else if (!option.value && word !== written && !word.startsWith("--")) problem = `"${word}" is several options in one word; write each on its own (${[...word.slice(1)].map((l) => `-${l}`).join(" ")})`;
+    // `-tP`: one letter each, which berth would not check past the first (`-P=false` is one).
+    else if (!option.value && word !== written && !word.startsWith("--") && word[2] !== "=") problem = `"${word}" is several options in one word; write each on its own`;
     // The value is attached (`--cpus=2`, `-m512m`) or the next word.
     else if (!option.value || word !== written) out.push({ entry, words: [word], written, name });
     else if (i + 1 < words.length) out.push({ entry, words: [word, words[++i]!.word], written, name });
@@ -100,8 +100,8 @@ function readOptions(words: ReadonlyArray<{ word: string; entry: Entry }>): Read
   return out;
 }
 
-/** A boolean option switched off (`--publish-all=false`) asks for nothing. */
-const SWITCHED_OFF = /^--[^=]+=(0|f|false)$/i;
+/** A boolean option switched off (`--publish-all=false`, `-P=0`) asks for nothing. */
+const SWITCHED_OFF = /^-[^=]+=(0|f|false)$/i;
 
 /**
  * The `PodmanArgs=` options of a network of the container's own, once per line each, for a
@@ -115,7 +115,7 @@ export function ownNetworkOptions(c: ContainerSection): Array<{ entry: Entry; op
   }
   const out: Array<{ entry: Entry; option: string }> = [];
   for (const o of readOptions(words)) {
-    if ("problem" in o || !OWN_NETWORK.has(o.name) || SWITCHED_OFF.test(o.words[0]!)) continue;
+    if ("problem" in o || !OWN_NETWORK.has(o.name) || (!SAME_IN_DOCKER[o.name]!.value && SWITCHED_OFF.test(o.words[0]!))) continue;
     if (!out.some((seen) => seen.entry === o.entry && seen.option === o.written)) out.push({ entry: o.entry, option: o.written });
   }
   return out;

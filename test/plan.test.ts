@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GeneratedUnit } from "../generator/generated-unit.js";
-import { graceDeletions, plan, rolloutLevels, startOrder, type Observed } from "../agent/plan.js";
+import { graceDeletions, plan, rolloutLevels, startOrder, stillStopped, type Observed } from "../agent/plan.js";
 
 const unit = (name: string, text = `text of ${name}`, after: string[] = [], spec = `spec-${name}`): GeneratedUnit => ({
   base: name, file: `/etc/berth/${name}.container`, unitName: `${name}.service`, containerName: name, image: "img",
@@ -59,6 +59,22 @@ describe("plan (what a reconcile does)", () => {
       // Without it, they would be left for the operator, as a unit the operator stopped is.
       expect(plan([pod, web, cache, idle], after, []).start).toEqual([]);
       expect(rolloutLevels([pod, web, cache], [...q.restart, ...q.start])).toEqual([["web-pod.service"], ["web.service"], ["cache.service"]]);
+      // One that its own stop left failed (killed at the stop timeout) is started too.
+      expect(plan([pod, web], new Map([changed(pod, "failed"), seen(web, { activeState: "failed" })]), [], stoppedBy).start).toEqual(["web.service"]);
+    });
+
+    it("forgets a unit a failed restart stopped once it runs again, or once its definition is gone for good, not while it may come back", () => {
+      const [web, cache] = [member("web"), member("cache", ["web"])];
+      const stoppedBy = new Map([["web.service", "web-pod.service"], ["cache.service", "web-pod.service"], ["old.service", "web-pod.service"], ["back.service", "web-pod.service"]]);
+      const observed = new Map([seen(web, { activeState: "active" }), seen(cache, { activeState: "inactive" })]);
+      expect(stillStopped(stoppedBy, [pod, web, cache], observed, new Set(["back.service"]))).toEqual(new Map([["cache.service", "web-pod.service"], ["back.service", "web-pod.service"]]));
+    });
+
+    it("starts a unit a failed restart stopped although it is ordered after a reverted one: it is no part of that rollout", () => {
+      const db = { ...unit("db"), revertOnFailure: true, rejected: { text: "x", at: "2026-12-01T00:00:00Z", why: "failed" } };
+      const web = { ...member("web"), after: ["web-pod.service", "db.service"] };
+      const p = plan([pod, db, web], new Map([seen(pod), seen(db), seen(web, { activeState: "inactive" })]), [], new Map([["web.service", "web-pod.service"]]));
+      expect([p.start, p.held]).toEqual([["web.service"], []]);
     });
 
     it("restarts a unit itself where its level is its root's: it requires the pod without being ordered after it, or only through an unchanged member", () => {
