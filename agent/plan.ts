@@ -12,6 +12,8 @@ export interface Observed {
   /** The unit file systemd currently has from the generator, if any. */
   loadedText?: string | undefined;
   activeState?: string | undefined;
+  /** Masked by its operator (`systemctl mask`): never started by berthd. */
+  masked?: boolean | undefined;
   /** The spec label of the unit's container, when one is running. */
   runningSpec?: string | undefined;
   /** Configuration files (RestartOnChange=, ReloadOnChange=) changed since its container read them. */
@@ -113,7 +115,7 @@ export function plan(
     else if (starting) p.unchanged.push(u.unitName);
     else if (leftStopped !== undefined && !UP.has(o.activeState ?? "")) {
       p.start.push(u.unitName);
-      p.why.set(u.unitName, `stopped when ${leftStopped} failed to restart`);
+      p.why.set(u.unitName, `stopped with the restart of ${leftStopped}`);
     }
     else if (done && same && config?.restart.length) {
       p.restart.push(u.unitName);
@@ -200,11 +202,15 @@ function revertedBelow(units: readonly GeneratedUnit[]): Map<string, string> {
 
 /**
  * The entries of `stoppedBy` (see plan()) still to act on: a unit that is up again leaves, and so
- * does one whose definition is gone for good; one deleted within its grace period stays.
+ * do one its operator masked and one whose definition is gone for good; one deleted within its
+ * grace period stays.
  */
 export function stillStopped(stoppedBy: ReadonlyMap<string, string>, desired: readonly GeneratedUnit[], observed: ReadonlyMap<string, Observed>, waiting: ReadonlySet<string>): Map<string, string> {
   const defined = new Set(desired.map((u) => u.unitName));
-  return new Map([...stoppedBy].filter(([unit]) => (defined.has(unit) ? !UP.has(observed.get(unit)?.activeState ?? "") : waiting.has(unit))));
+  return new Map([...stoppedBy].filter(([unit]) => {
+    const o = observed.get(unit);
+    return defined.has(unit) ? !UP.has(o?.activeState ?? "") && !o?.masked : waiting.has(unit);
+  }));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Scope } from "../generator/search-path.js";
 
@@ -23,16 +23,23 @@ function processIdentity(pid: number): string | undefined {
   }
 }
 
+/**
+ * An empty lock is one whose holder has created it and not yet written its name, which takes it
+ * microseconds: only one left empty this long was made by a process that died in between.
+ */
+const UNNAMED_HOLDER_MS = 10_000;
+
 /** The holder is gone when no process with its ID and start time runs any more. */
 function holderGone(path: string): boolean {
   let holder: string;
   try {
     holder = readFileSync(path, "utf8").trim();
+    if (holder === "") return Date.now() - statSync(path).mtimeMs > UNNAMED_HOLDER_MS;
   } catch {
     return false;
   }
   const pid = Number(holder.split(" ")[0]);
-  return !Number.isInteger(pid) || processIdentity(pid) !== holder;
+  return !Number.isInteger(pid) || pid <= 0 || processIdentity(pid) !== holder;
 }
 
 /**

@@ -168,7 +168,9 @@ async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[],
     names.length > 0 ? ctx.systemd.call("ListUnitsByNames", "as", [names]) : Promise.resolve([[]]),
     ctx.docker.runningContainers(),
   ]);
-  const active = new Map((states[0] as Array<[string, string, string, string]>).map(([name, , , activeState]) => [name, activeState]));
+  const listed = states[0] as Array<[string, string, string, string]>;
+  const active = new Map(listed.map(([name, , , activeState]) => [name, activeState]));
+  const masked = new Set(listed.filter(([, , loadState]) => loadState === "masked").map(([name]) => name));
   const observed = new Map<string, Observed>();
   const config = new Map<string, ConfigNow>();
   const dir = runtimeDir(ctx.scope, ctx.env ?? process.env);
@@ -181,6 +183,7 @@ async function observe(ctx: ReconcileContext, desired: readonly GeneratedUnit[],
       applied: record && record.unitName === u.unitName ? record : undefined,
       loadedText: loaded.get(u.unitName),
       activeState: active.get(u.unitName),
+      masked: masked.has(u.unitName) || undefined,
       runningSpec: container?.spec,
       config: now?.change,
     });
@@ -290,8 +293,9 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   const followAlong = (root: string): void => {
     for (const [name, by] of p.takenAlong) if (by === root) along.set(name, ctx.systemd.unitJob(name).catch(() => undefined));
   };
-  // The units a restart with dependents stops are noted before it can fail, or berthd die: they
-  // are started again once it is up (plan()), unless it ends "done", which started them itself.
+  // The units a restart with dependents stops are noted before it is queued, so that neither its
+  // failure nor berthd's death leaves them down: a later plan() starts them. Each leaves the note
+  // once it is seen up again, at the end of a reconcile or in the next one's assessment.
   const stateFile = stateDir(ctx.scope, ctx.env ?? process.env);
   const keepStoppedBy = (): void => {
     try {
@@ -300,18 +304,10 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       log.warn(`cannot write ${stateFile}/stopped-by.json: ${(e as Error).message}`);
     }
   };
-  const queuedWith = (root: string): void => {
-    followAlong(root);
+  const noteCarried = (root: string): void => {
     const carried = p.carried.get(root) ?? [];
     for (const unit of carried) stoppedBy.set(unit, root);
     if (carried.length > 0) keepStoppedBy();
-  };
-  const ended = (name: string, result: string): void => {
-    if (result !== "done") return;
-    const before = stoppedBy.size;
-    stoppedBy.delete(name);
-    for (const unit of p.carried.get(name) ?? []) if (stoppedBy.get(unit) === name) stoppedBy.delete(unit);
-    if (stoppedBy.size !== before) keepStoppedBy();
   };
 
   /** Queues the jobs at once and waits for them all; the names of those that did not end "done". */
@@ -324,7 +320,8 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
       if (unit) record(unit, true);
       const queue = (): Promise<JobResult> => {
         log.info(`${name}: ${VERBS[method][0]}${why}`);
-        return ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => queuedWith(name) });
+        if (method === "RestartUnit") noteCarried(name);
+        return ctx.systemd.job(method, name, { mode: jobMode(method, u), queued: () => followAlong(name) });
       };
       // The restart another unit's restart queued for this one, followed instead of a second one;
       // without such a job, or when it left the unit stopped, berthd restarts it itself.
@@ -339,7 +336,6 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
     });
     const failed: Array<{ name: string; result: string }> = [];
     for (const { name, r, unit } of await Promise.all(jobs)) {
-      if (method !== "StopUnit" && method !== "ReloadUnit") ended(name, r.result);
       if (r.result === "done") {
         if (unit) record(unit);
         if (method === "ReloadUnit") config.get(name)?.afterReload();
@@ -481,7 +477,12 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
 
   await rollout();
   await run("ReloadUnit", p.reloadInPlace);
-  // Entries of units that run again, or are gone, leave the file too.
+  // A unit that runs again (its own start, or a restart that brought it back) leaves the note now,
+  // so that a stop by its operator afterwards is theirs to keep; one still down stays on it.
+  for (const unit of [...stoppedBy.keys()]) {
+    const state = await ctx.systemd.property(unit, "Unit", "ActiveState").catch(() => undefined);
+    if (state === "active" || state === "activating" || state === "reloading") stoppedBy.delete(unit);
+  }
   if (JSON.stringify([...stoppedBy]) !== JSON.stringify([...readStoppedBy(stateFile)])) keepStoppedBy();
   const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
   return { plan: p, diagnostics, failures, configPaths, desired };

@@ -110,7 +110,10 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     um.writeDefinition("ag-net.network", network("10.232.0.0/24"));
     await agent.waitForLog(/ag-nc\.service: stopped with ag-net-network\.service, whose restart failed; started again once it is up/, mark);
     expect(um.show("ag-nc.service", "ActiveState").ActiveState).not.toBe("active");
-    expect(berth("plan").stdout).toMatch(/^start\s+ag-nc\.service\s+\(stopped when ag-net-network\.service failed to restart\)/m);
+    expect(berth("plan").stdout).toMatch(/^start\s+ag-nc\.service\s+\(stopped with the restart of ag-net-network\.service\)/m);
+    // Noted where berthd and berth apply both find it, across a restart of either.
+    const noted = () => JSON.parse(readFileSync(join(um.state, "stopped-by.json"), "utf8")) as Record<string, string>;
+    expect(noted()).toEqual({ "ag-nc.service": "ag-net-network.service" });
     mark = agent.mark;
     um.writeDefinition("ag-net.network", network("10.233.0.0/24"));
     await waitFor("the container back on the fixed network", () => active("ag-net-network.service") && active("ag-nc.service"));
@@ -118,6 +121,7 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     expect(docker(["inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}", "ag-nc"]).stdout.trim()).toBe("ag-net");
     await agent.idle();
     expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
+    expect(noted()).toEqual({});
   });
 
   it("a definition directory that cannot be listed leaves its services running, across a daemon-reload, until it can be again", async () => {

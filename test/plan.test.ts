@@ -55,7 +55,7 @@ describe("plan (what a reconcile does)", () => {
       const after = new Map([changed(pod, "failed"), seen(web, { activeState: "inactive" }), changed(cache, "inactive"), seen(idle, { activeState: "inactive" })]);
       const stoppedBy = new Map([["web.service", "web-pod.service"], ["cache.service", "web-pod.service"]]);
       const q = plan([pod, web, cache, idle], after, [], stoppedBy);
-      expect([q.restart, q.start, q.deferred, q.why.get("web.service")]).toEqual([["web-pod.service"], ["web.service", "cache.service"], [], "stopped when web-pod.service failed to restart"]);
+      expect([q.restart, q.start, q.deferred, q.why.get("web.service")]).toEqual([["web-pod.service"], ["web.service", "cache.service"], [], "stopped with the restart of web-pod.service"]);
       // Without it, they would be left for the operator, as a unit the operator stopped is.
       expect(plan([pod, web, cache, idle], after, []).start).toEqual([]);
       expect(rolloutLevels([pod, web, cache], [...q.restart, ...q.start])).toEqual([["web-pod.service"], ["web.service"], ["cache.service"]]);
@@ -68,6 +68,9 @@ describe("plan (what a reconcile does)", () => {
       const stoppedBy = new Map([["web.service", "web-pod.service"], ["cache.service", "web-pod.service"], ["old.service", "web-pod.service"], ["back.service", "web-pod.service"]]);
       const observed = new Map([seen(web, { activeState: "active" }), seen(cache, { activeState: "inactive" })]);
       expect(stillStopped(stoppedBy, [pod, web, cache], observed, new Set(["back.service"]))).toEqual(new Map([["cache.service", "web-pod.service"], ["back.service", "web-pod.service"]]));
+      // Masked by its operator: theirs to keep stopped.
+      const masked = new Map([seen(web, { activeState: "active" }), seen(cache, { activeState: "inactive", masked: true })]);
+      expect(stillStopped(stoppedBy, [pod, web, cache], masked, new Set())).toEqual(new Map());
     });
 
     it("starts a unit a failed restart stopped although it is ordered after a reverted one: it is no part of that rollout", () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -50,6 +50,19 @@ describe("one reconcile at a time (berthd and berth apply)", () => {
     // A living process's ID (this one's) with another start time: the ID was reused.
     writeFileSync(path, `${process.pid} 1\n`);
     expect(await withReconcileLock(path, async () => "ran")).toBe("ran");
+  });
+
+  it("an empty lock is a holder still writing its name, waited for; one left empty long ago is taken over", async () => {
+    const path = lockIn();
+    await withReconcileLock(path, async () => undefined);
+    writeFileSync(path, "");
+    let told = false;
+    const mine = withReconcileLock(path, async () => "ran", () => (told = true));
+    await waitFor("the taker to wait for the holder writing its name", () => told);
+    writeFileSync(path, "");
+    const long = new Date(Date.now() - 60_000);
+    utimesSync(path, long, long);
+    expect(await mine).toBe("ran");
   });
 
   it("releases the lock when the reconcile throws", async () => {
