@@ -24,8 +24,8 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
   beforeAll(async () => {
     ensureTestImage();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm", "ag-nc"]);
-    docker(["network", "rm", "ag-net", "ag-blocker"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm", "ag-nc", "ag-n12"]);
+    docker(["network", "rm", "ag-net", "ag-blocker", "ag-n1", "ag-n2", "ag-blocker2"]);
     ({ um, agent } = await agentOnFreshManager());
   });
 
@@ -33,8 +33,8 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent?.stop("SIGKILL");
     await um?.stop();
     for (let i = 0; i < 50; i++) docker(["rm", "-f", `burst${i}`]);
-    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm", "ag-nc"]);
-    docker(["network", "rm", "ag-net", "ag-blocker"]);
+    docker(["rm", "-f", "ag-a", "ag-b", "ag-c", "ag-slow", "ag-new", "ag-bus", "ag-ren", "tw-one", "tw-two", "ag-p1", "ag-p2", "ag-pf", "ag-pod-infra", "ag-pm", "ag-nc", "ag-n12"]);
+    docker(["network", "rm", "ag-net", "ag-blocker", "ag-n1", "ag-n2", "ag-blocker2"]);
   });
 
   it("a dropped file becomes an active unit", async () => {
@@ -122,6 +122,29 @@ describe("berthd against a real systemd, D-Bus and dockerd", () => {
     await agent.idle();
     expect(berth("plan").stdout).not.toMatch(/^(start|restart)\s+ag-/m);
     expect(noted()).toEqual({});
+  });
+
+  it("a container on two networks, whose one restart fails while the other's succeeds, is started again once the failed one is fixed", async () => {
+    const network = (name: string, subnet: string) => `[Network]\nNetworkName=${name}\nSubnet=${subnet}\n`;
+    um.writeDefinition("ag-n1.network", network("ag-n1", "10.234.0.0/24"));
+    um.writeDefinition("ag-n2.network", network("ag-n2", "10.235.0.0/24"));
+    um.writeDefinition("ag-n12.container", `[Container]\nImage=${TEST_IMAGE}\nRunInit=yes\nExec=sleep 600\nNetwork=ag-n1.network\nNetwork=ag-n2.network\n`);
+    await waitFor("both networks and the container active", () => active("ag-n1-network.service") && active("ag-n2-network.service") && active("ag-n12.service"));
+    docker(["network", "create", "--subnet", "10.236.0.0/24", "ag-blocker2"]);
+    let mark = agent.mark;
+    // Both changed in one batch: ag-n1 overlaps the blocker, ag-n2 restarts fine after it.
+    process.kill(agent.pid!, "SIGSTOP");
+    um.writeDefinition("ag-n1.network", network("ag-n1", "10.236.0.0/24"));
+    um.writeDefinition("ag-n2.network", network("ag-n2", "10.237.0.0/24"));
+    process.kill(agent.pid!, "SIGCONT");
+    await agent.waitForLog(/ag-n12\.service: stopped with ag-n1-network\.service, whose restart failed/, mark);
+    await agent.idle();
+    expect(um.show("ag-n12.service", "ActiveState").ActiveState).not.toBe("active");
+    expect(berth("plan").stdout).toMatch(/^start\s+ag-n12\.service\s+\(stopped with the restart of/m);
+    mark = agent.mark;
+    um.writeDefinition("ag-n1.network", network("ag-n1", "10.238.0.0/24"));
+    await waitFor("the container back on both networks", () => active("ag-n1-network.service") && active("ag-n12.service"));
+    expect(docker(["inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", "ag-n12"]).stdout.trim().split(" ").sort()).toEqual(["ag-n1", "ag-n2"]);
   });
 
   it("a definition directory that cannot be listed leaves its services running, across a daemon-reload, until it can be again", async () => {
