@@ -69,6 +69,8 @@ export const isTemplate = (unit: string): boolean => unit.endsWith("@.service");
 
 const RUNNING = new Set(["active", "activating", "reloading", "failed"]);
 const UP = new Set(["active", "activating", "reloading"]);
+/** Running, or on its way up: a unit a failed restart stopped is so no longer. */
+export const isUp = (activeState: string | undefined): boolean => UP.has(activeState ?? "");
 
 /**
  * Whether berthd restarts a unit with its dependents (job mode "replace"). A container's restart
@@ -113,7 +115,7 @@ export function plan(
     const leftStopped = stoppedBy.get(u.unitName);
     if (!a) p.start.push(u.unitName);
     else if (starting) p.unchanged.push(u.unitName);
-    else if (leftStopped !== undefined && !UP.has(o.activeState ?? "")) {
+    else if (leftStopped !== undefined && !isUp(o.activeState)) {
       p.start.push(u.unitName);
       p.why.set(u.unitName, `stopped with the restart of ${leftStopped}`);
     }
@@ -209,7 +211,7 @@ export function stillStopped(stoppedBy: ReadonlyMap<string, string>, desired: re
   const defined = new Set(desired.map((u) => u.unitName));
   return new Map([...stoppedBy].filter(([unit]) => {
     const o = observed.get(unit);
-    return defined.has(unit) ? !UP.has(o?.activeState ?? "") && !o?.masked : waiting.has(unit);
+    return defined.has(unit) ? !isUp(o?.activeState) && !o?.masked : waiting.has(unit);
   }));
 }
 

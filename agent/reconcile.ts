@@ -16,7 +16,7 @@ import { runtimeDir, type Scope } from "../generator/search-path.js";
 import { configNow, type ConfigNow } from "./config-changes.js";
 import type { DockerClient } from "./docker.js";
 import type { Logger } from "./log.js";
-import { graceDeletions, isTemplate, nextSettleMs, plan, restartTakesAlong, rolloutLevels, stillStopped, type Observed, type Plan } from "./plan.js";
+import { graceDeletions, isTemplate, isUp, nextSettleMs, plan, restartTakesAlong, rolloutLevels, stillStopped, type Observed, type Plan } from "./plan.js";
 import { pullImages } from "./pull-images.js";
 import { readStoppedBy, writeStoppedBy } from "./stopped-by.js";
 import { JOB_WAIT_MINUTES, type JobResult, type SystemdClient } from "./systemd-client.js";
@@ -481,7 +481,7 @@ export async function reconcile(ctx: ReconcileContext): Promise<ReconcileResult>
   // so that a stop by its operator afterwards is theirs to keep; one still down stays on it.
   for (const unit of [...stoppedBy.keys()]) {
     const state = await ctx.systemd.property(unit, "Unit", "ActiveState").catch(() => undefined);
-    if (state === "active" || state === "activating" || state === "reloading") stoppedBy.delete(unit);
+    if (isUp(state as string | undefined)) stoppedBy.delete(unit);
   }
   if (JSON.stringify([...stoppedBy]) !== JSON.stringify([...readStoppedBy(stateFile)])) keepStoppedBy();
   const configPaths = [...new Set(desired.flatMap((u) => (u.config ? u.config.restart.concat(u.config.reload) : [])))];
