@@ -66,6 +66,7 @@ const REFUSED_TYPES: Readonly<Record<string, string>> = {
 /** Go's strconv.ParseBool. */
 const GO_BOOL = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
 const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
+const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 
 type Check = (value: string | undefined) => string | undefined;
 const flagOrBool: Check = (v) => (v === undefined || GO_BOOL.has(v) ? undefined : `expected true or false, found "${v}"`);
@@ -112,6 +113,12 @@ const PODMAN_ONLY: Readonly<Record<string, string>> = {
   dev: "Docker's --mount takes no mount flags", nodev: "Docker's --mount takes no mount flags",
 };
 
+/**
+ * What a tmpfs takes from Podman that Docker's `--mount` lacks and its `--tmpfs` has (mount(8)'s
+ * options): the mount flags, and `U`, the tmpfs given to the container's user (`uid=`, `gid=`).
+ */
+const TMPFS_ONLY = new Set(["U", "chown", "suid", "nosuid", "exec", "noexec", "dev", "nodev"]);
+
 const SOURCE_KEYS = new Set(["source", "src"]);
 const TARGET_KEYS = new Set(["target", "dst", "destination"]);
 
@@ -121,6 +128,8 @@ export interface ParsedMount {
   /** Index in `fields` of the source, if any. */
   source: number;
   target: string;
+  /** A tmpfs's options that only Docker's `--tmpfs` has (TMPFS_ONLY), as written. */
+  tmpfsOnly: string[];
 }
 
 /** A `Mount=` value checked against Docker's `--mount`; the message names the option at fault. */
@@ -140,10 +149,15 @@ export function parseMount(value: string): ParsedMount | { error: string } {
   if (!(MOUNT_TYPES as readonly string[]).includes(type)) return { error: `unknown mount type "${type}" (Docker has bind, volume and tmpfs)` };
   const mountType = type as MountType;
   const kept: MountField[] = [];
+  const tmpfsOnly: string[] = [];
   let source = -1;
   let target: string | undefined;
   for (const f of fields) {
     if (f.key === "") return { error: "an empty field; fields are KEY=VALUE, separated by commas" };
+    if (mountType === "tmpfs" && TMPFS_ONLY.has(f.key) && (f.value === undefined || (f.key === "chown" && GO_TRUE.has(f.value)))) {
+      tmpfsOnly.push(f.key === "chown" ? "U" : f.key);
+      continue;
+    }
     if (Object.hasOwn(PODMAN_ONLY, f.key)) return { error: `${f.key} is not supported with Docker: ${PODMAN_ONLY[f.key]}` };
     if (Object.hasOwn(PODMAN_SPELLINGS, f.key)) {
       const docker = PODMAN_SPELLINGS[f.key]!(f.value);
@@ -163,7 +177,31 @@ export function parseMount(value: string): ParsedMount | { error: string } {
   if (!target) return { error: "a target= (or dst=) is required" };
   if (mountType === "tmpfs" && source >= 0) return { error: "a tmpfs mount has no source" };
   if (mountType === "bind" && source < 0) return { error: "a bind mount needs a source=" };
-  return { type: mountType, fields: kept, source, target };
+  return { type: mountType, fields: kept, source, target, tmpfsOnly };
+}
+
+/** Docker's `--mount` field as mount(8)'s option, for a tmpfs that goes through `--tmpfs`. */
+const TMPFS_OPTION: Readonly<Record<string, (value: string | undefined) => string | null>> = {
+  "tmpfs-size": (v) => `size=${v}`,
+  "tmpfs-mode": (v) => `mode=${v}`,
+  readonly: (v) => (v === undefined || GO_TRUE.has(v) ? "ro" : null),
+  ro: (v) => (v === undefined || GO_TRUE.has(v) ? "ro" : null),
+  target: () => null, dst: () => null, destination: () => null, consistency: () => null,
+};
+
+/**
+ * A tmpfs with options only `--tmpfs` takes, as its `TARGET:OPTIONS` value: the mount flags as
+ * written, and for `U` the owner given (`uid=`, `gid=`). Undefined with the reason when it cannot be.
+ */
+export function tmpfsValue(m: ParsedMount, owner: { uid: string; gid: string } | undefined): { value: string } | { error: string } {
+  if (m.target.includes(":")) return { error: `a tmpfs that needs Docker's --tmpfs cannot have a ":" in its target` };
+  const options = m.fields.map((f) => TMPFS_OPTION[f.key.toLowerCase()]!(f.value)).filter((o): o is string => o !== null);
+  for (const option of m.tmpfsOnly) {
+    if (option !== "U") options.push(option);
+    else if (!owner) return { error: "U gives the tmpfs to the container's user, which berth knows only as numbers: write User=UID and Group=GID" };
+    else options.push(`uid=${owner.uid}`, `gid=${owner.gid}`);
+  }
+  return { value: `${m.target}:${options.join(",")}` };
 }
 
 /** The `--mount` value Docker reads back as exactly these fields. */

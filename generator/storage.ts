@@ -1,6 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
 import { againstDefinition, againstDefinitionIfDotted, startsExpanded } from "./host-paths.js";
-import { formatMount, parseMount } from "./mount-option.js";
+import { formatMount, parseMount, tmpfsValue } from "./mount-option.js";
 import type { Entry } from "./unit-file.js";
 
 /** `NAME.volume` as the Docker name of that definition's volume; undefined when it is not defined (reported). */
@@ -77,12 +77,24 @@ export function environmentFileArgs(c: ContainerSection, definitionFile: string,
   for (const { word } of c.words("EnvironmentFile")) argv.push("--env-file", againstDefinition(word, definitionFile));
 }
 
+/** The container's user and group, when both are numbers: the owner a tmpfs with `U` is given. */
+function numericOwner(c: ContainerSection): { uid: string; gid: string } | undefined {
+  const [uid, gid] = [c.value("User"), c.value("Group")];
+  return uid !== undefined && gid !== undefined && /^\d+$/.test(uid) && /^\d+$/.test(gid) ? { uid, gid } : undefined;
+}
+
 /** `Mount=` words (as Quadlet splits them), each parsed and checked as Docker's `--mount` reads it. */
 export function mountArgs(c: ContainerSection, definitionFile: string, argv: string[], volume: VolumeReference): void {
   for (const { word, entry } of c.words("Mount")) {
     const m = parseMount(word);
     if ("error" in m) {
       c.fail(entry, m.error);
+      continue;
+    }
+    if (m.tmpfsOnly.length > 0) {
+      const tmpfs = tmpfsValue(m, numericOwner(c));
+      if ("error" in tmpfs) c.fail(entry, tmpfs.error);
+      else argv.push("--tmpfs", tmpfs.value);
       continue;
     }
     const field = m.fields[m.source];

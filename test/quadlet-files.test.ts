@@ -103,6 +103,16 @@ Volume=./qf-data:/data:ro
 Mount=type=bind,src=./qf-data,dst=/mnt/data,ro
 Exec=sleep 600
 `);
+    define("qf-tmpfs-owned.container", `[Container]
+Image=${TEST_IMAGE}
+Network=none
+RunInit=yes
+User=1234
+Group=2345
+Mount=type=tmpfs,tmpfs-size=8M,tmpfs-mode=0770,U,noexec,nosuid,destination=/run/app
+Volume=./qf-data:/data:ro,rbind,idmap
+Exec=sleep 600
+`);
     define("qf-once.container", `[Container]
 Image=${TEST_IMAGE}
 Network=none
@@ -212,6 +222,14 @@ ReloadCmd=sh -c "echo cmd >> /reloads"
       expect(docker(["exec", "qf-relvol", "cat", path]).stdout).toBe("from the definition's directory\n");
     }
     um.systemctl(["stop", "qf-relvol.service"]);
+  });
+
+  it("a tmpfs with Podman's U belongs to the container's user, with its mount flags; Volume= options Docker lacks but does anyway are left out", () => {
+    start("qf-tmpfs-owned.service");
+    expect(docker(["exec", "qf-tmpfs-owned", "stat", "-c", "%u %g %a", "/run/app"]).stdout.trim()).toBe("1234 2345 770");
+    expect(docker(["exec", "qf-tmpfs-owned", "grep", " /run/app ", "/proc/mounts"]).stdout).toMatch(/nosuid.*noexec|noexec.*nosuid/);
+    expect(docker(["exec", "qf-tmpfs-owned", "cat", "/data/hello"]).stdout).toBe("from the definition's directory\n");
+    um.systemctl(["stop", "qf-tmpfs-owned.service"]);
   });
 
   it("a oneshot unit is started once its container has exited 0, and fails if it exits otherwise", () => {
