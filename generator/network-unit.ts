@@ -43,6 +43,36 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 const INTERFACE_OPTION: Readonly<Record<string, string>> = { bridge: "com.docker.network.bridge.name", macvlan: "parent", ipvlan: "parent" };
 const CIDR = /^[0-9A-Fa-f.:]+\/\d+$/;
 
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function ipv4(text: string): number | undefined {
+  const m = IPV4.exec(text);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
+  return m.slice(1).reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** Podman's `START-END` of IPv4 addresses: the first address, and how many (a power of two or not). */
+function ipv4Range(text: string): { first: number; bits: number } | undefined {
+  const [start, end, ...rest] = text.split("-");
+  const [first, last] = [ipv4(start ?? ""), ipv4(end ?? "")];
+  if (rest.length > 0 || first === undefined || last === undefined || last < first) return undefined;
+  return { first, bits: Math.log2(last - first + 1) };
+}
+
+/** The largest CIDR block inside a range: aligned to its own size, starting in it. */
+function cidrBlock(range: { first: number; bits: number }): { first: number; bits: number; cidr: string } | undefined {
+  const count = 2 ** range.bits;
+  for (let bits = Math.floor(range.bits); bits >= 0; bits--) {
+    const size = 2 ** bits;
+    const first = Math.ceil(range.first / size) * size;
+    if (first + size <= range.first + count) {
+      const address = [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join(".");
+      return { first, bits, cidr: `${address}/${32 - bits}` };
+    }
+  }
+  return undefined;
+}
+
 function networkPlan(c: ContainerSection, def: Definition, ctx: TranslateContext): ResourcePlan {
   const name = c.value("NetworkName") ?? `systemd-${def.name.base}`;
   const argv = [ctx.docker, "network", "create"];
@@ -62,11 +92,19 @@ function networkPlan(c: ContainerSection, def: Definition, ctx: TranslateContext
     const extra = list[subnets.length];
     if (extra) c.fail(extra, subnets.length === 0 ? `a ${what} needs a Subnet=` : `more ${what}s than subnets; each belongs to the Subnet= of the same position`);
   }
-  for (const r of ranges) if (!CIDR.test(r.value)) c.fail(r, `Docker takes a range in CIDR notation (10.89.0.128/25), not "${r.value}"`);
+  const cidrs = ranges.map((r) => {
+    if (CIDR.test(r.value)) return r.value;
+    const range = ipv4Range(r.value);
+    const block = range && cidrBlock(range);
+    // Podman's START-END: one CIDR block as it is, or what Docker can take instead, named.
+    if (block && block.first === range.first && block.bits === range.bits) return block.cidr;
+    c.fail(r, `Docker takes a range in CIDR notation (10.89.0.128/25), not "${r.value}"${block ? `; the largest block inside it is ${block.cidr}` : ""}`);
+    return undefined;
+  });
   subnets.forEach((s, i) => {
     argv.push("--subnet", s.value);
     if (gateways[i]) argv.push("--gateway", gateways[i].value);
-    if (ranges[i]) argv.push("--ip-range", ranges[i].value);
+    if (cidrs[i]) argv.push("--ip-range", cidrs[i]);
   });
 
   const interfaceName = c.single("InterfaceName");
