@@ -191,7 +191,7 @@ const TMPFS_OPTION: Readonly<Record<string, (value: string | undefined) => strin
 
 /**
  * A tmpfs with options only `--tmpfs` takes, as its `TARGET:OPTIONS` value: the mount flags as
- * written, and for `U` the owner given (`uid=`, `gid=`). Undefined with the reason when it cannot be.
+ * written, and for `U` the owner given (`uid=`, `gid=`); or why it cannot be one.
  */
 export function tmpfsValue(m: ParsedMount, owner: { uid: string; gid: string } | undefined): { value: string } | { error: string } {
   if (m.target.includes(":")) return { error: `a tmpfs that needs Docker's --tmpfs cannot have a ":" in its target` };
