@@ -65,7 +65,7 @@ const REFUSED_TYPES: Readonly<Record<string, string>> = {
 
 /** Go's strconv.ParseBool. */
 const GO_BOOL = new Set(["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"]);
-const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
+export const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
 const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
 
 type Check = (value: string | undefined) => string | undefined;

@@ -1,3 +1,4 @@
+import { IPV4 } from "./add-host.js";
 import type { ContainerSection } from "./container-section.js";
 import { DNS_SERVER } from "./definition-names.js";
 import { flagArgs, type KeyTable } from "./key-rules.js";
@@ -43,12 +44,8 @@ const OPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 const INTERFACE_OPTION: Readonly<Record<string, string>> = { bridge: "com.docker.network.bridge.name", macvlan: "parent", ipvlan: "parent" };
 const CIDR = /^[0-9A-Fa-f.:]+\/\d+$/;
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 function ipv4(text: string): number | undefined {
-  const m = IPV4.exec(text);
-  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
-  return m.slice(1).reduce((n, o) => n * 256 + Number(o), 0);
+  return IPV4.test(text) ? text.split(".").reduce((n, o) => n * 256 + Number(o), 0) : undefined;
 }
 
 /** Podman's `START-END` of IPv4 addresses: the first address, and how many (a power of two or not). */

@@ -1,5 +1,6 @@
 import type { ContainerSection } from "./container-section.js";
 import type { Entry } from "./unit-file.js";
+import { GO_FALSE } from "./mount-option.js";
 import { splitWords } from "./words.js";
 
 /**
@@ -100,8 +101,8 @@ function readOptions(words: ReadonlyArray<{ word: string; entry: Entry }>): Read
   return out;
 }
 
-/** A boolean option switched off (`--publish-all=false`, `-P=0`) asks for nothing. */
-const SWITCHED_OFF = /^-[^=]+=(0|f|false)$/i;
+/** A boolean option switched off (`--publish-all=false`, `-P=0`, Go's falses) asks for nothing. */
+const switchedOff = (word: string): boolean => word.includes("=") && GO_FALSE.has(word.slice(word.indexOf("=") + 1));
 
 /**
  * The `PodmanArgs=` options of a network of the container's own, once per line each, for a
@@ -115,7 +116,7 @@ export function ownNetworkOptions(c: ContainerSection): Array<{ entry: Entry; op
   }
   const out: Array<{ entry: Entry; option: string }> = [];
   for (const o of readOptions(words)) {
-    if ("problem" in o || !OWN_NETWORK.has(o.name) || (!SAME_IN_DOCKER[o.name]!.value && SWITCHED_OFF.test(o.words[0]!))) continue;
+    if ("problem" in o || !OWN_NETWORK.has(o.name) || (!SAME_IN_DOCKER[o.name]!.value && switchedOff(o.words[0]!))) continue;
     if (!out.some((seen) => seen.entry === o.entry && seen.option === o.written)) out.push({ entry: o.entry, option: o.written });
   }
   return out;
